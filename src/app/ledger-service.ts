@@ -1,0 +1,237 @@
+import type { PointKind } from "../domain/kinds.js";
+import {
+  type AdjustInput,
+  adjust,
+  applyChange,
+  type ClawbackInput,
+  type ClawbackOutcome,
+  type CreditInput,
+  type CustomerLedger,
+  capture,
+  clawback,
+  credit,
+  type HoldInput,
+  hold,
+  type LedgerPolicy,
+  type LedgerResult,
+  type OperationContext,
+  type Refusal,
+  refund,
+  release,
+  settle,
+  spend,
+  summarizeBalance,
+} from "../domain/ledger/index.js";
+import type { BalanceTotals, Clock, IdGenerator, LedgerRefs, LedgerStore } from "./ports.js";
+import {
+  balanceView,
+  holdView,
+  type KindBalanceView,
+  lotView,
+  type MovementView,
+  movementView,
+  redemptionView,
+} from "./views.js";
+
+/** Who asks, and what makes a retry recognisable. */
+export interface WriteRequest {
+  idempotencyKey: string;
+  /** A hash of everything the request says (path and body): same key + other fingerprint = conflict. */
+  fingerprint: string;
+  requestId: string;
+  /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
+  actor: string;
+}
+
+export type Outcome<T> = { ok: true; value: T } | Omit<Refusal, "code"> & { code: string };
+
+/** A write's answer and whether it was replayed from an earlier request with the same key. */
+export type WriteResult<T> = Outcome<T> & { replayed: boolean; requestId: string };
+
+export interface ConflictRefusal {
+  ok: false;
+  code: "IDEMPOTENCY_CONFLICT";
+  message: string;
+  details: Record<string, unknown>;
+  replayed: false;
+  requestId: string;
+}
+
+export interface BalanceResponse {
+  customerId: string;
+  asOf: string;
+  kinds: Record<PointKind, KindBalanceView>;
+}
+
+/** Ledger use cases: each write is one customer transaction, idempotent by (customer, scope, key). */
+export class LedgerService {
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly policy: LedgerPolicy,
+  ) {}
+
+  private context(): OperationContext {
+    return { now: this.clock.now(), newId: (prefix) => this.ids.newId(prefix), policy: this.policy };
+  }
+
+  private totals(ledger: CustomerLedger, now: Date): Record<PointKind, BalanceTotals> {
+    const b = summarizeBalance(ledger.lots, ledger.holds, ledger.debt, now, this.policy);
+    const pick = (k: PointKind): BalanceTotals => ({
+      available: b[k].available,
+      pending: b[k].pending,
+      held: b[k].held,
+      debt: b[k].debt,
+    });
+    return { bonus: pick("bonus"), savings: pick("savings"), referral: pick("referral") };
+  }
+
+  private async write<T, V>(
+    customerId: string,
+    scope: string,
+    request: WriteRequest,
+    refs: LedgerRefs,
+    operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<T>,
+    present: (value: T) => V,
+  ): Promise<WriteResult<V> | ConflictRefusal> {
+    return this.store.withCustomer(customerId, async (tx) => {
+      const prior = await tx.findOutcome(scope, request.idempotencyKey);
+      if (prior) {
+        if (prior.fingerprint !== request.fingerprint) {
+          return {
+            ok: false,
+            code: "IDEMPOTENCY_CONFLICT",
+            message: "this Idempotency-Key was used with a different request",
+            details: { idempotencyKey: request.idempotencyKey, originalRequestId: prior.requestId },
+            replayed: false,
+            requestId: request.requestId,
+          } satisfies ConflictRefusal;
+        }
+        return { ...(prior.outcome as Outcome<V>), replayed: true, requestId: prior.requestId };
+      }
+      const ctx = this.context();
+      const ledger = await tx.loadLedger(refs);
+      const result = operation(ledger, ctx);
+      let outcome: Outcome<V>;
+      if (result.ok) {
+        await tx.apply(result, this.totals(applyChange(ledger, result), ctx.now), request.actor);
+        outcome = { ok: true, value: present(result.value) };
+      } else {
+        outcome = { ok: false, code: result.code, message: result.message, details: result.details };
+      }
+      await tx.saveOutcome(
+        scope,
+        request.idempotencyKey,
+        { fingerprint: request.fingerprint, requestId: request.requestId, outcome },
+        ctx.now,
+      );
+      return { ...outcome, replayed: false, requestId: request.requestId };
+    });
+  }
+
+  credit(customerId: string, input: CreditInput, request: WriteRequest) {
+    return this.write(customerId, "credit", request, {}, (l, c) => credit(l, input, c), lotView);
+  }
+
+  adjust(customerId: string, input: AdjustInput, request: WriteRequest) {
+    return this.write(customerId, "adjust", request, {}, (l, c) => adjust(l, input, c), () => ({
+      kind: input.kind,
+      amount: input.amount,
+      reason: input.reason,
+    }));
+  }
+
+  hold(customerId: string, input: HoldInput, request: WriteRequest) {
+    return this.write(customerId, "hold", request, { holdIds: [input.holdId] }, (l, c) => hold(l, input, c), holdView);
+  }
+
+  capture(customerId: string, holdId: string, request: WriteRequest) {
+    return this.write(customerId, "capture", request, { holdIds: [holdId] }, (l, c) => capture(l, { holdId }, c), holdView);
+  }
+
+  release(customerId: string, holdId: string, request: WriteRequest) {
+    return this.write(customerId, "release", request, { holdIds: [holdId] }, (l, c) => release(l, { holdId }, c), holdView);
+  }
+
+  spend(customerId: string, input: { redemptionId: string; kind: PointKind; amount: number }, request: WriteRequest) {
+    return this.write(
+      customerId,
+      "spend",
+      request,
+      { holdIds: [input.redemptionId], redemptionIds: [input.redemptionId] },
+      (l, c) => spend(l, input, c),
+      redemptionView,
+    );
+  }
+
+  refund(customerId: string, input: { redemptionId: string; amount: number }, request: WriteRequest) {
+    return this.write(
+      customerId,
+      "refund",
+      request,
+      { redemptionIds: [input.redemptionId] },
+      (l, c) => refund(l, input, c),
+      (v) => ({ ...redemptionView(v.redemption), graceUntil: v.graceUntil?.toISOString() ?? null }),
+    );
+  }
+
+  clawback(customerId: string, input: ClawbackInput, request: WriteRequest) {
+    return this.write(
+      customerId,
+      "clawback",
+      request,
+      input.lotId ? { lotIds: [input.lotId] } : {},
+      (l, c) => clawback(l, input, c),
+      (v: ClawbackOutcome) => v,
+    );
+  }
+
+  /** Brings one customer up to now (R5, R13, R20); what the scheduled jobs call. */
+  async settle(customerId: string): Promise<number> {
+    return this.store.withCustomer(customerId, async (tx) => {
+      const ledger = await tx.loadLedger({});
+      const ctx = this.context();
+      const result = settle(ledger, ctx);
+      if (!result.ok || result.movements.length === 0) return 0;
+      await tx.apply(result, this.totals(applyChange(ledger, result), ctx.now), "system");
+      return result.movements.length;
+    });
+  }
+
+  /** R6. Settles first when something is due, so the answer never depends on when the jobs last ran. */
+  async balance(customerId: string): Promise<BalanceResponse> {
+    const now = this.clock.now();
+    let ledger = await this.store.readLedger(customerId);
+    if (hasDueWork(ledger, now)) {
+      await this.settle(customerId);
+      ledger = await this.store.readLedger(customerId);
+    }
+    return {
+      customerId,
+      asOf: now.toISOString(),
+      kinds: balanceView(summarizeBalance(ledger.lots, ledger.holds, ledger.debt, now, this.policy)),
+    };
+  }
+
+  async history(
+    customerId: string,
+    cursor: string | null,
+    limit: number,
+  ): Promise<{ items: MovementView[]; nextCursor: string | null }> {
+    const page = await this.store.history(customerId, cursor, limit);
+    return { items: page.movements.map(movementView), nextCursor: page.nextCursor };
+  }
+}
+
+function hasDueWork(ledger: CustomerLedger, now: Date): boolean {
+  const t = now.getTime();
+  return (
+    ledger.lots.some(
+      (l) =>
+        (l.state === "pending" && l.availableFrom.getTime() <= t) ||
+        (l.state === "available" && l.remaining > 0 && l.expiresAt.getTime() <= t),
+    ) || ledger.holds.some((h) => h.state === "active" && h.expiresAt.getTime() <= t)
+  );
+}
+

@@ -1,0 +1,119 @@
+import type { PointKind } from "../domain/kinds.js";
+import {
+  type Hold,
+  type KindBalance,
+  type Lot,
+  type Movement,
+  type Redemption,
+  WALLET,
+} from "../domain/ledger/index.js";
+
+/** JSON-safe shapes the use cases answer with; they are also what idempotent replays return. */
+
+export interface LotView {
+  lotId: string;
+  kind: PointKind;
+  amount: number;
+  remaining: number;
+  source: string;
+  funder: string;
+  state: "pending" | "available";
+  availableFrom: string;
+  expiresAt: string;
+  reference: string | null;
+}
+
+export function lotView(lot: Lot): LotView {
+  return {
+    lotId: lot.lotId,
+    kind: lot.kind,
+    amount: lot.amount,
+    remaining: lot.remaining,
+    source: lot.source,
+    funder: lot.funder,
+    state: lot.state,
+    availableFrom: lot.availableFrom.toISOString(),
+    expiresAt: lot.expiresAt.toISOString(),
+    reference: lot.reference,
+  };
+}
+
+export interface HoldView {
+  holdId: string;
+  kind: PointKind;
+  amount: number;
+  state: Hold["state"];
+  releaseReason: Hold["releaseReason"];
+  expiresAt: string;
+}
+
+export function holdView(hold: Hold): HoldView {
+  return {
+    holdId: hold.holdId,
+    kind: hold.kind,
+    amount: hold.amount,
+    state: hold.state,
+    releaseReason: hold.releaseReason,
+    expiresAt: hold.expiresAt.toISOString(),
+  };
+}
+
+export interface RedemptionView {
+  redemptionId: string;
+  kind: PointKind;
+  amount: number;
+  refunded: number;
+}
+
+export function redemptionView(r: Redemption): RedemptionView {
+  return { redemptionId: r.redemptionId, kind: r.kind, amount: r.amount, refunded: r.refunded };
+}
+
+export interface KindBalanceView {
+  available: number;
+  pending: number;
+  held: number;
+  debt: number;
+  expiringSoon: { amount: number; nearestDate: string | null; withinDays: number };
+}
+
+export function balanceView(b: Record<PointKind, KindBalance>): Record<PointKind, KindBalanceView> {
+  const view = (k: KindBalance): KindBalanceView => ({
+    ...k,
+    expiringSoon: { ...k.expiringSoon, nearestDate: k.expiringSoon.nearestDate?.toISOString() ?? null },
+  });
+  return { bonus: view(b.bonus), savings: view(b.savings), referral: view(b.referral) };
+}
+
+export interface MovementView {
+  movementId: string;
+  kind: PointKind;
+  type: Movement["type"];
+  /** How the customer's own accounts changed: what a history screen shows. */
+  change: { available: number; pending: number; held: number; debt: number };
+  postings: { account: string; amount: number }[];
+  reference: string | null;
+  explanation: { ru: string; en: string };
+  actor: string;
+  occurredAt: string;
+}
+
+export function movementView(m: Movement & { actor: string }): MovementView {
+  const sum = (account: string) => m.postings.filter((p) => p.account === account).reduce((s, p) => s + p.amount, 0);
+  return {
+    movementId: m.movementId,
+    kind: m.kind,
+    type: m.type,
+    change: {
+      available: sum(WALLET.available),
+      pending: sum(WALLET.pending),
+      held: sum(WALLET.held),
+      debt: -sum(WALLET.debt),
+    },
+    postings: m.postings,
+    reference: m.reference,
+    explanation: m.explanation,
+    actor: m.actor,
+    occurredAt: m.occurredAt.toISOString(),
+  };
+}

@@ -1,0 +1,134 @@
+import type { PointKind } from "../kinds.js";
+import { dateEn, dateRu, pointsEn, pointsRu } from "../text.js";
+import type { CreditSource, Explanation } from "./types.js";
+
+/** R33: every movement carries an explanation a customer can read, in Russian and English. */
+
+const KIND_NAMES: Record<PointKind, Explanation> = {
+  bonus: { ru: "бонусные баллы", en: "bonus points" },
+  savings: { ru: "баллы за накопительный счёт", en: "savings points" },
+  referral: { ru: "баллы программы менеджеров", en: "referral points" },
+};
+
+const SOURCE_NAMES: Record<CreditSource, Explanation> = {
+  purchase: { ru: "за покупку", en: "for a purchase" },
+  seller: { ru: "от продавца", en: "from the seller" },
+  review: { ru: "за отзыв", en: "for a review" },
+  friend_invite: { ru: "за приглашение друга", en: "for inviting a friend" },
+  campaign: { ru: "по акции", en: "from a campaign" },
+  savings_interest: { ru: "проценты по накопительному счёту", en: "savings account interest" },
+  manager_programme: { ru: "по программе менеджеров", en: "from the manager programme" },
+  adjustment: { ru: "корректировка службы поддержки", en: "support adjustment" },
+  refund_grace: { ru: "возврат списанных баллов", en: "refund of spent points" },
+};
+
+function withReference(text: Explanation, reference: string | null): Explanation {
+  if (!reference) return text;
+  return { ru: `${text.ru} (${reference})`, en: `${text.en} (${reference})` };
+}
+
+export function explainCredit(
+  amount: number,
+  source: CreditSource,
+  pendingUntil: Date | null,
+  expiresAt: Date,
+  reference: string | null,
+): Explanation {
+  const ru = pendingUntil
+    ? `Начислено ${pointsRu(amount)} ${SOURCE_NAMES[source].ru}, станут доступны ${dateRu(pendingUntil)}`
+    : `Начислено ${pointsRu(amount)} ${SOURCE_NAMES[source].ru}, сгорят ${dateRu(expiresAt)}`;
+  const en = pendingUntil
+    ? `${pointsEn(amount)} credited ${SOURCE_NAMES[source].en}, available from ${dateEn(pendingUntil)}`
+    : `${pointsEn(amount)} credited ${SOURCE_NAMES[source].en}, expire on ${dateEn(expiresAt)}`;
+  return withReference({ ru, en }, reference);
+}
+
+export function explainMadeAvailable(amount: number, expiresAt: Date, reference: string | null): Explanation {
+  return withReference(
+    {
+      ru: `${pointsRu(amount)} стали доступны, сгорят ${dateRu(expiresAt)}`,
+      en: `${pointsEn(amount)} became available, expire on ${dateEn(expiresAt)}`,
+    },
+    reference,
+  );
+}
+
+export function explainDebtOffset(amount: number, debtLeft: number): Explanation {
+  return {
+    ru: `${pointsRu(amount)} зачтено в счёт долга по возвратам; осталось долга: ${pointsRu(debtLeft)}`,
+    en: `${pointsEn(amount)} offset against the debt from returns; debt left: ${pointsEn(debtLeft)}`,
+  };
+}
+
+export function explainHold(amount: number, kind: PointKind, holdId: string, expiresAt: Date): Explanation {
+  return {
+    ru: `${pointsRu(amount)} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${holdId} до ${expiresAt.toISOString().slice(11, 16)} UTC`,
+    en: `${pointsEn(amount)} (${KIND_NAMES[kind].en}) reserved for order ${holdId} until ${expiresAt.toISOString().slice(11, 16)} UTC`,
+  };
+}
+
+export function explainCapture(amount: number, holdId: string): Explanation {
+  return {
+    ru: `${pointsRu(amount)} списано в оплату заказа ${holdId}`,
+    en: `${pointsEn(amount)} spent on order ${holdId}`,
+  };
+}
+
+export function explainRelease(amount: number, holdId: string, timedOut: boolean): Explanation {
+  return timedOut
+    ? {
+        ru: `Резерв ${pointsRu(amount)} для заказа ${holdId} снят: заказ не оплачен вовремя`,
+        en: `Reservation of ${pointsEn(amount)} for order ${holdId} released: the order was not paid in time`,
+      }
+    : {
+        ru: `Резерв ${pointsRu(amount)} для заказа ${holdId} снят`,
+        en: `Reservation of ${pointsEn(amount)} for order ${holdId} released`,
+      };
+}
+
+export function explainSpend(amount: number, redemptionId: string): Explanation {
+  return explainCapture(amount, redemptionId);
+}
+
+export function explainExpire(amount: number, expiredAt: Date): Explanation {
+  return {
+    ru: `Сгорело ${pointsRu(amount)}: срок действия истёк ${dateRu(expiredAt)}`,
+    en: `${pointsEn(amount)} expired on ${dateEn(expiredAt)}`,
+  };
+}
+
+export function explainClawback(
+  cancelledPending: number,
+  clawedBack: number,
+  shortfall: number,
+  reference: string | null,
+): Explanation {
+  const ru = [`Возврат товара: отменено ${pointsRu(cancelledPending + clawedBack + shortfall)}`];
+  const en = [`Goods returned: ${pointsEn(cancelledPending + clawedBack + shortfall)} taken back`];
+  if (shortfall > 0) {
+    ru.push(`не хватило ${pointsRu(shortfall)} — это долг, он будет зачтён при следующих начислениях`);
+    en.push(`${pointsEn(shortfall)} short — recorded as a debt to be offset against future credits`);
+  }
+  return withReference({ ru: ru.join("; "), en: en.join("; ") }, reference);
+}
+
+export function explainRefund(amount: number, redemptionId: string, graceUntil: Date | null): Explanation {
+  return graceUntil
+    ? {
+        ru: `Возвращено ${pointsRu(amount)} за заказ ${redemptionId}; их срок истёк, поэтому они действуют до ${dateRu(graceUntil)}`,
+        en: `${pointsEn(amount)} refunded for order ${redemptionId}; their term had passed, so they now expire on ${dateEn(graceUntil)}`,
+      }
+    : {
+        ru: `Возвращено ${pointsRu(amount)} за заказ ${redemptionId} с прежним сроком действия`,
+        en: `${pointsEn(amount)} refunded for order ${redemptionId} with their original expiry`,
+      };
+}
+
+export function explainAdjustment(amount: number, reason: string): Explanation {
+  return amount > 0
+    ? { ru: `Начислено ${pointsRu(amount)} службой поддержки: ${reason}`, en: `${pointsEn(amount)} added by support: ${reason}` }
+    : {
+        ru: `Списано ${pointsRu(-amount)} службой поддержки: ${reason}`,
+        en: `${pointsEn(-amount)} deducted by support: ${reason}`,
+      };
+}

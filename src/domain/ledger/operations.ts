@@ -1,0 +1,564 @@
+import type { PointKind } from "../kinds.js";
+import { funderAccount, type Funder, SINK, WALLET } from "./accounts.js";
+import { addDays, LedgerDraft } from "./draft.js";
+import {
+  explainAdjustment,
+  explainCapture,
+  explainClawback,
+  explainCredit,
+  explainDebtOffset,
+  explainExpire,
+  explainHold,
+  explainMadeAvailable,
+  explainRefund,
+  explainRelease,
+  explainSpend,
+} from "./explain.js";
+import {
+  type CreditSource,
+  type CustomerLedger,
+  type Hold,
+  type LedgerChange,
+  type LedgerResult,
+  type Lot,
+  type OperationContext,
+  type Redemption,
+  refuse,
+} from "./types.js";
+
+/** R2: some sources only ever produce one kind of points. */
+const SOURCE_KIND: Partial<Record<CreditSource, PointKind>> = {
+  savings_interest: "savings",
+  manager_programme: "referral",
+};
+
+/** R14: debts are netted against accruals, not against points that come back from refunds. */
+function isAccrual(source: CreditSource): boolean {
+  return source !== "refund_grace" && source !== "adjustment";
+}
+
+function insufficient(draft: LedgerDraft, kind: PointKind, requested: number) {
+  const available = draft.available(kind);
+  return refuse("INSUFFICIENT_POINTS", `${requested} ${kind} points requested, ${available} available`, {
+    kind,
+    requested,
+    available,
+  });
+}
+
+/**
+ * R14: points that become available pay off the customer's debt of that kind first.
+ */
+function offsetDebt(draft: LedgerDraft, lot: Lot): void {
+  const owed = draft.debt[lot.kind];
+  const offset = Math.min(owed, lot.remaining);
+  if (offset === 0) return;
+  draft.changeLot(lot, { remaining: lot.remaining - offset });
+  draft.debt[lot.kind] = owed - offset;
+  draft.post(
+    "debt_offset",
+    lot.kind,
+    [
+      { account: WALLET.available, amount: -offset },
+      { account: WALLET.debt, amount: offset },
+    ],
+    [{ lotId: lot.lotId, delta: -offset }],
+    lot.reference,
+    explainDebtOffset(offset, draft.debt[lot.kind]),
+  );
+}
+
+function releaseHold(draft: LedgerDraft, hold: Hold, reason: "requested" | "timeout"): void {
+  const { lotDeltas } = draft.returnTakes(hold.kind, hold.takes, hold.amount, hold.holdId);
+  draft.putHold({ ...hold, state: "released", releaseReason: reason });
+  draft.post(
+    "release",
+    hold.kind,
+    [
+      { account: WALLET.held, amount: -hold.amount },
+      { account: WALLET.available, amount: hold.amount },
+    ],
+    lotDeltas,
+    hold.holdId,
+    explainRelease(hold.amount, hold.holdId, reason === "timeout"),
+  );
+}
+
+/**
+ * Brings the ledger up to `now`: timed-out holds are released (R20), pending lots that are due become
+ * available (R13) and pay off debt (R14), and lots past their expiry are written off (R5). Every
+ * operation starts with this, so the outcome never depends on when the scheduled jobs last ran.
+ */
+function bringUpToDate(draft: LedgerDraft): void {
+  const now = draft.now.getTime();
+  for (const hold of draft.allHolds()) {
+    if (hold.state === "active" && hold.expiresAt.getTime() <= now) releaseHold(draft, hold, "timeout");
+  }
+  for (const lot of draft.allLots()) {
+    if (lot.state !== "pending" || lot.availableFrom.getTime() > now) continue;
+    const amount = lot.remaining;
+    draft.changeLot(lot, { state: "available" });
+    draft.post(
+      "make_available",
+      lot.kind,
+      [
+        { account: WALLET.pending, amount: -amount },
+        { account: WALLET.available, amount },
+      ],
+      [],
+      lot.reference,
+      explainMadeAvailable(amount, lot.expiresAt, lot.reference),
+    );
+    if (isAccrual(lot.source)) offsetDebt(draft, lot);
+  }
+  // R5: breakage is a recorded movement, never a silent delete.
+  for (const lot of draft.allLots()) {
+    if (lot.state !== "available" || lot.remaining === 0 || lot.expiresAt.getTime() > now) continue;
+    const amount = lot.remaining;
+    draft.changeLot(lot, { remaining: 0 });
+    draft.post(
+      "expire",
+      lot.kind,
+      [
+        { account: WALLET.available, amount: -amount },
+        { account: SINK.expired, amount },
+      ],
+      [{ lotId: lot.lotId, delta: -amount }],
+      lot.reference,
+      explainExpire(amount, lot.expiresAt),
+    );
+  }
+}
+
+function run<T>(
+  ledger: CustomerLedger,
+  ctx: OperationContext,
+  body: (draft: LedgerDraft) => LedgerResult<T> | T,
+): LedgerResult<T> {
+  const draft = new LedgerDraft(ledger, ctx);
+  bringUpToDate(draft);
+  const outcome = body(draft);
+  if (outcome && typeof outcome === "object" && "ok" in outcome && outcome.ok === false) return outcome;
+  return draft.finish(outcome as T);
+}
+
+/** Settles the ledger to `now` and nothing else: what the scheduled jobs run for each customer. */
+export function settle(ledger: CustomerLedger, ctx: OperationContext): LedgerResult<null> {
+  return run(ledger, ctx, () => null);
+}
+
+export interface CreditInput {
+  kind: PointKind;
+  amount: number;
+  source: CreditSource;
+  funder: Funder;
+  /** R13: when the points become available; absent or not in the future means at once. */
+  availableFrom?: Date | undefined;
+  /** R3: default expiry-days after the points become available. */
+  expiresAt?: Date | undefined;
+  reference?: string | null | undefined;
+}
+
+/** R3: a credit creates a lot, pending until `availableFrom` (R13), funded by `funder` (R32). */
+export function credit(ledger: CustomerLedger, input: CreditInput, ctx: OperationContext): LedgerResult<Lot> {
+  return run(ledger, ctx, (draft) => {
+    const required = SOURCE_KIND[input.source];
+    if (required && required !== input.kind) {
+      return refuse("SOURCE_KIND_MISMATCH", `source ${input.source} credits ${required} points, not ${input.kind}`, {
+        source: input.source,
+        kind: input.kind,
+        expectedKind: required,
+      });
+    }
+    const now = draft.now;
+    const availableFrom =
+      input.availableFrom && input.availableFrom.getTime() > now.getTime() ? input.availableFrom : now;
+    const expiresAt = input.expiresAt ?? addDays(availableFrom, ctx.policy.expiryDays);
+    if (expiresAt.getTime() <= availableFrom.getTime()) {
+      return refuse("INVALID_DATES", "expiresAt must be later than the moment the points become available", {
+        availableFrom: availableFrom.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+      });
+    }
+    const pending = availableFrom.getTime() > now.getTime();
+    const lot: Lot = {
+      lotId: ctx.newId("lot"),
+      kind: input.kind,
+      amount: input.amount,
+      remaining: input.amount,
+      source: input.source,
+      funder: input.funder,
+      state: pending ? "pending" : "available",
+      createdAt: now,
+      availableFrom,
+      expiresAt,
+      reference: input.reference ?? null,
+    };
+    draft.addLot(lot);
+    draft.post(
+      "credit",
+      input.kind,
+      [
+        { account: funderAccount(input.funder), amount: -input.amount },
+        { account: pending ? WALLET.pending : WALLET.available, amount: input.amount },
+      ],
+      [{ lotId: lot.lotId, delta: input.amount }],
+      lot.reference,
+      explainCredit(input.amount, input.source, pending ? availableFrom : null, expiresAt, lot.reference),
+    );
+    if (!pending && isAccrual(input.source)) offsetDebt(draft, lot);
+    return lot;
+  });
+}
+
+export interface HoldInput {
+  holdId: string;
+  kind: PointKind;
+  amount: number;
+  /** R20: default from the policy (30 minutes). */
+  timeoutSeconds?: number | undefined;
+}
+
+/** R20: points move from available to held, in the R4 order, until captured, released or timed out. */
+export function hold(ledger: CustomerLedger, input: HoldInput, ctx: OperationContext): LedgerResult<Hold> {
+  return run(ledger, ctx, (draft) => {
+    if (draft.hold(input.holdId)) {
+      return refuse("HOLD_ALREADY_EXISTS", `hold ${input.holdId} already exists`, { holdId: input.holdId });
+    }
+    if (draft.available(input.kind) < input.amount) return insufficient(draft, input.kind, input.amount);
+    const takes = draft.takeInSpendingOrder(input.kind, input.amount);
+    const expiresAt = new Date(draft.now.getTime() + (input.timeoutSeconds ?? ctx.policy.holdTimeoutSeconds) * 1000);
+    const created: Hold = {
+      holdId: input.holdId,
+      kind: input.kind,
+      amount: input.amount,
+      state: "active",
+      releaseReason: null,
+      createdAt: draft.now,
+      expiresAt,
+      takes,
+    };
+    draft.putHold(created);
+    draft.post(
+      "hold",
+      input.kind,
+      [
+        { account: WALLET.available, amount: -input.amount },
+        { account: WALLET.held, amount: input.amount },
+      ],
+      takes.map((t) => ({ lotId: t.lotId, delta: -t.amount })),
+      input.holdId,
+      explainHold(input.amount, input.kind, input.holdId, expiresAt),
+    );
+    return created;
+  });
+}
+
+function activeHold(draft: LedgerDraft, holdId: string): Hold | ReturnType<typeof refuse> {
+  const found = draft.hold(holdId);
+  if (!found) return refuse("HOLD_NOT_FOUND", `no hold ${holdId}`, { holdId });
+  if (found.state === "released" && found.releaseReason === "timeout") {
+    return refuse("HOLD_EXPIRED", `hold ${holdId} timed out at ${found.expiresAt.toISOString()}`, {
+      holdId,
+      expiredAt: found.expiresAt.toISOString(),
+    });
+  }
+  return found;
+}
+
+/** R20: capture turns held points into spent ones. Capturing a captured hold changes nothing. */
+export function capture(
+  ledger: CustomerLedger,
+  input: { holdId: string },
+  ctx: OperationContext,
+): LedgerResult<Hold> {
+  return run(ledger, ctx, (draft) => {
+    const found = activeHold(draft, input.holdId);
+    if ("ok" in found) return found;
+    if (found.state === "captured") return found;
+    if (found.state === "released") {
+      return refuse("HOLD_NOT_ACTIVE", `hold ${input.holdId} was released`, {
+        holdId: input.holdId,
+        state: found.state,
+      });
+    }
+    const captured: Hold = { ...found, state: "captured" };
+    draft.putHold(captured);
+    draft.putRedemption({
+      redemptionId: found.holdId,
+      kind: found.kind,
+      amount: found.amount,
+      refunded: 0,
+      createdAt: draft.now,
+      takes: found.takes.map((t) => ({ ...t, returned: 0 })),
+    });
+    draft.post(
+      "capture",
+      found.kind,
+      [
+        { account: WALLET.held, amount: -found.amount },
+        { account: SINK.redeemed, amount: found.amount },
+      ],
+      [],
+      found.holdId,
+      explainCapture(found.amount, found.holdId),
+    );
+    return captured;
+  });
+}
+
+/** R20: release puts held points back into their lots. Releasing a released hold changes nothing. */
+export function release(
+  ledger: CustomerLedger,
+  input: { holdId: string },
+  ctx: OperationContext,
+): LedgerResult<Hold> {
+  return run(ledger, ctx, (draft) => {
+    const found = activeHold(draft, input.holdId);
+    if ("ok" in found) return found;
+    if (found.state === "released") return found;
+    if (found.state === "captured") {
+      return refuse("HOLD_NOT_ACTIVE", `hold ${input.holdId} was captured; refund it instead`, {
+        holdId: input.holdId,
+        state: found.state,
+      });
+    }
+    releaseHold(draft, found, "requested");
+    return draft.hold(found.holdId) as Hold;
+  });
+}
+
+/** Spends points at once (no hold), in the R4 order. */
+export function spend(
+  ledger: CustomerLedger,
+  input: { redemptionId: string; kind: PointKind; amount: number },
+  ctx: OperationContext,
+): LedgerResult<Redemption> {
+  return run(ledger, ctx, (draft) => {
+    if (draft.redemption(input.redemptionId) || draft.hold(input.redemptionId)) {
+      return refuse("REDEMPTION_ALREADY_EXISTS", `${input.redemptionId} is already used`, {
+        redemptionId: input.redemptionId,
+      });
+    }
+    if (draft.available(input.kind) < input.amount) return insufficient(draft, input.kind, input.amount);
+    const takes = draft.takeInSpendingOrder(input.kind, input.amount);
+    const redemption: Redemption = {
+      redemptionId: input.redemptionId,
+      kind: input.kind,
+      amount: input.amount,
+      refunded: 0,
+      createdAt: draft.now,
+      takes,
+    };
+    draft.putRedemption(redemption);
+    draft.post(
+      "spend",
+      input.kind,
+      [
+        { account: WALLET.available, amount: -input.amount },
+        { account: SINK.redeemed, amount: input.amount },
+      ],
+      takes.map((t) => ({ lotId: t.lotId, delta: -t.amount })),
+      input.redemptionId,
+      explainSpend(input.amount, input.redemptionId),
+    );
+    return redemption;
+  });
+}
+
+/**
+ * R15: spent points come back into the lots they came from, with their original expiry; a lot that
+ * has expired meanwhile gives them back in a new lot with the grace expiry.
+ */
+export function refund(
+  ledger: CustomerLedger,
+  input: { redemptionId: string; amount: number },
+  ctx: OperationContext,
+): LedgerResult<{ redemption: Redemption; graceUntil: Date | null }> {
+  return run(ledger, ctx, (draft) => {
+    const found = draft.redemption(input.redemptionId);
+    if (!found) {
+      return refuse("REDEMPTION_NOT_FOUND", `nothing was spent under ${input.redemptionId}`, {
+        redemptionId: input.redemptionId,
+      });
+    }
+    const refundable = found.amount - found.refunded;
+    if (input.amount > refundable) {
+      return refuse("REFUND_EXCEEDS_REDEEMED", `${input.amount} requested, ${refundable} left to refund`, {
+        redemptionId: input.redemptionId,
+        requested: input.amount,
+        refundable,
+      });
+    }
+    const updated: Redemption = { ...found, refunded: found.refunded + input.amount };
+    const { lotDeltas, graceUntil } = draft.returnTakes(found.kind, updated.takes, input.amount, found.redemptionId);
+    draft.putRedemption(updated);
+    draft.post(
+      "refund",
+      found.kind,
+      [
+        { account: SINK.redeemed, amount: -input.amount },
+        { account: WALLET.available, amount: input.amount },
+      ],
+      lotDeltas,
+      found.redemptionId,
+      explainRefund(input.amount, found.redemptionId, graceUntil),
+    );
+    return { redemption: updated, graceUntil };
+  });
+}
+
+export interface ClawbackInput {
+  kind: PointKind;
+  amount: number;
+  /** The lot the returned purchase credited; its points are taken back first. */
+  lotId?: string | undefined;
+  reference?: string | null | undefined;
+}
+
+export interface ClawbackOutcome {
+  /** R13: points of a still-pending lot, cancelled back to its funder. */
+  cancelledPending: number;
+  /** Available points taken back. */
+  clawedBack: number;
+  /** R14: what was missing, to be withheld from the refund or recorded as debt. */
+  shortfall: number;
+  debtAfter: number;
+}
+
+/**
+ * R13, R14: a returned purchase loses its accrual. Pending points are cancelled; available points
+ * are clawed back from that lot first, then from the others in the R4 order; what is missing is
+ * reported as a shortfall and recorded as debt.
+ */
+export function clawback(
+  ledger: CustomerLedger,
+  input: ClawbackInput,
+  ctx: OperationContext,
+): LedgerResult<ClawbackOutcome> {
+  return run(ledger, ctx, (draft) => {
+    const origin = input.lotId ? draft.lot(input.lotId) : undefined;
+    if (input.lotId && (!origin || origin.kind !== input.kind)) {
+      return refuse("LOT_NOT_FOUND", `no ${input.kind} lot ${input.lotId}`, { lotId: input.lotId });
+    }
+    const postings = [];
+    const lotDeltas: { lotId: string; delta: number }[] = [];
+    let left = input.amount;
+    let cancelledPending = 0;
+    if (origin && origin.state === "pending") {
+      cancelledPending = Math.min(left, origin.remaining);
+      draft.changeLot(origin, { remaining: origin.remaining - cancelledPending });
+      lotDeltas.push({ lotId: origin.lotId, delta: -cancelledPending });
+      postings.push(
+        { account: WALLET.pending, amount: -cancelledPending },
+        { account: funderAccount(origin.funder), amount: cancelledPending },
+      );
+      left -= cancelledPending;
+    }
+    const candidates = draft.spendableLots(input.kind);
+    const ordered = origin ? [origin, ...candidates.filter((l) => l.lotId !== origin.lotId)] : candidates;
+    let clawedBack = 0;
+    for (const lot of ordered) {
+      if (left === 0) break;
+      if (lot.state !== "available" || lot.remaining === 0) continue;
+      const take = Math.min(left, lot.remaining);
+      draft.changeLot(lot, { remaining: lot.remaining - take });
+      lotDeltas.push({ lotId: lot.lotId, delta: -take });
+      clawedBack += take;
+      left -= take;
+    }
+    if (clawedBack > 0) {
+      postings.push({ account: WALLET.available, amount: -clawedBack }, { account: SINK.clawedBack, amount: clawedBack });
+    }
+    const shortfall = left;
+    if (shortfall > 0) {
+      draft.debt[input.kind] += shortfall;
+      postings.push({ account: WALLET.debt, amount: -shortfall }, { account: SINK.clawedBack, amount: shortfall });
+    }
+    draft.post(
+      "clawback",
+      input.kind,
+      postings,
+      lotDeltas,
+      input.reference ?? null,
+      explainClawback(cancelledPending, clawedBack, shortfall, input.reference ?? null),
+    );
+    return { cancelledPending, clawedBack, shortfall, debtAfter: draft.debt[input.kind] };
+  });
+}
+
+export interface AdjustInput {
+  kind: PointKind;
+  /** Positive adds points, negative removes them; never zero. */
+  amount: number;
+  reason: string;
+}
+
+/**
+ * R34: support corrects a balance with a reason. Added points are a new lot funded by the
+ * marketplace; removed points leave in the R4 order and go back to the marketplace.
+ */
+export function adjust(ledger: CustomerLedger, input: AdjustInput, ctx: OperationContext): LedgerResult<null> {
+  return run(ledger, ctx, (draft) => {
+    const account = funderAccount("marketplace");
+    if (input.amount > 0) {
+      const lot: Lot = {
+        lotId: ctx.newId("lot"),
+        kind: input.kind,
+        amount: input.amount,
+        remaining: input.amount,
+        source: "adjustment",
+        funder: "marketplace",
+        state: "available",
+        createdAt: draft.now,
+        availableFrom: draft.now,
+        expiresAt: addDays(draft.now, ctx.policy.expiryDays),
+        reference: null,
+      };
+      draft.addLot(lot);
+      draft.post(
+        "adjust",
+        input.kind,
+        [
+          { account, amount: -input.amount },
+          { account: WALLET.available, amount: input.amount },
+        ],
+        [{ lotId: lot.lotId, delta: input.amount }],
+        null,
+        explainAdjustment(input.amount, input.reason),
+      );
+      return null;
+    }
+    const removed = -input.amount;
+    if (draft.available(input.kind) < removed) return insufficient(draft, input.kind, removed);
+    const takes = draft.takeInSpendingOrder(input.kind, removed);
+    draft.post(
+      "adjust",
+      input.kind,
+      [
+        { account: WALLET.available, amount: -removed },
+        { account, amount: removed },
+      ],
+      takes.map((t) => ({ lotId: t.lotId, delta: -t.amount })),
+      null,
+      explainAdjustment(input.amount, input.reason),
+    );
+    return null;
+  });
+}
+
+/** The ledger as it stands after `change`: what the balance cache is computed from. */
+export function applyChange(ledger: CustomerLedger, change: LedgerChange<unknown>): CustomerLedger {
+  const byId = <V>(items: V[], key: (v: V) => string, changed: V[]): V[] => {
+    const map = new Map(items.map((v) => [key(v), v]));
+    for (const v of changed) map.set(key(v), v);
+    return [...map.values()];
+  };
+  return {
+    customerId: ledger.customerId,
+    lots: byId(ledger.lots, (l) => l.lotId, change.lots),
+    holds: byId(ledger.holds, (h) => h.holdId, change.holds),
+    redemptions: byId(ledger.redemptions, (r) => r.redemptionId, change.redemptions),
+    debt: change.debt,
+  };
+}

@@ -1,0 +1,176 @@
+import type { PointKind } from "../kinds.js";
+import type { Funder } from "./accounts.js";
+
+/** Where points came from; R2 ties some sources to one kind. */
+export const CREDIT_SOURCES = [
+  "purchase",
+  "seller",
+  "review",
+  "friend_invite",
+  "campaign",
+  "savings_interest",
+  "manager_programme",
+  "adjustment",
+  "refund_grace",
+] as const;
+export type CreditSource = (typeof CREDIT_SOURCES)[number];
+
+/** R3: every credit creates a lot. */
+export interface Lot {
+  lotId: string;
+  kind: PointKind;
+  amount: number;
+  remaining: number;
+  source: CreditSource;
+  funder: Funder;
+  state: "pending" | "available";
+  createdAt: Date;
+  availableFrom: Date;
+  expiresAt: Date;
+  reference: string | null;
+}
+
+/** Which lot a hold or a redemption took points from, and how many went back since. */
+export interface LotTake {
+  lotId: string;
+  amount: number;
+  returned: number;
+}
+
+/** R20: points reserved for an unpaid order. */
+export interface Hold {
+  holdId: string;
+  kind: PointKind;
+  amount: number;
+  state: "active" | "captured" | "released";
+  releaseReason: "requested" | "timeout" | null;
+  createdAt: Date;
+  expiresAt: Date;
+  takes: LotTake[];
+}
+
+/** Points spent (a captured hold or a direct spend); refunds (R15) return into its lots. */
+export interface Redemption {
+  redemptionId: string;
+  kind: PointKind;
+  amount: number;
+  refunded: number;
+  createdAt: Date;
+  takes: LotTake[];
+}
+
+export interface Posting {
+  account: string;
+  amount: number;
+}
+
+export const MOVEMENT_TYPES = [
+  "credit",
+  "make_available",
+  "debt_offset",
+  "hold",
+  "capture",
+  "release",
+  "spend",
+  "expire",
+  "clawback",
+  "refund",
+  "adjust",
+] as const;
+export type MovementType = (typeof MOVEMENT_TYPES)[number];
+
+export interface Explanation {
+  ru: string;
+  en: string;
+}
+
+/** R32: a movement is a set of postings that nets to zero; lotDeltas say which lots it touched. */
+export interface Movement {
+  movementId: string;
+  customerId: string;
+  kind: PointKind;
+  type: MovementType;
+  postings: Posting[];
+  lotDeltas: { lotId: string; delta: number }[];
+  reference: string | null;
+  explanation: Explanation;
+  occurredAt: Date;
+}
+
+/** The part of one customer's ledger an operation needs to see. */
+export interface CustomerLedger {
+  customerId: string;
+  /** Open lots (pending, or available with points left) plus any lot an operation refers to. */
+  lots: Lot[];
+  holds: Hold[];
+  redemptions: Redemption[];
+  /** Outstanding debt per kind, as a positive number of points (R14). */
+  debt: Record<PointKind, number>;
+}
+
+/** Configurable defaults from rules.md; every one is a number an operator can change. */
+export interface LedgerPolicy {
+  /** R3: a lot expires this many days after it becomes available. Default 365. */
+  expiryDays: number;
+  /** R15: points refunded into an expired lot come back with this many days. Default 30. */
+  refundGraceDays: number;
+  /** R20: an unpaid hold is released after this many seconds. Default 1800. */
+  holdTimeoutSeconds: number;
+  /** R6: the balance reports points expiring within this many days. Default 30. */
+  expiringWithinDays: number;
+}
+
+export const DEFAULT_LEDGER_POLICY: LedgerPolicy = {
+  expiryDays: 365,
+  refundGraceDays: 30,
+  holdTimeoutSeconds: 1800,
+  expiringWithinDays: 30,
+};
+
+export const LEDGER_REFUSAL_CODES = [
+  "INSUFFICIENT_POINTS",
+  "HOLD_NOT_FOUND",
+  "HOLD_EXPIRED",
+  "HOLD_NOT_ACTIVE",
+  "HOLD_ALREADY_EXISTS",
+  "REDEMPTION_NOT_FOUND",
+  "REDEMPTION_ALREADY_EXISTS",
+  "REFUND_EXCEEDS_REDEEMED",
+  "LOT_NOT_FOUND",
+  "SOURCE_KIND_MISMATCH",
+  "INVALID_DATES",
+] as const;
+export type LedgerRefusalCode = (typeof LEDGER_REFUSAL_CODES)[number];
+
+/** A business refusal: a value, never an exception. */
+export interface Refusal {
+  ok: false;
+  code: LedgerRefusalCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export function refuse(code: LedgerRefusalCode, message: string, details: Record<string, unknown> = {}): Refusal {
+  return { ok: false, code, message, details };
+}
+
+/** What a successful operation changed: the app layer persists exactly this. */
+export interface LedgerChange<T> {
+  ok: true;
+  value: T;
+  movements: Movement[];
+  /** Lots created or changed, with their final state. */
+  lots: Lot[];
+  holds: Hold[];
+  redemptions: Redemption[];
+  debt: Record<PointKind, number>;
+}
+
+export type LedgerResult<T> = LedgerChange<T> | Refusal;
+
+/** Everything an operation may depend on besides the ledger: the time and a source of ids. */
+export interface OperationContext {
+  now: Date;
+  newId: (prefix: "mov" | "lot") => string;
+  policy: LedgerPolicy;
+}

@@ -1,0 +1,34 @@
+import { randomBytes } from "node:crypto";
+import type { IdGenerator, IdPrefix } from "../app/ports.js";
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+function encode(value: bigint, length: number): string {
+  let out = "";
+  let v = value;
+  for (let i = 0; i < length; i++) {
+    out = CROCKFORD[Number(v & 31n)] + out;
+    v >>= 5n;
+  }
+  return out;
+}
+
+/**
+ * ULID-style ids with a prefix (`mov_01JD…`): 48 bits of milliseconds then 80 bits that start random
+ * and count up within one millisecond, so ids made by one process sort in the order they were made.
+ */
+export class MonotonicIds implements IdGenerator {
+  private lastMs = -1;
+  private lastRandom = 0n;
+
+  newId(prefix: IdPrefix): string {
+    const ms = Date.now();
+    if (ms <= this.lastMs) {
+      this.lastRandom += 1n;
+    } else {
+      this.lastMs = ms;
+      this.lastRandom = BigInt(`0x${randomBytes(10).toString("hex")}`) >> 1n;
+    }
+    return `${prefix}_${encode(BigInt(this.lastMs), 10)}${encode(this.lastRandom, 16)}`;
+  }
+}
