@@ -9,9 +9,11 @@ import {
   type CustomerLedger,
   capture,
   clawback,
+  combineChanges,
   credit,
   type HoldInput,
   hold,
+  type LedgerChange,
   type LedgerPolicy,
   type LedgerResult,
   type OperationContext,
@@ -43,7 +45,7 @@ export interface WriteRequest {
   actor: string;
 }
 
-export type Outcome<T> = { ok: true; value: T } | Omit<Refusal, "code"> & { code: string };
+export type Outcome<T> = { ok: true; value: T } | (Omit<Refusal, "code"> & { code: string });
 
 /** A write's answer and whether it was replayed from an earlier request with the same key. */
 export type WriteResult<T> = Outcome<T> & { replayed: boolean; requestId: string };
@@ -135,26 +137,58 @@ export class LedgerService {
   }
 
   adjust(customerId: string, input: AdjustInput, request: WriteRequest) {
-    return this.write(customerId, "adjust", request, {}, (l, c) => adjust(l, input, c), () => ({
-      kind: input.kind,
-      amount: input.amount,
-      reason: input.reason,
-    }));
+    return this.write(
+      customerId,
+      "adjust",
+      request,
+      {},
+      (l, c) => adjust(l, input, c),
+      () => ({
+        kind: input.kind,
+        amount: input.amount,
+        reason: input.reason,
+      }),
+    );
   }
 
   hold(customerId: string, input: HoldInput, request: WriteRequest) {
-    return this.write(customerId, "hold", request, { holdIds: [input.holdId] }, (l, c) => hold(l, input, c), holdView);
+    return this.write(
+      customerId,
+      "hold",
+      request,
+      { holdIds: [input.holdId] },
+      (l, c) => hold(l, input, c),
+      holdView,
+    );
   }
 
   capture(customerId: string, holdId: string, request: WriteRequest) {
-    return this.write(customerId, "capture", request, { holdIds: [holdId] }, (l, c) => capture(l, { holdId }, c), holdView);
+    return this.write(
+      customerId,
+      "capture",
+      request,
+      { holdIds: [holdId] },
+      (l, c) => capture(l, { holdId }, c),
+      holdView,
+    );
   }
 
   release(customerId: string, holdId: string, request: WriteRequest) {
-    return this.write(customerId, "release", request, { holdIds: [holdId] }, (l, c) => release(l, { holdId }, c), holdView);
+    return this.write(
+      customerId,
+      "release",
+      request,
+      { holdIds: [holdId] },
+      (l, c) => release(l, { holdId }, c),
+      holdView,
+    );
   }
 
-  spend(customerId: string, input: { redemptionId: string; kind: PointKind; amount: number }, request: WriteRequest) {
+  spend(
+    customerId: string,
+    input: { redemptionId: string; kind: PointKind; amount: number },
+    request: WriteRequest,
+  ) {
     return this.write(
       customerId,
       "spend",
@@ -185,6 +219,36 @@ export class LedgerService {
       (l, c) => clawback(l, input, c),
       (v: ClawbackOutcome) => v,
     );
+  }
+
+  /**
+   * Runs several operations for one customer in one transaction, each at its own instant, and
+   * commits what the successful ones changed (a refused step changes nothing). For loaders and
+   * batches; requests from the outside go through the idempotent writes above.
+   */
+  async runSequence(
+    customerId: string,
+    steps: {
+      at: Date;
+      operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<unknown>;
+    }[],
+    actor: string,
+  ): Promise<LedgerResult<unknown>[]> {
+    return this.store.withCustomer(customerId, async (tx) => {
+      let ledger = await tx.loadLedger({});
+      let combined: LedgerChange<unknown> | undefined;
+      const results: LedgerResult<unknown>[] = [];
+      for (const step of steps) {
+        const result = step.operation(ledger, { ...this.context(), now: step.at });
+        results.push(result);
+        if (!result.ok) continue;
+        ledger = applyChange(ledger, result);
+        combined = combined ? combineChanges(combined, result) : result;
+      }
+      const last = steps[steps.length - 1];
+      if (combined && last) await tx.apply(combined, this.totals(ledger, last.at), actor);
+      return results;
+    });
   }
 
   /** Brings one customer up to now (R5, R13, R20); what the scheduled jobs call. */
@@ -234,4 +298,3 @@ function hasDueWork(ledger: CustomerLedger, now: Date): boolean {
     ) || ledger.holds.some((h) => h.state === "active" && h.expiresAt.getTime() <= t)
   );
 }
-

@@ -42,7 +42,11 @@ export interface CustomerTransaction {
   saveOutcome(scope: string, key: string, stored: StoredOutcome, at: Date): Promise<void>;
   loadLedger(refs: LedgerRefs): Promise<CustomerLedger>;
   /** Persists an operation's change: new movements, changed lots/holds/redemptions, the balance cache. */
-  apply(change: LedgerChange<unknown>, balances: Record<PointKind, BalanceTotals>, actor: string): Promise<void>;
+  apply(
+    change: LedgerChange<unknown>,
+    balances: Record<PointKind, BalanceTotals>,
+    actor: string,
+  ): Promise<void>;
 }
 
 export interface HistoryPage {

@@ -99,7 +99,8 @@ export interface MovementView {
 }
 
 export function movementView(m: Movement & { actor: string }): MovementView {
-  const sum = (account: string) => m.postings.filter((p) => p.account === account).reduce((s, p) => s + p.amount, 0);
+  const sum = (account: string) =>
+    m.postings.filter((p) => p.account === account).reduce((s, p) => s + p.amount, 0);
   return {
     movementId: m.movementId,
     kind: m.kind,

@@ -1,5 +1,12 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import type { BalanceTotals, CustomerTransaction, HistoryPage, LedgerRefs, LedgerStore, StoredOutcome } from "../app/ports.js";
+import type {
+  BalanceTotals,
+  CustomerTransaction,
+  HistoryPage,
+  LedgerRefs,
+  LedgerStore,
+  StoredOutcome,
+} from "../app/ports.js";
 import { POINT_KINDS, type PointKind } from "../domain/kinds.js";
 import type {
   CreditSource,
@@ -15,7 +22,11 @@ import type { Database } from "./schema.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-function takesFromRow(row: { take_lot_ids: string[]; take_amounts: number[]; take_returned: number[] }): LotTake[] {
+function takesFromRow(row: {
+  take_lot_ids: string[];
+  take_amounts: number[];
+  take_returned: number[];
+}): LotTake[] {
   return row.take_lot_ids.map((lotId, i) => ({
     lotId,
     amount: row.take_amounts[i] ?? 0,
@@ -54,7 +65,11 @@ async function loadLedger(db: Db, customerId: string, refs: LedgerRefs): Promise
     .selectFrom("holds")
     .selectAll()
     .where("customer_id", "=", customerId)
-    .where((eb) => (holdIds.length > 0 ? eb.or([eb("state", "=", "active"), eb("hold_id", "in", holdIds)]) : eb("state", "=", "active")))
+    .where((eb) =>
+      holdIds.length > 0
+        ? eb.or([eb("state", "=", "active"), eb("hold_id", "in", holdIds)])
+        : eb("state", "=", "active"),
+    )
     .execute();
   const redemptionRows =
     refs.redemptionIds && refs.redemptionIds.length > 0
@@ -139,7 +154,11 @@ class PostgresCustomerTransaction implements CustomerTransaction {
     return loadLedger(this.trx, this.customerId, refs);
   }
 
-  async apply(change: LedgerChange<unknown>, balances: Record<PointKind, BalanceTotals>, actor: string): Promise<void> {
+  async apply(
+    change: LedgerChange<unknown>,
+    balances: Record<PointKind, BalanceTotals>,
+    actor: string,
+  ): Promise<void> {
     const customer_id = this.customerId;
     if (change.lots.length > 0) {
       await this.trx
@@ -258,9 +277,13 @@ export class PostgresLedgerStore implements LedgerStore {
   withCustomer<T>(customerId: string, work: (tx: CustomerTransaction) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
       // The customer's row is the lock that serializes that customer's writes (and only theirs).
-      const locked = await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(trx);
+      const locked = await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(
+        trx,
+      );
       if (locked.rows.length === 0) {
-        await sql`insert into customers (customer_id) values (${customerId}) on conflict do nothing`.execute(trx);
+        await sql`insert into customers (customer_id) values (${customerId}) on conflict do nothing`.execute(
+          trx,
+        );
         await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(trx);
       }
       return work(new PostgresCustomerTransaction(trx, customerId));
@@ -284,20 +307,18 @@ export class PostgresLedgerStore implements LedgerStore {
     if (cursor) query = query.where("movement_id", "<", cursor);
     const rows = await query.execute();
     const page = rows.slice(0, limit);
-    const movements = page.map(
-      (r): Movement & { actor: string } => ({
-        movementId: r.movement_id,
-        customerId: r.customer_id,
-        kind: r.kind as PointKind,
-        type: r.type as Movement["type"],
-        postings: r.accounts.map((account, i) => ({ account, amount: r.amounts[i] ?? 0 })),
-        lotDeltas: r.lot_ids.map((lotId, i) => ({ lotId, delta: r.lot_deltas[i] ?? 0 })),
-        reference: r.reference,
-        explanation: { ru: r.explanation_ru, en: r.explanation_en },
-        occurredAt: r.occurred_at,
-        actor: r.actor,
-      }),
-    );
+    const movements = page.map((r): Movement & { actor: string } => ({
+      movementId: r.movement_id,
+      customerId: r.customer_id,
+      kind: r.kind as PointKind,
+      type: r.type as Movement["type"],
+      postings: r.accounts.map((account, i) => ({ account, amount: r.amounts[i] ?? 0 })),
+      lotDeltas: r.lot_ids.map((lotId, i) => ({ lotId, delta: r.lot_deltas[i] ?? 0 })),
+      reference: r.reference,
+      explanation: { ru: r.explanation_ru, en: r.explanation_en },
+      occurredAt: r.occurred_at,
+      actor: r.actor,
+    }));
     const last = page[page.length - 1];
     return { movements, nextCursor: rows.length > limit && last ? last.movement_id : null };
   }

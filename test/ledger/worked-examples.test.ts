@@ -55,7 +55,9 @@ describe("ledger worked examples (rules.md)", () => {
         h.request(),
       ),
     );
-    const spent = expectOk(await h.service.spend("fifo-1", { redemptionId: "o-1", kind: "bonus", amount: 40 }, h.request()));
+    const spent = expectOk(
+      await h.service.spend("fifo-1", { redemptionId: "o-1", kind: "bonus", amount: 40 }, h.request()),
+    );
     expect(spent.amount).toBe(40);
     const ledger = await h.store.readLedger("fifo-1");
     const remaining = Object.fromEntries(ledger.lots.map((l) => [l.lotId, l.remaining]));
@@ -82,7 +84,9 @@ describe("ledger worked examples (rules.md)", () => {
     expect((await h.service.balance("w7")).kinds.bonus).toMatchObject({ pending: 100, available: 0 });
     h.clock.set(new Date("2026-04-02T10:00:00Z"));
     expect((await h.service.balance("w7")).kinds.bonus).toMatchObject({ pending: 0, available: 100 });
-    expectOk(await h.service.spend("w7", { redemptionId: "order-2", kind: "bonus", amount: 100 }, h.request()));
+    expectOk(
+      await h.service.spend("w7", { redemptionId: "order-2", kind: "bonus", amount: 100 }, h.request()),
+    );
     const claw = expectOk(
       await h.service.clawback(
         "w7",
@@ -92,7 +96,11 @@ describe("ledger worked examples (rules.md)", () => {
     );
     expect(claw).toEqual({ cancelledPending: 0, clawedBack: 0, shortfall: 100, debtAfter: 100 });
     expectOk(
-      await h.service.credit("w7", { kind: "bonus", amount: 60, source: "purchase", funder: "marketplace" }, h.request()),
+      await h.service.credit(
+        "w7",
+        { kind: "bonus", amount: 60, source: "purchase", funder: "marketplace" },
+        h.request(),
+      ),
     );
     expect((await h.service.balance("w7")).kinds.bonus).toMatchObject({ available: 0, debt: 40 });
   });
@@ -116,7 +124,9 @@ describe("ledger worked examples (rules.md)", () => {
           h.request(),
         ),
       );
-      expectOk(await h.service.spend(customer, { redemptionId: "order-1", kind: "bonus", amount: 100 }, h.request()));
+      expectOk(
+        await h.service.spend(customer, { redemptionId: "order-1", kind: "bonus", amount: 100 }, h.request()),
+      );
       h.clock.set(new Date(returnedOn));
       const refunded = expectOk(
         await h.service.refund(customer, { redemptionId: "order-1", amount: 100 }, h.request()),

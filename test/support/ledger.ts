@@ -25,7 +25,9 @@ export async function ledgerHarness() {
 }
 
 /** Unwraps a successful write, failing the test with the refusal otherwise. */
-export function expectOk<T>(result: { ok: true; value: T } | { ok: false; code: string; message: string }): T {
+export function expectOk<T>(
+  result: { ok: true; value: T } | { ok: false; code: string; message: string },
+): T {
   if (!result.ok) throw new Error(`expected success, got ${result.code}: ${result.message}`);
   return result.value;
 }

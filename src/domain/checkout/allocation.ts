@@ -19,8 +19,8 @@ function largestFirst(weights: readonly number[]): number[] {
  * R21: splits `points` over lines in proportion to `weights` (line amounts): each line gets the
  * floor of its exact share, and the rounding remainder goes to the largest line (the first one on
  * a tie). A line never takes more than its `capacity`; whatever the largest line cannot absorb goes
- * to the next largest, and so on. That only happens on carts of near-1-RUB items, where a share of
- * a few points is already more than a line's price.
+ * to the next largest, and so on. That only happens when lines cost little more than the points
+ * they carry (items of a few roubles), where one extra point can exceed a line's price.
  *
  * Throws when the lines cannot absorb `points` at all: a caller passed a spend that was not checked
  * against the caps (R19 leaves at least 1 RUB of every unit, which always leaves room).
@@ -32,8 +32,10 @@ export function allocateProportionally(
 ): number[] {
   if (!isNonNegativeInteger(points)) throw new RangeError("points must be a whole non-negative number");
   const totalWeight = weights.reduce((sum, weight) => sum + BigInt(weight), 0n);
+  if (totalWeight === 0n && points > 0)
+    throw new RangeError("points cannot be split over lines worth nothing");
   const shares = weights.map((weight, index) => {
-    const exactFloor = totalWeight === 0n ? 0 : Number((BigInt(points) * BigInt(weight)) / totalWeight);
+    const exactFloor = points === 0 ? 0 : Number((BigInt(points) * BigInt(weight)) / totalWeight);
     return Math.min(exactFloor, capacity[index] ?? 0);
   });
   let remainder = points - shares.reduce((sum, share) => sum + share, 0);
@@ -54,7 +56,7 @@ export function allocateProportionally(
 export function allocateSpend(lines: readonly CartLine[], spend: KindPoints): LineSpend[] {
   const amounts = lines.map(lineAmountKop);
   let free = amounts.map(pointsFromKop);
-  const byKind = { bonus: [], savings: [], referral: [] } as Record<PointKind, number[]>;
+  const byKind: Record<PointKind, number[]> = { bonus: [], savings: [], referral: [] };
   for (const kind of POINT_KINDS) {
     const shares = allocateProportionally(amounts, spend[kind], free);
     byKind[kind] = shares;

@@ -47,9 +47,15 @@ export function capReasonText(reason: CapReasonNumbers): LocalizedText {
         en: `${name.en}: the cart is empty, there is nothing to pay with points`,
       };
     case "ZERO_BALANCE":
-      return { ru: `${name.ru}: на балансе нет баллов`, en: `${name.en}: there are no points on the balance` };
+      return {
+        ru: `${name.ru}: на балансе нет баллов`,
+        en: `${name.en}: there are no points on the balance`,
+      };
     case "BALANCE":
-      return { ru: `${name.ru}: ${taken.ru} — весь баланс`, en: `${name.en}: ${taken.en} — the whole balance` };
+      return {
+        ru: `${name.ru}: ${taken.ru} — весь баланс`,
+        en: `${name.en}: ${taken.en} — the whole balance`,
+      };
     case "KIND_CAP":
       return {
         ru: `${name.ru}: ${taken.ru} из ${balance.ru} — больше этими баллами оплатить заказ нельзя`,

@@ -4,9 +4,9 @@ import {
   type CapReasonCode,
   type CapReasonNumbers,
   capReasonText,
+  refusalText,
   type SpendRefusalCode,
   type SpendRefusalDetails,
-  refusalText,
 } from "./caps-text.js";
 import { type CartLine, lineAmountKop, orderTotalKop, unitCount } from "./cart.js";
 import { type EarningConfig, rateForCategory } from "./config.js";
@@ -59,7 +59,8 @@ function capsInKop(lines: readonly CartLine[], config: EarningConfig) {
   // R18: the referral share depends on each line's category; it is floored once over the whole
   // order rather than per line, so a mixed cart loses at most one kopeck of cap.
   const referralNumerator = lines.reduce(
-    (sum, line) => sum + BigInt(lineAmountKop(line)) * BigInt(rateForCategory(config.referralCapBp, line.category)),
+    (sum, line) =>
+      sum + BigInt(lineAmountKop(line)) * BigInt(rateForCategory(config.referralCapBp, line.category)),
     0n,
   );
   const capKop: Record<PointKind, number> = {
@@ -89,7 +90,8 @@ export function computeSpendCaps(lines: readonly CartLine[], config: EarningConf
 function assertPoints(points: Partial<KindPoints>, what: string): void {
   for (const kind of POINT_KINDS) {
     const value = points[kind] ?? 0;
-    if (!isNonNegativeInteger(value)) throw new RangeError(`${what}.${kind} must be a whole number of points`);
+    if (!isNonNegativeInteger(value))
+      throw new RangeError(`${what}.${kind} must be a whole number of points`);
   }
 }
 

@@ -45,11 +45,15 @@ export function unitCount(lines: readonly CartLine[]): number {
   return lines.reduce((sum, line) => sum + line.quantity, 0);
 }
 
-/** Adds `field` to problems when `quantity × perUnit` goes beyond MAX_AMOUNT; returns the product. */
+/**
+ * `quantity × perUnit`, or a problem on `field` when it goes beyond MAX_AMOUNT. A product already
+ * reported counts as 0 in the order's sums, so one bad line is not reported twice.
+ */
 function checkedProduct(problems: Problem[], field: string, quantity: number, perUnit: number): bigint {
   const product = BigInt(quantity) * BigInt(perUnit);
-  if (product > BigInt(MAX_AMOUNT)) problems.push({ field, message: `must not exceed ${MAX_AMOUNT}` });
-  return product;
+  if (product <= BigInt(MAX_AMOUNT)) return product;
+  problems.push({ field, message: `must not exceed ${MAX_AMOUNT}` });
+  return 0n;
 }
 
 interface LineSums {
@@ -80,13 +84,24 @@ function validateLine(problems: Problem[], line: CartLine, path: string): LineSu
   }
   let sellerOk = true;
   if (line.sellerPointsPerUnit !== undefined) {
-    sellerOk = checkIntegerRange(problems, `${path}.sellerPointsPerUnit`, line.sellerPointsPerUnit, 0, MAX_AMOUNT);
+    sellerOk = checkIntegerRange(
+      problems,
+      `${path}.sellerPointsPerUnit`,
+      line.sellerPointsPerUnit,
+      0,
+      MAX_AMOUNT,
+    );
   }
   if (!quantityOk) return { originalAmount: 0n, sellerPoints: 0n };
   return {
     originalAmount:
       priceOk && originalOk
-        ? checkedProduct(problems, `${path}.amount`, line.quantity, line.originalUnitPriceKop ?? line.unitPriceKop)
+        ? checkedProduct(
+            problems,
+            `${path}.amount`,
+            line.quantity,
+            line.originalUnitPriceKop ?? line.unitPriceKop,
+          )
         : 0n,
     sellerPoints: sellerOk
       ? checkedProduct(problems, `${path}.sellerPoints`, line.quantity, line.sellerPointsPerUnit ?? 0)

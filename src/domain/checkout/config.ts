@@ -39,7 +39,13 @@ export interface EarningConfig {
 export const DEFAULT_EARNING_CONFIG: EarningConfig = {
   // R7: base rates by category; unlisted categories earn 1%.
   baseRateBp: {
-    byCategory: { electronics: 100, household_appliances: 200, clothing_shoes: 300, groceries: 500, books: 500 },
+    byCategory: {
+      electronics: 100,
+      household_appliances: 200,
+      clothing_shoes: 300,
+      groceries: 500,
+      books: 500,
+    },
     otherwise: 100,
   },
   // R8: paying with the marketplace card adds +1%, books and groceries +2%.
@@ -101,7 +107,13 @@ export function validateEarningConfig(config: EarningConfig): Problem[] {
   const problems: Problem[] = [];
   checkCategoryRates(problems, "baseRateBp", config.baseRateBp, 0, BASIS_POINTS_PER_UNIT);
   checkCategoryRates(problems, "cardBonusBp", config.cardBonusBp, 0, MAX_CARD_BONUS_BP);
-  checkCategoryRates(problems, "referralCapBp", config.referralCapBp, MIN_REFERRAL_CAP_BP, BASIS_POINTS_PER_UNIT);
+  checkCategoryRates(
+    problems,
+    "referralCapBp",
+    config.referralCapBp,
+    MIN_REFERRAL_CAP_BP,
+    BASIS_POINTS_PER_UNIT,
+  );
   checkIntegerRange(problems, "bonusCapBp", config.bonusCapBp, 0, BASIS_POINTS_PER_UNIT);
   checkIntegerRange(problems, "savingsCapBp", config.savingsCapBp, 0, BASIS_POINTS_PER_UNIT);
   // The money floor may be raised but not lowered below 1 RUB: besides R19 itself, it guarantees

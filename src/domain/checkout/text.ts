@@ -27,10 +27,10 @@ function formatHundredths(hundredths: number, language: Language, trimFraction =
   const sign = hundredths < 0 ? "-" : "";
   const digits = String(Math.abs(hundredths)).padStart(3, "0");
   const whole = groupThousands(digits.slice(0, -2).replace(/^0+(?=\d)/, ""), SEPARATORS[language].group);
-  const fraction = trimFraction ? digits.slice(-2).replace(/0$/, "") : digits.slice(-2);
-  return fraction === "" || fraction === "00"
-    ? `${sign}${whole}`
-    : `${sign}${whole}${SEPARATORS[language].decimal}${fraction}`;
+  const cents = digits.slice(-2);
+  if (cents === "00") return `${sign}${whole}`;
+  const fraction = trimFraction ? cents.replace(/0$/, "") : cents;
+  return `${sign}${whole}${SEPARATORS[language].decimal}${fraction}`;
 }
 
 function formatCount(count: number, language: Language): string {

@@ -20,7 +20,8 @@ export const SINK = {
 /** Who pays for points: the marketplace's budget, a seller, a campaign, savings interest, the manager programme. */
 export type Funder = string;
 
-const FUNDER_PATTERN = /^(marketplace|savings_interest|manager_programme|(seller|campaign):[A-Za-z0-9_.-]{1,64})$/;
+const FUNDER_PATTERN =
+  /^(marketplace|savings_interest|manager_programme|(seller|campaign):[A-Za-z0-9_.-]{1,64})$/;
 
 export function isFunder(value: string): value is Funder {
   return FUNDER_PATTERN.test(value);

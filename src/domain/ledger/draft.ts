@@ -49,7 +49,8 @@ export class LedgerDraft {
   ) {
     this.customerId = ledger.customerId;
     for (const lot of ledger.lots) this.lots.set(lot.lotId, { ...lot });
-    for (const hold of ledger.holds) this.holds.set(hold.holdId, { ...hold, takes: hold.takes.map((t) => ({ ...t })) });
+    for (const hold of ledger.holds)
+      this.holds.set(hold.holdId, { ...hold, takes: hold.takes.map((t) => ({ ...t })) });
     for (const r of ledger.redemptions)
       this.redemptions.set(r.redemptionId, { ...r, takes: r.takes.map((t) => ({ ...t })) });
     this.debt = { ...ledger.debt };
@@ -220,4 +221,3 @@ export class LedgerDraft {
     };
   }
 }
-

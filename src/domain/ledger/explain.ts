@@ -126,7 +126,10 @@ export function explainRefund(amount: number, redemptionId: string, graceUntil: 
 
 export function explainAdjustment(amount: number, reason: string): Explanation {
   return amount > 0
-    ? { ru: `Начислено ${pointsRu(amount)} службой поддержки: ${reason}`, en: `${pointsEn(amount)} added by support: ${reason}` }
+    ? {
+        ru: `Начислено ${pointsRu(amount)} службой поддержки: ${reason}`,
+        en: `${pointsEn(amount)} added by support: ${reason}`,
+      }
     : {
         ru: `Списано ${pointsRu(-amount)} службой поддержки: ${reason}`,
         en: `${pointsEn(-amount)} deducted by support: ${reason}`,

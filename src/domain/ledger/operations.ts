@@ -1,5 +1,5 @@
 import type { PointKind } from "../kinds.js";
-import { funderAccount, type Funder, SINK, WALLET } from "./accounts.js";
+import { type Funder, funderAccount, SINK, WALLET } from "./accounts.js";
 import { addDays, LedgerDraft } from "./draft.js";
 import {
   explainAdjustment,
@@ -164,11 +164,15 @@ export function credit(ledger: CustomerLedger, input: CreditInput, ctx: Operatio
   return run(ledger, ctx, (draft) => {
     const required = SOURCE_KIND[input.source];
     if (required && required !== input.kind) {
-      return refuse("SOURCE_KIND_MISMATCH", `source ${input.source} credits ${required} points, not ${input.kind}`, {
-        source: input.source,
-        kind: input.kind,
-        expectedKind: required,
-      });
+      return refuse(
+        "SOURCE_KIND_MISMATCH",
+        `source ${input.source} credits ${required} points, not ${input.kind}`,
+        {
+          source: input.source,
+          kind: input.kind,
+          expectedKind: required,
+        },
+      );
     }
     const now = draft.now;
     const availableFrom =
@@ -227,7 +231,9 @@ export function hold(ledger: CustomerLedger, input: HoldInput, ctx: OperationCon
     }
     if (draft.available(input.kind) < input.amount) return insufficient(draft, input.kind, input.amount);
     const takes = draft.takeInSpendingOrder(input.kind, input.amount);
-    const expiresAt = new Date(draft.now.getTime() + (input.timeoutSeconds ?? ctx.policy.holdTimeoutSeconds) * 1000);
+    const expiresAt = new Date(
+      draft.now.getTime() + (input.timeoutSeconds ?? ctx.policy.holdTimeoutSeconds) * 1000,
+    );
     const created: Hold = {
       holdId: input.holdId,
       kind: input.kind,
@@ -391,7 +397,12 @@ export function refund(
       });
     }
     const updated: Redemption = { ...found, refunded: found.refunded + input.amount };
-    const { lotDeltas, graceUntil } = draft.returnTakes(found.kind, updated.takes, input.amount, found.redemptionId);
+    const { lotDeltas, graceUntil } = draft.returnTakes(
+      found.kind,
+      updated.takes,
+      input.amount,
+      found.redemptionId,
+    );
     draft.putRedemption(updated);
     draft.post(
       "refund",
@@ -468,12 +479,18 @@ export function clawback(
       left -= take;
     }
     if (clawedBack > 0) {
-      postings.push({ account: WALLET.available, amount: -clawedBack }, { account: SINK.clawedBack, amount: clawedBack });
+      postings.push(
+        { account: WALLET.available, amount: -clawedBack },
+        { account: SINK.clawedBack, amount: clawedBack },
+      );
     }
     const shortfall = left;
     if (shortfall > 0) {
       draft.debt[input.kind] += shortfall;
-      postings.push({ account: WALLET.debt, amount: -shortfall }, { account: SINK.clawedBack, amount: shortfall });
+      postings.push(
+        { account: WALLET.debt, amount: -shortfall },
+        { account: SINK.clawedBack, amount: shortfall },
+      );
     }
     draft.post(
       "clawback",
@@ -498,7 +515,11 @@ export interface AdjustInput {
  * R34: support corrects a balance with a reason. Added points are a new lot funded by the
  * marketplace; removed points leave in the R4 order and go back to the marketplace.
  */
-export function adjust(ledger: CustomerLedger, input: AdjustInput, ctx: OperationContext): LedgerResult<null> {
+export function adjust(
+  ledger: CustomerLedger,
+  input: AdjustInput,
+  ctx: OperationContext,
+): LedgerResult<null> {
   return run(ledger, ctx, (draft) => {
     const account = funderAccount("marketplace");
     if (input.amount > 0) {
@@ -549,16 +570,30 @@ export function adjust(ledger: CustomerLedger, input: AdjustInput, ctx: Operatio
 
 /** The ledger as it stands after `change`: what the balance cache is computed from. */
 export function applyChange(ledger: CustomerLedger, change: LedgerChange<unknown>): CustomerLedger {
-  const byId = <V>(items: V[], key: (v: V) => string, changed: V[]): V[] => {
-    const map = new Map(items.map((v) => [key(v), v]));
-    for (const v of changed) map.set(key(v), v);
-    return [...map.values()];
-  };
   return {
     customerId: ledger.customerId,
-    lots: byId(ledger.lots, (l) => l.lotId, change.lots),
-    holds: byId(ledger.holds, (h) => h.holdId, change.holds),
-    redemptions: byId(ledger.redemptions, (r) => r.redemptionId, change.redemptions),
+    lots: mergeById(ledger.lots, change.lots, (l) => l.lotId),
+    holds: mergeById(ledger.holds, change.holds, (h) => h.holdId),
+    redemptions: mergeById(ledger.redemptions, change.redemptions, (r) => r.redemptionId),
     debt: change.debt,
+  };
+}
+
+function mergeById<V>(items: V[], changed: V[], key: (v: V) => string): V[] {
+  const map = new Map(items.map((v) => [key(v), v]));
+  for (const v of changed) map.set(key(v), v);
+  return [...map.values()];
+}
+
+/** One change that does what `first` then `second` did: how several operations commit together. */
+export function combineChanges<A, B>(first: LedgerChange<A>, second: LedgerChange<B>): LedgerChange<B> {
+  return {
+    ok: true,
+    value: second.value,
+    movements: [...first.movements, ...second.movements],
+    lots: mergeById(first.lots, second.lots, (l) => l.lotId),
+    holds: mergeById(first.holds, second.holds, (h) => h.holdId),
+    redemptions: mergeById(first.redemptions, second.redemptions, (r) => r.redemptionId),
+    debt: second.debt,
   };
 }

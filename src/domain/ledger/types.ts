@@ -150,7 +150,11 @@ export interface Refusal {
   details: Record<string, unknown>;
 }
 
-export function refuse(code: LedgerRefusalCode, message: string, details: Record<string, unknown> = {}): Refusal {
+export function refuse(
+  code: LedgerRefusalCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): Refusal {
   return { ok: false, code, message, details };
 }
 

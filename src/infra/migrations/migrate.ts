@@ -14,12 +14,16 @@ export async function migrate(db: Kysely<Database>): Promise<{ applied: string[]
   await db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
     await sql`create table if not exists kopilka_migrations (
-      id integer primary key, name text not null, applied_at timestamptz not null default now())`.execute(trx);
+      id integer primary key, name text not null, applied_at timestamptz not null default now())`.execute(
+      trx,
+    );
     const done = await trx.selectFrom("kopilka_migrations").select(["id"]).orderBy("id").execute();
     const known = new Set(MIGRATIONS.map((m) => m.id));
     const unknown = done.filter((d) => !known.has(d.id));
     if (unknown.length > 0) {
-      throw new Error(`the database has migrations this build does not know: ${unknown.map((u) => u.id).join(", ")}`);
+      throw new Error(
+        `the database has migrations this build does not know: ${unknown.map((u) => u.id).join(", ")}`,
+      );
     }
     const doneIds = new Set(done.map((d) => d.id));
     for (const m of MIGRATIONS) {

@@ -1,0 +1,114 @@
+import { DEFAULT_LEDGER_POLICY, type LedgerPolicy } from "./domain/ledger/index.js";
+
+/** Every setting, its environment variable, unit and default. The README's table is made from this. */
+export const SETTINGS = {
+  port: { env: "PORT", default: "3000", description: "HTTP port" },
+  host: { env: "HOST", default: "0.0.0.0", description: "Address to listen on" },
+  databaseUrl: {
+    env: "KOPILKA_DATABASE_URL",
+    default: "",
+    description: "PostgreSQL URL; empty means the embedded PGlite database",
+  },
+  dataDir: { env: "KOPILKA_DATA_DIR", default: ".kopilka-data", description: "PGlite data folder" },
+  poolSize: {
+    env: "KOPILKA_DB_POOL_SIZE",
+    default: "10",
+    description: "PostgreSQL connections (PGlite: always 1)",
+  },
+  jwtSecret: {
+    env: "KOPILKA_JWT_SECRET",
+    default: "",
+    description: "Secret for customer tokens (HS256); empty: a random one per process, with a warning",
+  },
+  logLevel: { env: "KOPILKA_LOG_LEVEL", default: "info", description: "pino log level" },
+  bodyLimitBytes: {
+    env: "KOPILKA_BODY_LIMIT_BYTES",
+    default: "4194304",
+    description: "Largest request body, bytes",
+  },
+  schedulerIntervalSeconds: {
+    env: "KOPILKA_SCHEDULER_INTERVAL_SECONDS",
+    default: "30",
+    description:
+      "How often due work (pending → available, expiry, hold time-outs) is run, seconds; 0 turns it off",
+  },
+  expiryDays: {
+    env: "KOPILKA_EXPIRY_DAYS",
+    default: "365",
+    description: "R3: days a lot lives after it becomes available",
+  },
+  refundGraceDays: {
+    env: "KOPILKA_REFUND_GRACE_DAYS",
+    default: "30",
+    description: "R15: grace days for refunds into expired lots",
+  },
+  holdTimeoutSeconds: {
+    env: "KOPILKA_HOLD_TIMEOUT_SECONDS",
+    default: "1800",
+    description: "R20: hold time-out, seconds",
+  },
+  expiringWithinDays: {
+    env: "KOPILKA_EXPIRING_WITHIN_DAYS",
+    default: "30",
+    description: "R6: the balance reports points expiring within this many days",
+  },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolSize: number;
+  jwtSecret: string | undefined;
+  logLevel: string;
+  bodyLimitBytes: number;
+  schedulerIntervalSeconds: number;
+  policy: LedgerPolicy;
+}
+
+export class ConfigError extends Error {}
+
+function read(env: NodeJS.ProcessEnv, name: SettingName): string {
+  const setting = SETTINGS[name];
+  return env[setting.env] ?? setting.default;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: SettingName, min: number, max: number): number {
+  const raw = read(env, name);
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(`${SETTINGS[name].env} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logLevel = read(env, "logLevel");
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
+    throw new ConfigError(`KOPILKA_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  const jwtSecret = read(env, "jwtSecret");
+  if (jwtSecret && jwtSecret.length < 32)
+    throw new ConfigError("KOPILKA_JWT_SECRET must be at least 32 characters");
+  return {
+    port: integer(env, "port", 0, 65535),
+    host: read(env, "host"),
+    databaseUrl: read(env, "databaseUrl") || undefined,
+    dataDir: read(env, "dataDir"),
+    poolSize: integer(env, "poolSize", 1, 1000),
+    jwtSecret: jwtSecret || undefined,
+    logLevel,
+    bodyLimitBytes: integer(env, "bodyLimitBytes", 1024, 256 * 1024 * 1024),
+    schedulerIntervalSeconds: integer(env, "schedulerIntervalSeconds", 0, 86_400),
+    policy: {
+      ...DEFAULT_LEDGER_POLICY,
+      expiryDays: integer(env, "expiryDays", 1, 3650),
+      refundGraceDays: integer(env, "refundGraceDays", 0, 3650),
+      holdTimeoutSeconds: integer(env, "holdTimeoutSeconds", 1, 7 * 86_400),
+      expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { BASIS_POINTS_PER_UNIT, KOPECKS_PER_POINT } from "../kinds.js";
+import type { LineSpend } from "./allocation.js";
+import { pointsFromKop } from "./arithmetic.js";
+import { type CartLine, lineAmountKop, originalLineAmountKop, type PaymentMethod } from "./cart.js";
+import { categoryName, type EarningConfig, rateForCategory } from "./config.js";
+import {
+  formatNumber,
+  formatPercent,
+  formatPoints,
+  formatPointsFromKop,
+  formatRoubles,
+  type LocalizedText,
+} from "./text.js";
+
+export interface AccrualInput {
+  readonly orderId: string;
+  /** A validated cart (validateCart). */
+  readonly lines: readonly CartLine[];
+  readonly paymentMethod: PaymentMethod;
+  readonly config: EarningConfig;
+  /** The points spent on the order as allocateSpend split them; omitted when no points were spent. */
+  readonly allocation?: readonly LineSpend[];
+}
+
+/** Points a seller funds for a line (R11), credited from the seller's account. */
+export interface SellerPart {
+  /** The funding account, `seller:<sellerId>`. */
+  readonly account: string;
+  readonly points: number;
+  readonly explanation: LocalizedText;
+}
+
+export interface LineAccrual {
+  readonly lineId: string;
+  /** The money-paid part of the line at original prices, floored for display; accrual uses the exact value. */
+  readonly baseKop: number;
+  readonly rateBp: number;
+  /** The card bonus, 0 unless the order is paid with the marketplace's card. */
+  readonly cardBp: number;
+  /** Kopecks of points, floored once per line. */
+  readonly accrualKop: number;
+  readonly explanation: LocalizedText;
+  readonly seller: SellerPart | null;
+}
+
+export interface OrderAccrual {
+  readonly orderId: string;
+  readonly lines: readonly LineAccrual[];
+  /** The sum of the lines' accruals, kopecks of points. */
+  readonly accrualKop: number;
+  /** The order's purchase accrual in whole points. */
+  readonly points: number;
+  /** Seller-funded points over all lines (R11), credited separately. */
+  readonly sellerPoints: number;
+  readonly explanation: LocalizedText;
+}
+
+interface OrderContext {
+  readonly orderId: string;
+  readonly paymentMethod: PaymentMethod;
+  readonly config: EarningConfig;
+}
+
+function accrueLine(line: CartLine, spentPoints: number, order: OrderContext): LineAccrual {
+  const amountKop = lineAmountKop(line);
+  // R10: only the part of the line paid with money accrues; R21 decided how many points it carries.
+  const moneyKop = amountKop - spentPoints * KOPECKS_PER_POINT;
+  if (moneyKop < 0) throw new RangeError(`line ${line.lineId} carries more points than its amount`);
+  // R9: a discounted item accrues from its original price.
+  const originalKop = BigInt(originalLineAmountKop(line));
+  // R7: the category's base rate.
+  const rateBp = rateForCategory(order.config.baseRateBp, line.category);
+  // R8: the card bonus applies to the money paid with the marketplace's card, i.e. the same base.
+  const cardBp =
+    order.paymentMethod === "marketplace_card" ? rateForCategory(order.config.cardBonusBp, line.category) : 0;
+  // R10: the accrual base is the (original) line amount times the money-paid share, kept as the
+  // exact fraction baseNumerator / amountKop. A free line was paid with no money, so it accrues
+  // nothing rather than dividing 0 by 0.
+  const baseNumerator = originalKop * BigInt(moneyKop);
+  const amount = BigInt(amountKop);
+  const baseKop = amountKop === 0 ? 0 : Number(baseNumerator / amount);
+  // R12: base × rate in kopecks of points, computed exactly and floored once.
+  const accrualKop =
+    amountKop === 0
+      ? 0
+      : Number((baseNumerator * BigInt(rateBp + cardBp)) / (amount * BigInt(BASIS_POINTS_PER_UNIT)));
+  return {
+    lineId: line.lineId,
+    baseKop,
+    rateBp,
+    cardBp,
+    accrualKop,
+    explanation: lineExplanation(order, line.category, { baseKop, rateBp, cardBp, accrualKop }),
+    seller: sellerPart(line, order.orderId),
+  };
+}
+
+/** R33: «Заказ 7781, «Книги» 5% от 1 200 ₽ — 60 баллов». */
+function lineExplanation(
+  order: OrderContext,
+  category: string,
+  numbers: { baseKop: number; rateBp: number; cardBp: number; accrualKop: number },
+): LocalizedText {
+  const name = categoryName(order.config, category);
+  const rate = formatPercent(numbers.rateBp);
+  const card = formatPercent(numbers.cardBp);
+  const base = formatRoubles(numbers.baseKop);
+  const points = formatPointsFromKop(numbers.accrualKop);
+  const withCard = numbers.cardBp > 0;
+  return {
+    ru: `Заказ ${order.orderId}, «${name.ru}» ${rate.ru}${withCard ? ` + ${card.ru} по карте` : ""} от ${base.ru} — ${points.ru}`,
+    en: `Order ${order.orderId}, ${name.en} ${rate.en}${withCard ? ` + ${card.en} card bonus` : ""} of ${base.en} — ${points.en}`,
+  };
+}
+
+/** R11: fixed points per unit set by the seller, funded by that seller, explained on their own line. */
+function sellerPart(line: CartLine, orderId: string): SellerPart | null {
+  const perUnit = line.sellerPointsPerUnit ?? 0;
+  if (perUnit === 0) return null;
+  const points = perUnit * line.quantity;
+  const each = formatNumber(perUnit);
+  const total = formatPoints(points);
+  return {
+    account: `seller:${line.sellerId}`,
+    points,
+    explanation: {
+      ru: `Заказ ${orderId}, баллы от продавца ${line.sellerId}: ${line.quantity} × ${each.ru} — ${total.ru}`,
+      en: `Order ${orderId}, points from seller ${line.sellerId}: ${line.quantity} × ${each.en} — ${total.en}`,
+    },
+  };
+}
+
+function spentPointsByLine(input: AccrualInput): (line: CartLine) => number {
+  if (input.allocation === undefined) return () => 0;
+  const byLine = new Map(input.allocation.map((share) => [share.lineId, share.total]));
+  return (line) => {
+    const spent = byLine.get(line.lineId);
+    if (spent === undefined) throw new RangeError(`the allocation has no share for line ${line.lineId}`);
+    return spent;
+  };
+}
+
+/** R7-R12: what an order earns, per line and in all. */
+export function computeAccrual(input: AccrualInput): OrderAccrual {
+  const spentOn = spentPointsByLine(input);
+  const lines = input.lines.map((line) => accrueLine(line, spentOn(line), input));
+  const accrualKop = lines.reduce((sum, line) => sum + line.accrualKop, 0);
+  // R12: the order's accrual is the lines' sum rounded down to whole points, never up.
+  const points = pointsFromKop(accrualKop);
+  const sellerPoints = lines.reduce((sum, line) => sum + (line.seller?.points ?? 0), 0);
+  const earned = formatPoints(points);
+  const fromSellers = formatPoints(sellerPoints);
+  return {
+    orderId: input.orderId,
+    lines,
+    accrualKop,
+    points,
+    sellerPoints,
+    explanation: {
+      ru: `Заказ ${input.orderId}: ${earned.ru} за покупку${sellerPoints > 0 ? `, ещё ${fromSellers.ru} от продавцов` : ""}`,
+      en: `Order ${input.orderId}: ${earned.en} for the purchase${sellerPoints > 0 ? `, plus ${fromSellers.en} from sellers` : ""}`,
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { createHash } from "node:crypto";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ApiRole, Principal } from "../app/access.js";
+import { actorOf } from "../app/access.js";
+import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
+import { ApiError, type ErrorBody, type ErrorCode, isErrorCode, statusOf } from "./errors.js";
+
+export type App = FastifyInstance<
+  import("node:http").Server,
+  import("node:http").IncomingMessage,
+  import("node:http").ServerResponse,
+  import("fastify").FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** What routes may call: the use cases, nothing else. */
+export interface RouteDeps {
+  ledger: LedgerService;
+}
+
+/**
+ * Who may call a route. `customerSelf`: a customer token may call it for its own customer id.
+ * Routes without access config are public (health, docs).
+ */
+export interface RouteAccess {
+  roles: readonly ApiRole[];
+  customerSelf?: boolean;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error("route without access config asked for a principal");
+  return request.principal;
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** The Idempotency-Key and a fingerprint of everything the request says, for the ledger's replay check. */
+export function writeRequestOf(request: FastifyRequest): WriteRequest {
+  const key = request.headers["idempotency-key"];
+  if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
+    throw new ApiError(
+      "VALIDATION_FAILED",
+      key === undefined
+        ? "the Idempotency-Key header is required on every write"
+        : "the Idempotency-Key header must be 1-255 characters of A-Z a-z 0-9 _ . : -",
+      {
+        fields: [
+          { field: "headers.idempotency-key", message: key === undefined ? "required" : "invalid format" },
+        ],
+      },
+    );
+  }
+  const fingerprint = createHash("sha256")
+    .update(
+      JSON.stringify(
+        canonical({ method: request.method, url: request.url.split("?")[0], body: request.body }),
+      ),
+    )
+    .digest("hex");
+  return { idempotencyKey: key, fingerprint, requestId: request.id, actor: actorOf(principalOf(request)) };
+}
+
+export function errorBody(code: ErrorCode, message: string, details: unknown, requestId: string): ErrorBody {
+  return { error: { code, message, details, requestId } };
+}
+
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  message: string,
+  details: unknown,
+  requestId: string,
+) {
+  return reply.code(statusOf(code)).send(errorBody(code, message, details, requestId));
+}
+
+/** Maps a use case's answer to HTTP: the value with `status`, or the refusal in the error envelope. */
+export function sendOutcome<T>(
+  reply: FastifyReply,
+  result: ({ ok: true; value: T } | { ok: false; code: string; message: string; details: unknown }) & {
+    replayed?: boolean;
+    requestId?: string;
+  },
+  status: number,
+) {
+  if (result.replayed) reply.header("idempotent-replayed", "true");
+  if (result.ok) return reply.code(status).send(result.value);
+  const code = isErrorCode(result.code) ? result.code : "INTERNAL";
+  return sendError(reply, code, result.message, result.details, result.requestId ?? reply.request.id);
+}
+
+/** The error responses every authenticated route can give, for the OpenAPI document. */
+export function errorResponses(...statuses: number[]) {
+  const set = new Set([400, 401, 403, ...statuses]);
+  return Object.fromEntries([...set].sort().map((s) => [s, { $ref: "ErrorEnvelope#" }]));
+}

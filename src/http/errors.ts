@@ -1,0 +1,97 @@
+import { Type } from "typebox";
+
+/** The closed list of error codes any response can carry. */
+export const ERROR_CODES = [
+  "VALIDATION_FAILED",
+  "MALFORMED_JSON",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "PAYLOAD_TOO_LARGE",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "METHOD_NOT_ALLOWED",
+  "IDEMPOTENCY_CONFLICT",
+  "INSUFFICIENT_POINTS",
+  "HOLD_NOT_FOUND",
+  "HOLD_EXPIRED",
+  "HOLD_NOT_ACTIVE",
+  "HOLD_ALREADY_EXISTS",
+  "REDEMPTION_NOT_FOUND",
+  "REDEMPTION_ALREADY_EXISTS",
+  "REFUND_EXCEEDS_REDEEMED",
+  "LOT_NOT_FOUND",
+  "SOURCE_KIND_MISMATCH",
+  "INVALID_DATES",
+  "SERVICE_UNAVAILABLE",
+  "INTERNAL",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code);
+}
+
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case "VALIDATION_FAILED":
+    case "MALFORMED_JSON":
+      return 400;
+    case "UNAUTHENTICATED":
+      return 401;
+    case "FORBIDDEN":
+      return 403;
+    case "NOT_FOUND":
+    case "HOLD_NOT_FOUND":
+    case "REDEMPTION_NOT_FOUND":
+    case "LOT_NOT_FOUND":
+      return 404;
+    case "METHOD_NOT_ALLOWED":
+      return 405;
+    case "IDEMPOTENCY_CONFLICT":
+    case "HOLD_EXPIRED":
+    case "HOLD_NOT_ACTIVE":
+    case "HOLD_ALREADY_EXISTS":
+    case "REDEMPTION_ALREADY_EXISTS":
+      return 409;
+    case "PAYLOAD_TOO_LARGE":
+      return 413;
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return 415;
+    case "INSUFFICIENT_POINTS":
+    case "REFUND_EXCEEDS_REDEEMED":
+    case "SOURCE_KIND_MISMATCH":
+    case "INVALID_DATES":
+      return 422;
+    case "INTERNAL":
+      return 500;
+    case "SERVICE_UNAVAILABLE":
+      return 503;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details: unknown; requestId: string };
+}
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Unsafe<ErrorCode>({ type: "string", enum: [...ERROR_CODES] }),
+      message: Type.String(),
+      details: Type.Unknown(),
+      requestId: Type.String(),
+    }),
+  },
+  { $id: "ErrorEnvelope", description: "Every error, with a code from a closed list" },
+);
+
+/** An error raised at the edge (auth, headers); business refusals are values, not these. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: unknown = {},
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,44 @@
+import { Type } from "typebox";
+import { MAX_AMOUNT } from "../../domain/kinds.js";
+import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import { CustomerParams, PointKindSchema, strictObject } from "../schemas.js";
+
+export function register(app: App, { ledger }: RouteDeps) {
+  app.post(
+    "/v1/customers/:customerId/adjustments",
+    {
+      config: { access: { roles: ["operator", "support"] } },
+      schema: {
+        operationId: "adjustPoints",
+        tags: ["ledger"],
+        summary: "R34: add or remove points by hand, with a reason; audited with who and when",
+        security: [{ bearer: [] }],
+        params: CustomerParams,
+        body: strictObject({
+          kind: PointKindSchema,
+          amount: Type.Integer({
+            minimum: -MAX_AMOUNT,
+            maximum: MAX_AMOUNT,
+            not: { const: 0 },
+            description: "Positive adds points, negative removes them; never 0",
+          }),
+          reason: Type.String({
+            minLength: 3,
+            maxLength: 500,
+            pattern: "\\S",
+            description: "Why (mandatory)",
+          }),
+        }),
+        response: {
+          201: Type.Object({ kind: PointKindSchema, amount: Type.Integer(), reason: Type.String() }),
+          ...errorResponses(409, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { body, params } = request;
+      const result = await ledger.adjust(params.customerId, body, writeRequestOf(request));
+      return sendOutcome(reply, result, 201);
+    },
+  );
+}

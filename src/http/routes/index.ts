@@ -1,0 +1,25 @@
+import type { App, RouteDeps } from "../context.js";
+import { register as adjustPoints } from "./adjust-points.js";
+import { register as captureHold } from "./capture-hold.js";
+import { register as clawBackPoints } from "./claw-back-points.js";
+import { register as createHold } from "./create-hold.js";
+import { register as creditPoints } from "./credit-points.js";
+import { register as getBalance } from "./get-balance.js";
+import { register as listHistory } from "./list-history.js";
+import { register as refundPoints } from "./refund-points.js";
+import { register as releaseHold } from "./release-hold.js";
+import { register as spendPoints } from "./spend-points.js";
+
+/** Every route, one file each. */
+export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
+  creditPoints,
+  adjustPoints,
+  getBalance,
+  listHistory,
+  createHold,
+  captureHold,
+  releaseHold,
+  spendPoints,
+  refundPoints,
+  clawBackPoints,
+];

@@ -1,0 +1,24 @@
+import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import { HoldParams, HoldSchema } from "../schemas.js";
+
+export function register(app: App, { ledger }: RouteDeps) {
+  app.post(
+    "/v1/customers/:customerId/holds/:holdId/release",
+    {
+      config: { access: { roles: ["operator"] } },
+      schema: {
+        operationId: "releaseHold",
+        tags: ["holds"],
+        summary:
+          "R20: the order is cancelled; held points go back to their lots. Releasing twice changes nothing",
+        security: [{ bearer: [] }],
+        params: HoldParams,
+        response: { 200: HoldSchema, ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { customerId, holdId } = request.params;
+      return sendOutcome(reply, await ledger.release(customerId, holdId, writeRequestOf(request)), 200);
+    },
+  );
+}

@@ -1,0 +1,130 @@
+import { type TSchema, Type } from "typebox";
+import { MAX_AMOUNT, POINT_KINDS } from "../domain/kinds.js";
+import { CREDIT_SOURCES, MOVEMENT_TYPES } from "../domain/ledger/index.js";
+
+/** Shared request and response schemas: they validate, document (OpenAPI) and type the routes. */
+
+export const literals = <T extends readonly string[]>(values: T, description: string) =>
+  Type.Unsafe<T[number]>({ type: "string", enum: [...values], description });
+
+export const Id = (description: string) =>
+  Type.String({
+    pattern: "^[A-Za-z0-9_.:-]{1,64}$",
+    description: `${description}: 1-64 of A-Z a-z 0-9 _ . : -`,
+  });
+
+export const CustomerParams = Type.Object({ customerId: Id("The marketplace's customer id") });
+export const HoldParams = Type.Object({
+  customerId: Id("The marketplace's customer id"),
+  holdId: Id("Hold id"),
+});
+
+export const PointKindSchema = literals(POINT_KINDS, "R2: the kind of points");
+export const CreditSourceSchema = literals(CREDIT_SOURCES, "Where the points come from");
+export const Points = (description: string) =>
+  Type.Integer({
+    minimum: 1,
+    maximum: MAX_AMOUNT,
+    description: `${description} (whole points, 1 point = 1 RUB)`,
+  });
+export const Funder = Type.String({
+  pattern: "^(marketplace|savings_interest|manager_programme|(seller|campaign):[A-Za-z0-9_.-]{1,64})$",
+  description:
+    "Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, manager_programme",
+});
+export const Instant = (description: string) => Type.String({ format: "date-time", description });
+export const Reference = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  description: "Your reference (order id, review id…), shown in the explanation",
+});
+
+export const Explanation = Type.Object(
+  { ru: Type.String(), en: Type.String() },
+  { description: "R33: a human-readable explanation in Russian and English" },
+);
+
+export const LotSchema = Type.Object(
+  {
+    lotId: Type.String(),
+    kind: PointKindSchema,
+    amount: Type.Integer(),
+    remaining: Type.Integer(),
+    source: Type.String(),
+    funder: Type.String(),
+    state: Type.Union([Type.Literal("pending"), Type.Literal("available")]),
+    availableFrom: Type.String({ format: "date-time" }),
+    expiresAt: Type.String({ format: "date-time" }),
+    reference: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: "Lot", description: "R3: a lot of points from one credit" },
+);
+
+export const HoldSchema = Type.Object(
+  {
+    holdId: Type.String(),
+    kind: PointKindSchema,
+    amount: Type.Integer(),
+    state: Type.Union([Type.Literal("active"), Type.Literal("captured"), Type.Literal("released")]),
+    releaseReason: Type.Union([Type.Literal("requested"), Type.Literal("timeout"), Type.Null()]),
+    expiresAt: Type.String({ format: "date-time" }),
+  },
+  { $id: "Hold", description: "R20: points reserved for an unpaid order" },
+);
+
+export const RedemptionSchema = Type.Object(
+  {
+    redemptionId: Type.String(),
+    kind: PointKindSchema,
+    amount: Type.Integer(),
+    refunded: Type.Integer(),
+  },
+  { $id: "Redemption", description: "Points spent on an order" },
+);
+
+const KindBalance = Type.Object({
+  available: Type.Integer(),
+  pending: Type.Integer({ description: "Credited, not yet available (R13)" }),
+  held: Type.Integer({ description: "Reserved for unpaid orders (R20)" }),
+  debt: Type.Integer({ description: "Owed from returns, netted against the next accruals (R14)" }),
+  expiringSoon: Type.Object({
+    amount: Type.Integer(),
+    nearestDate: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+    withinDays: Type.Integer(),
+  }),
+});
+
+export const BalanceSchema = Type.Object(
+  {
+    customerId: Type.String(),
+    asOf: Type.String({ format: "date-time" }),
+    kinds: Type.Object({ bonus: KindBalance, savings: KindBalance, referral: KindBalance }),
+  },
+  { $id: "Balance", description: "R6: the balance per kind" },
+);
+
+export const MovementSchema = Type.Object(
+  {
+    movementId: Type.String(),
+    kind: PointKindSchema,
+    type: literals(MOVEMENT_TYPES, "What happened"),
+    change: Type.Object(
+      { available: Type.Integer(), pending: Type.Integer(), held: Type.Integer(), debt: Type.Integer() },
+      { description: "How the customer's own balances changed" },
+    ),
+    postings: Type.Array(Type.Object({ account: Type.String(), amount: Type.Integer() }), {
+      description: "R32: the double-entry postings; they sum to zero",
+    }),
+    reference: Type.Union([Type.String(), Type.Null()]),
+    explanation: Explanation,
+    actor: Type.String({ description: "Who caused it: an API key id, customer:<id> or system" }),
+    occurredAt: Type.String({ format: "date-time" }),
+  },
+  { $id: "Movement" },
+);
+
+export function strictObject<T extends Record<string, TSchema>>(properties: T, description?: string) {
+  return Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
+}
+
+export const HealthSchema = Type.Object({ status: Type.Literal("ok") });

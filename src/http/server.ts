@@ -1,0 +1,189 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyError } from "fastify";
+import type { AccessService } from "../app/access.js";
+import type { IdGenerator } from "../app/ports.js";
+import { type App, type RouteDeps, sendError } from "./context.js";
+import { ApiError, ErrorEnvelope } from "./errors.js";
+import { ROUTES } from "./routes/index.js";
+import { HealthSchema } from "./schemas.js";
+
+export interface ServerOptions {
+  deps: RouteDeps;
+  access: AccessService;
+  ids: IdGenerator;
+  bodyLimitBytes: number;
+  /** A pino logger, or undefined for none (tests). */
+  logger: FastifyBaseLogger | undefined;
+  /** Answers /ready: can the service reach its database? */
+  ready: () => Promise<boolean>;
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Ajv's errors as `{ field, message }` with a field path a person can find in their request. */
+function validationFields(errors: AjvError[], context: string): { field: string; message: string }[] {
+  return errors.map((e) => {
+    const base = `${context}${e.instancePath.replaceAll("/", ".")}`;
+    if (e.keyword === "required")
+      return { field: `${base}.${String(e.params.missingProperty)}`, message: "is required" };
+    if (e.keyword === "additionalProperties") {
+      return { field: `${base}.${String(e.params.additionalProperty)}`, message: "is not a known field" };
+    }
+    return { field: base, message: e.message ?? e.keyword };
+  });
+}
+
+export async function buildServer(options: ServerOptions): Promise<App> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: options.bodyLimitBytes,
+    genReqId: () => options.ids.newId("req"),
+    requestIdHeader: false,
+    ajv: {
+      // Unknown fields are refused, never silently dropped; types are never coerced in bodies.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorEnvelope);
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Kopilka",
+        version: "0.1.0",
+        description:
+          "Loyalty points for marketplaces: an append-only double-entry ledger with lots, holds, expiry, clawbacks and refunds.",
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description: "An API key (`kpk_…`) or a customer token (JWT) for the customer's own data",
+          },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  app.addHook("onRequest", async (request) => {
+    const access = request.routeOptions.config.access;
+    if (!access) return;
+    const header = request.headers.authorization;
+    const bearer = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+    if (!bearer)
+      throw new ApiError("UNAUTHENTICATED", "send an API key or customer token as `Authorization: Bearer …`");
+    const principal = await options.access.authenticate(bearer);
+    if (!principal) throw new ApiError("UNAUTHENTICATED", "the API key or customer token is not valid");
+    if (principal.type === "customer") {
+      const customerId = (request.params as { customerId?: string }).customerId;
+      if (!access.customerSelf) throw new ApiError("FORBIDDEN", "customer tokens cannot call this route");
+      if (customerId !== principal.customerId) {
+        throw new ApiError("FORBIDDEN", "a customer token can only read its own customer's data");
+      }
+    } else if (!access.roles.includes(principal.role)) {
+      throw new ApiError("FORBIDDEN", `the ${principal.role} role cannot call this route`, {
+        allowedRoles: access.roles,
+      });
+    }
+    request.principal = principal;
+  });
+
+  app.setErrorHandler(
+    (error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
+      if (error instanceof ApiError)
+        return sendError(reply, error.code, error.message, error.details, request.id);
+      if (error.validation) {
+        const fields = validationFields(error.validation, error.validationContext ?? "body");
+        const first = fields[0];
+        const message = first ? `${first.field} ${first.message}` : "the request is not valid";
+        return sendError(reply, "VALIDATION_FAILED", message, { fields }, request.id);
+      }
+      if (error.statusCode === 413 || error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+        return sendError(
+          reply,
+          "PAYLOAD_TOO_LARGE",
+          `the body is larger than ${options.bodyLimitBytes} bytes`,
+          {},
+          request.id,
+        );
+      }
+      if (error.statusCode === 415) {
+        return sendError(
+          reply,
+          "UNSUPPORTED_MEDIA_TYPE",
+          "send the body as application/json",
+          {},
+          request.id,
+        );
+      }
+      if (error.statusCode === 400) {
+        return sendError(
+          reply,
+          "MALFORMED_JSON",
+          `the body is not valid JSON: ${error.message}`,
+          {},
+          request.id,
+        );
+      }
+      request.log.error({ err: error }, "unhandled error");
+      return sendError(
+        reply,
+        "INTERNAL",
+        "something went wrong on our side; it has been logged",
+        {},
+        request.id,
+      );
+    },
+  );
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, "NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`, {}, request.id),
+  );
+
+  for (const register of ROUTES) register(app, options.deps);
+
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    "/health",
+    {
+      schema: {
+        operationId: "health",
+        tags: ["service"],
+        summary: "The process is up",
+        response: { 200: HealthSchema },
+      },
+    },
+    async () => ({ status: "ok" as const }),
+  );
+  app.get(
+    "/ready",
+    {
+      schema: {
+        operationId: "ready",
+        tags: ["service"],
+        summary: "The service can reach its database",
+        response: { 200: HealthSchema, 503: { $ref: "ErrorEnvelope#" } },
+      },
+    },
+    async (request, reply) => {
+      if (await options.ready()) return { status: "ok" as const };
+      return sendError(reply, "SERVICE_UNAVAILABLE", "the database cannot be reached", {}, request.id);
+    },
+  );
+  return app;
+}

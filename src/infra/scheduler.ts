@@ -1,0 +1,37 @@
+import type { Logger } from "pino";
+import type { Clock } from "../app/ports.js";
+import type { ScheduledWork } from "../app/scheduled-work.js";
+
+/**
+ * Runs the scheduled work every `intervalSeconds`. The slot is the interval number since the epoch,
+ * so every instance computes the same slot and only one of them claims it.
+ */
+export function startScheduler(
+  work: ScheduledWork,
+  clock: Clock,
+  intervalSeconds: number,
+  claimer: string,
+  log: Logger,
+): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    const slot = Math.floor(clock.now().getTime() / (intervalSeconds * 1000));
+    running = work
+      .run(slot, claimer)
+      .then((r) => {
+        if (r.claimed && r.customersSettled > 0)
+          log.info({ slot, customersSettled: r.customersSettled }, "settled due work");
+      })
+      .catch((err: unknown) => log.error({ err, slot }, "scheduled work failed; the next slot retries"));
+  };
+  const timer = setInterval(tick, intervalSeconds * 1000);
+  timer.unref();
+  setImmediate(tick);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import pino from "pino";
+import { AccessService } from "./app/access.js";
+import { LedgerService } from "./app/ledger-service.js";
+import type { Clock } from "./app/ports.js";
+import { ScheduledWork } from "./app/scheduled-work.js";
+import type { Config } from "./config.js";
+import { buildServer } from "./http/server.js";
+import { PostgresApiKeyStore } from "./infra/api-key-store.js";
+import { JwtCustomerTokens } from "./infra/customer-tokens.js";
+import { openDatabase } from "./infra/db.js";
+import { MonotonicIds } from "./infra/ids.js";
+import { PostgresLedgerStore } from "./infra/ledger-store.js";
+import { migrate } from "./infra/migrations/migrate.js";
+import { PostgresRunClaims } from "./infra/run-claims.js";
+import { startScheduler } from "./infra/scheduler.js";
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The composition root: the one place that wires infrastructure to the use cases and the edges. */
+export async function createKopilka(config: Config, options: { clock?: Clock; logger?: pino.Logger } = {}) {
+  const log = options.logger ?? pino({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.poolSize,
+  });
+  await migrate(database.db);
+  const ids = new MonotonicIds();
+  const store = new PostgresLedgerStore(database.db);
+  const ledger = new LedgerService(store, clock, ids, config.policy);
+  if (!config.jwtSecret)
+    log.warn(
+      "KOPILKA_JWT_SECRET is not set: customer tokens are signed with a random secret and die with this process",
+    );
+  const access = new AccessService(
+    new PostgresApiKeyStore(database.db, ids),
+    new JwtCustomerTokens(config.jwtSecret ?? randomBytes(32).toString("hex")),
+  );
+  const scheduledWork = new ScheduledWork(store, ledger, new PostgresRunClaims(database.db), clock);
+  let stopScheduler: (() => Promise<void>) | undefined;
+
+  const kopilka = {
+    config,
+    log,
+    clock,
+    database,
+    ledger,
+    access,
+    scheduledWork,
+    async buildServer() {
+      return buildServer({
+        deps: { ledger },
+        access,
+        ids,
+        bodyLimitBytes: config.bodyLimitBytes,
+        logger: log,
+        ready: async () => {
+          try {
+            await database.pool.query("select 1");
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      });
+    },
+    startScheduler() {
+      if (config.schedulerIntervalSeconds > 0) {
+        stopScheduler = startScheduler(
+          scheduledWork,
+          clock,
+          config.schedulerIntervalSeconds,
+          `${hostname()}:${process.pid}`,
+          log,
+        );
+      }
+    },
+    async close() {
+      await stopScheduler?.();
+      await database.close();
+    },
+  };
+  return kopilka;
+}
+
+export type Kopilka = Awaited<ReturnType<typeof createKopilka>>;

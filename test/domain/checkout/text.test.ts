@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import {
+  formatPercent,
+  formatPoints,
+  formatPointsFromKop,
+  formatRoubles,
+  russianPlural,
+} from "../../../src/domain/checkout/index.js";
+
+describe("explanation texts (R33)", () => {
+  it("picks the Russian plural form for any number", () => {
+    const form = (n: number) => russianPlural(n, "балл", "балла", "баллов");
+    expect([0, 1, 2, 4, 5, 11, 12, 14, 15, 21, 22, 25, 101, 111, 112, 1_001, 1_000_000].map(form)).toEqual([
+      "баллов",
+      "балл",
+      "балла",
+      "балла",
+      "баллов",
+      "баллов",
+      "баллов",
+      "баллов",
+      "баллов",
+      "балл",
+      "балла",
+      "баллов",
+      "балл",
+      "баллов",
+      "баллов",
+      "балл",
+      "баллов",
+    ]);
+  });
+
+  it("formats roubles with grouped thousands and kopecks only when there are some", () => {
+    expect([0, 5, 100, 79_999, 120_000, 123_456_789].map(formatRoubles)).toEqual([
+      { ru: "0 ₽", en: "0 RUB" },
+      { ru: "0,05 ₽", en: "0.05 RUB" },
+      { ru: "1 ₽", en: "1 RUB" },
+      { ru: "799,99 ₽", en: "799.99 RUB" },
+      { ru: "1 200 ₽", en: "1,200 RUB" },
+      { ru: "1 234 567,89 ₽", en: "1,234,567.89 RUB" },
+    ]);
+  });
+
+  it("formats rates in basis points as percents", () => {
+    expect([500, 250, 5, 10_000].map(formatPercent)).toEqual([
+      { ru: "5%", en: "5%" },
+      { ru: "2,5%", en: "2.5%" },
+      { ru: "0,05%", en: "0.05%" },
+      { ru: "100%", en: "100%" },
+    ]);
+  });
+
+  it("formats whole and fractional points", () => {
+    expect(formatPoints(1)).toEqual({ ru: "1 балл", en: "1 point" });
+    expect(formatPoints(49_500)).toEqual({ ru: "49 500 баллов", en: "49,500 points" });
+    expect(formatPointsFromKop(6_000)).toEqual({ ru: "60 баллов", en: "60 points" });
+    expect(formatPointsFromKop(2_100)).toEqual({ ru: "21 балл", en: "21 points" });
+    expect(formatPointsFromKop(799)).toEqual({ ru: "7,99 балла", en: "7.99 points" });
+  });
+});
