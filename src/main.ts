@@ -9,7 +9,7 @@ import type { Config } from "./config.js";
 import { buildServer } from "./http/server.js";
 import { PostgresApiKeyStore } from "./infra/api-key-store.js";
 import { JwtCustomerTokens } from "./infra/customer-tokens.js";
-import { openDatabase } from "./infra/db.js";
+import { type DatabaseHandle, openDatabase } from "./infra/db.js";
 import { MonotonicIds } from "./infra/ids.js";
 import { PostgresLedgerStore } from "./infra/ledger-store.js";
 import { migrate } from "./infra/migrations/migrate.js";
@@ -19,14 +19,15 @@ import { startScheduler } from "./infra/scheduler.js";
 export const systemClock: Clock = { now: () => new Date() };
 
 /** The composition root: the one place that wires infrastructure to the use cases and the edges. */
-export async function createKopilka(config: Config, options: { clock?: Clock; logger?: pino.Logger } = {}) {
+export async function createKopilka(
+  config: Config,
+  options: { clock?: Clock; logger?: pino.Logger; database?: DatabaseHandle } = {},
+) {
   const log = options.logger ?? pino({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
-  const database = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: config.poolSize,
-  });
+  const database =
+    options.database ??
+    (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize }));
   await migrate(database.db);
   const ids = new MonotonicIds();
   const store = new PostgresLedgerStore(database.db);
