@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import pino from "pino";
 import { AccessService } from "./app/access.js";
 import { LedgerService } from "./app/ledger-service.js";
+import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
 import { ScheduledWork } from "./app/scheduled-work.js";
 import type { Config } from "./config.js";
@@ -13,6 +14,7 @@ import { type DatabaseHandle, openDatabase } from "./infra/db.js";
 import { MonotonicIds } from "./infra/ids.js";
 import { PostgresLedgerStore } from "./infra/ledger-store.js";
 import { migrate } from "./infra/migrations/migrate.js";
+import { PostgresOrderStore } from "./infra/order-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
 import { startScheduler } from "./infra/scheduler.js";
 
@@ -40,6 +42,13 @@ export async function createKopilka(
     new PostgresApiKeyStore(database.db, ids),
     new JwtCustomerTokens(config.jwtSecret ?? randomBytes(32).toString("hex")),
   );
+  const orders = new OrderService(
+    new PostgresOrderStore(database.db, ids),
+    clock,
+    ids,
+    config.policy,
+    (customerId) => store.readLedger(customerId),
+  );
   const scheduledWork = new ScheduledWork(store, ledger, new PostgresRunClaims(database.db), clock);
   let stopScheduler: (() => Promise<void>) | undefined;
 
@@ -49,11 +58,12 @@ export async function createKopilka(
     clock,
     database,
     ledger,
+    orders,
     access,
     scheduledWork,
     async buildServer() {
       return buildServer({
-        deps: { ledger },
+        deps: { ledger, orders },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,

@@ -24,7 +24,8 @@ import {
   spend,
   summarizeBalance,
 } from "../domain/ledger/index.js";
-import type { BalanceTotals, Clock, IdGenerator, LedgerRefs, LedgerStore } from "./ports.js";
+import { balanceTotals } from "./balance-totals.js";
+import type { Clock, IdGenerator, LedgerRefs, LedgerStore } from "./ports.js";
 import {
   balanceView,
   holdView,
@@ -78,17 +79,6 @@ export class LedgerService {
     return { now: this.clock.now(), newId: (prefix) => this.ids.newId(prefix), policy: this.policy };
   }
 
-  private totals(ledger: CustomerLedger, now: Date): Record<PointKind, BalanceTotals> {
-    const b = summarizeBalance(ledger.lots, ledger.holds, ledger.debt, now, this.policy);
-    const pick = (k: PointKind): BalanceTotals => ({
-      available: b[k].available,
-      pending: b[k].pending,
-      held: b[k].held,
-      debt: b[k].debt,
-    });
-    return { bonus: pick("bonus"), savings: pick("savings"), referral: pick("referral") };
-  }
-
   private async write<T, V>(
     customerId: string,
     scope: string,
@@ -117,7 +107,11 @@ export class LedgerService {
       const result = operation(ledger, ctx);
       let outcome: Outcome<V>;
       if (result.ok) {
-        await tx.apply(result, this.totals(applyChange(ledger, result), ctx.now), request.actor);
+        await tx.apply(
+          result,
+          balanceTotals(applyChange(ledger, result), ctx.now, this.policy),
+          request.actor,
+        );
         outcome = { ok: true, value: present(result.value) };
       } else {
         outcome = { ok: false, code: result.code, message: result.message, details: result.details };
@@ -246,7 +240,7 @@ export class LedgerService {
         combined = combined ? combineChanges(combined, result) : result;
       }
       const last = steps[steps.length - 1];
-      if (combined && last) await tx.apply(combined, this.totals(ledger, last.at), actor);
+      if (combined && last) await tx.apply(combined, balanceTotals(ledger, last.at, this.policy), actor);
       return results;
     });
   }
@@ -258,7 +252,7 @@ export class LedgerService {
       const ctx = this.context();
       const result = settle(ledger, ctx);
       if (!result.ok || result.movements.length === 0) return 0;
-      await tx.apply(result, this.totals(applyChange(ledger, result), ctx.now), "system");
+      await tx.apply(result, balanceTotals(applyChange(ledger, result), ctx.now, this.policy), "system");
       return result.movements.length;
     });
   }

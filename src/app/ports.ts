@@ -1,5 +1,13 @@
 import type { PointKind } from "../domain/kinds.js";
 import type { CustomerLedger, LedgerChange, Movement } from "../domain/ledger/index.js";
+import type {
+  ConfigVersion,
+  EventEffect,
+  Order,
+  OrderEvent,
+  OrderState,
+  ProgrammeConfig,
+} from "../domain/orders/index.js";
 
 /** The cached totals per customer and kind (R6), kept in step with the lots by every write. */
 export interface BalanceTotals {
@@ -14,7 +22,7 @@ export interface Clock {
   now(): Date;
 }
 
-export const ID_PREFIXES = ["mov", "lot", "req", "key", "run"] as const;
+export const ID_PREFIXES = ["mov", "lot", "req", "key", "aud"] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 /** Prefixed, time-ordered ids (`mov_01J…`). */
@@ -62,4 +70,62 @@ export interface LedgerStore {
   history(customerId: string, cursor: string | null, limit: number): Promise<HistoryPage>;
   /** Customers with a pending lot due, a lot expired, or a hold timed out as of `now`. */
   customersWithDueWork(now: Date, limit: number, afterCustomerId: string | null): Promise<string[]>;
+}
+
+/** What one order event answered; kept so that a redelivery gets the same answer. */
+export type EventOutcome =
+  | { eventId: string; orderId: string; status: "applied"; orderState: OrderState; effect: EventEffect }
+  | { eventId: string; orderId: string; status: "parked"; waitingForSequence: number }
+  | {
+      eventId: string;
+      orderId: string;
+      status: "refused";
+      error: { code: string; message: string; details: Record<string, unknown> };
+    };
+
+export interface StoredOrderEvent {
+  event: OrderEvent;
+  fingerprint: string;
+  outcome: EventOutcome;
+}
+
+/** One customer's orders and order events, in the same transaction as that customer's ledger. */
+export interface OrderTransaction extends CustomerTransaction {
+  loadOrders(orderIds: string[]): Promise<Order[]>;
+  saveOrders(orders: Order[]): Promise<void>;
+  findEvents(eventIds: string[]): Promise<StoredOrderEvent[]>;
+  parkedEvents(orderIds: string[]): Promise<StoredOrderEvent[]>;
+  saveEvents(events: StoredOrderEvent[], at: Date): Promise<void>;
+}
+
+export interface ConfigVersionRecord extends ConfigVersion {
+  previousConfig: ProgrammeConfig;
+  reason: string;
+  createdBy: string;
+  createdAt: Date;
+}
+
+export interface OrderStore {
+  withCustomer<T>(customerId: string, work: (tx: OrderTransaction) => Promise<T>): Promise<T>;
+  readOrder(customerId: string, orderId: string): Promise<Order | undefined>;
+  configVersions(): Promise<ConfigVersionRecord[]>;
+  /**
+   * Appends a version numbered one after the last; `build` sees the last one and may refuse (a
+   * string). A request key seen before returns its version, or "conflict" if the fingerprint differs.
+   */
+  addConfigVersion(
+    request: { idempotencyKey: string; fingerprint: string },
+    build: (latest: ConfigVersionRecord | undefined) => Omit<ConfigVersionRecord, "version"> | string,
+  ): Promise<{ record: ConfigVersionRecord; replayed: boolean } | { refusal: string; conflict: boolean }>;
+  /** R11 points per unit for (seller, sku) pairs; keys are `${sellerId}\u0000${sku}`. */
+  sellerPoints(pairs: { sellerId: string; sku: string }[]): Promise<Map<string, number>>;
+  setSellerPoints(input: {
+    sellerId: string;
+    sku: string;
+    pointsPerUnit: number;
+    actor: string;
+    at: Date;
+  }): Promise<{
+    previous: number | null;
+  }>;
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ApiRole, Principal } from "../app/access.js";
 import { actorOf } from "../app/access.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
+import type { OrderService } from "../app/order-service.js";
 import { ApiError, type ErrorBody, type ErrorCode, isErrorCode, statusOf } from "./errors.js";
 
 export type App = FastifyInstance<
@@ -17,6 +18,7 @@ export type App = FastifyInstance<
 /** What routes may call: the use cases, nothing else. */
 export interface RouteDeps {
   ledger: LedgerService;
+  orders: OrderService;
 }
 
 /**
@@ -56,6 +58,13 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/** A hash of a value that ignores key order: what makes "the same request" recognisable. */
+export function fingerprintOf(value: unknown): string {
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(value)))
+    .digest("hex");
+}
+
 /** The Idempotency-Key and a fingerprint of everything the request says, for the ledger's replay check. */
 export function writeRequestOf(request: FastifyRequest): WriteRequest {
   const key = request.headers["idempotency-key"];
@@ -72,13 +81,11 @@ export function writeRequestOf(request: FastifyRequest): WriteRequest {
       },
     );
   }
-  const fingerprint = createHash("sha256")
-    .update(
-      JSON.stringify(
-        canonical({ method: request.method, url: request.url.split("?")[0], body: request.body }),
-      ),
-    )
-    .digest("hex");
+  const fingerprint = fingerprintOf({
+    method: request.method,
+    url: request.url.split("?")[0],
+    body: request.body,
+  });
   return { idempotencyKey: key, fingerprint, requestId: request.id, actor: actorOf(principalOf(request)) };
 }
 

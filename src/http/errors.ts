@@ -22,6 +22,14 @@ export const ERROR_CODES = [
   "LOT_NOT_FOUND",
   "SOURCE_KIND_MISMATCH",
   "INVALID_DATES",
+  "ORDER_NOT_FOUND",
+  "ORDER_STATE_CONFLICT",
+  "ORDER_SEQUENCE_CONFLICT",
+  "INVALID_ORDER",
+  "LINE_NOT_FOUND",
+  "RETURN_EXCEEDS_SHIPPED",
+  "SHIPMENT_EXCEEDS_ORDERED",
+  "CAP_EXCEEDED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
@@ -44,6 +52,7 @@ export function statusOf(code: ErrorCode): number {
     case "HOLD_NOT_FOUND":
     case "REDEMPTION_NOT_FOUND":
     case "LOT_NOT_FOUND":
+    case "ORDER_NOT_FOUND":
       return 404;
     case "METHOD_NOT_ALLOWED":
       return 405;
@@ -52,6 +61,8 @@ export function statusOf(code: ErrorCode): number {
     case "HOLD_NOT_ACTIVE":
     case "HOLD_ALREADY_EXISTS":
     case "REDEMPTION_ALREADY_EXISTS":
+    case "ORDER_STATE_CONFLICT":
+    case "ORDER_SEQUENCE_CONFLICT":
       return 409;
     case "PAYLOAD_TOO_LARGE":
       return 413;
@@ -61,6 +72,11 @@ export function statusOf(code: ErrorCode): number {
     case "REFUND_EXCEEDS_REDEEMED":
     case "SOURCE_KIND_MISMATCH":
     case "INVALID_DATES":
+    case "INVALID_ORDER":
+    case "LINE_NOT_FOUND":
+    case "RETURN_EXCEEDS_SHIPPED":
+    case "SHIPMENT_EXCEEDS_ORDERED":
+    case "CAP_EXCEEDED":
       return 422;
     case "INTERNAL":
       return 500;

@@ -30,7 +30,7 @@ interface AjvError {
 /** Ajv's errors as `{ field, message }` with a field path a person can find in their request. */
 function validationFields(errors: AjvError[], context: string): { field: string; message: string }[] {
   return errors.map((e) => {
-    const base = `${context}${e.instancePath.replaceAll("/", ".")}`;
+    const base = `${context}${e.instancePath.replace(/\/(\d+)(?=\/|$)/g, "[$1]").replaceAll("/", ".")}`;
     if (e.keyword === "required")
       return { field: `${base}.${String(e.params.missingProperty)}`, message: "is required" };
     if (e.keyword === "additionalProperties") {
@@ -90,17 +90,26 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     const principal = await options.access.authenticate(bearer);
     if (!principal) throw new ApiError("UNAUTHENTICATED", "the API key or customer token is not valid");
     if (principal.type === "customer") {
-      const customerId = (request.params as { customerId?: string }).customerId;
       if (!access.customerSelf) throw new ApiError("FORBIDDEN", "customer tokens cannot call this route");
-      if (customerId !== principal.customerId) {
-        throw new ApiError("FORBIDDEN", "a customer token can only read its own customer's data");
-      }
     } else if (!access.roles.includes(principal.role)) {
       throw new ApiError("FORBIDDEN", `the ${principal.role} role cannot call this route`, {
         allowedRoles: access.roles,
       });
     }
     request.principal = principal;
+  });
+
+  // A customer token may only name its own customer, wherever the request names one.
+  app.addHook("preHandler", async (request) => {
+    const principal = request.principal;
+    if (principal?.type !== "customer") return;
+    const named = [request.params, request.query, request.body].map(
+      (part) => (part as { customerId?: unknown } | undefined)?.customerId,
+    );
+    const customerId = named.find((id) => id !== undefined);
+    if (customerId !== principal.customerId) {
+      throw new ApiError("FORBIDDEN", "a customer token can only read its own customer's data");
+    }
   });
 
   app.setErrorHandler(

@@ -118,10 +118,10 @@ async function loadLedger(db: Db, customerId: string, refs: LedgerRefs): Promise
   return { customerId, lots: lotRows.rows.map(lotFromRow), holds, redemptions, debt };
 }
 
-class PostgresCustomerTransaction implements CustomerTransaction {
+export class PostgresCustomerTransaction implements CustomerTransaction {
   constructor(
-    private readonly trx: Transaction<Database>,
-    private readonly customerId: string,
+    protected readonly trx: Transaction<Database>,
+    protected readonly customerId: string,
   ) {}
 
   async findOutcome(scope: string, key: string): Promise<StoredOutcome | undefined> {
@@ -271,23 +271,33 @@ class PostgresCustomerTransaction implements CustomerTransaction {
   }
 }
 
+/** One transaction holding the customer's lock: the row that serializes that customer's writes, and only theirs. */
+export function inCustomerTransaction<T>(
+  db: Kysely<Database>,
+  customerId: string,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    const locked = await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(
+      trx,
+    );
+    if (locked.rows.length === 0) {
+      await sql`insert into customers (customer_id) values (${customerId}) on conflict do nothing`.execute(
+        trx,
+      );
+      await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(trx);
+    }
+    return work(trx);
+  });
+}
+
 export class PostgresLedgerStore implements LedgerStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   withCustomer<T>(customerId: string, work: (tx: CustomerTransaction) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (trx) => {
-      // The customer's row is the lock that serializes that customer's writes (and only theirs).
-      const locked = await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(
-        trx,
-      );
-      if (locked.rows.length === 0) {
-        await sql`insert into customers (customer_id) values (${customerId}) on conflict do nothing`.execute(
-          trx,
-        );
-        await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(trx);
-      }
-      return work(new PostgresCustomerTransaction(trx, customerId));
-    });
+    return inCustomerTransaction(this.db, customerId, (trx) =>
+      work(new PostgresCustomerTransaction(trx, customerId)),
+    );
   }
 
   readLedger(customerId: string): Promise<CustomerLedger> {

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated } from "kysely";
 
 /** Kysely's view of the tables in migrations/sql. */
-export interface Database {
+export interface Database extends OrdersDatabase {
   kopilka_migrations: { id: number; name: string; applied_at: ColumnType<Date, Date | undefined, never> };
   customers: { customer_id: string; created_at: Generated<Date> };
   balances: {
@@ -90,5 +90,55 @@ export interface Database {
     claimed_at: Date;
     finished_at: Date | null;
     customers_settled: number | null;
+  };
+}
+
+export interface OrdersDatabase {
+  programme_config_versions: {
+    version: number;
+    effective_from: Date;
+    config: unknown;
+    previous_config: unknown;
+    reason: string;
+    created_by: string;
+    created_at: Date;
+    idempotency_key: string;
+    fingerprint: string;
+  };
+  seller_product_points: {
+    seller_id: string;
+    sku: string;
+    points_per_unit: number;
+    updated_by: string;
+    updated_at: Date;
+  };
+  audit_log: {
+    audit_id: string;
+    actor: string;
+    action: string;
+    subject: string;
+    before: unknown;
+    after: unknown;
+    at: Date;
+  };
+  orders: {
+    customer_id: string;
+    order_id: string;
+    state: string;
+    config_version: number;
+    placed_at: Date;
+    updated_at: Date;
+    document: unknown;
+  };
+  order_events: {
+    customer_id: string;
+    event_id: string;
+    order_id: string;
+    sequence: number | null;
+    fingerprint: string;
+    status: string;
+    event: unknown;
+    outcome: unknown;
+    received_at: Date;
   };
 }

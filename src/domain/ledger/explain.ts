@@ -102,6 +102,7 @@ export function explainClawback(
   clawedBack: number,
   shortfall: number,
   reference: string | null,
+  lines?: Explanation,
 ): Explanation {
   const ru = [`Возврат товара: отменено ${pointsRu(cancelledPending + clawedBack + shortfall)}`];
   const en = [`Goods returned: ${pointsEn(cancelledPending + clawedBack + shortfall)} taken back`];
@@ -109,11 +110,21 @@ export function explainClawback(
     ru.push(`не хватило ${pointsRu(shortfall)} — это долг, он будет зачтён при следующих начислениях`);
     en.push(`${pointsEn(shortfall)} short — recorded as a debt to be offset against future credits`);
   }
-  return withReference({ ru: ru.join("; "), en: en.join("; ") }, reference);
+  return withLines(withReference({ ru: ru.join("; "), en: en.join("; ") }, reference), lines);
 }
 
-export function explainRefund(amount: number, redemptionId: string, graceUntil: Date | null): Explanation {
-  return graceUntil
+/** Appends a per-line breakdown (R33) below a movement's own sentence. */
+function withLines(text: Explanation, lines: Explanation | undefined): Explanation {
+  return lines ? { ru: `${text.ru}\n${lines.ru}`, en: `${text.en}\n${lines.en}` } : text;
+}
+
+export function explainRefund(
+  amount: number,
+  redemptionId: string,
+  graceUntil: Date | null,
+  lines?: Explanation,
+): Explanation {
+  const text = graceUntil
     ? {
         ru: `Возвращено ${pointsRu(amount)} за заказ ${redemptionId}; их срок истёк, поэтому они действуют до ${dateRu(graceUntil)}`,
         en: `${pointsEn(amount)} refunded for order ${redemptionId}; their term had passed, so they now expire on ${dateEn(graceUntil)}`,
@@ -122,6 +133,7 @@ export function explainRefund(amount: number, redemptionId: string, graceUntil: 
         ru: `Возвращено ${pointsRu(amount)} за заказ ${redemptionId} с прежним сроком действия`,
         en: `${pointsEn(amount)} refunded for order ${redemptionId} with their original expiry`,
       };
+  return withLines(text, lines);
 }
 
 export function explainAdjustment(amount: number, reason: string): Explanation {

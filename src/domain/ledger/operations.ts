@@ -17,6 +17,7 @@ import {
 import {
   type CreditSource,
   type CustomerLedger,
+  type Explanation,
   type Hold,
   type LedgerChange,
   type LedgerResult,
@@ -157,6 +158,8 @@ export interface CreditInput {
   /** R3: default expiry-days after the points become available. */
   expiresAt?: Date | undefined;
   reference?: string | null | undefined;
+  /** R33: the caller's own explanation (an order's per-line breakdown); default: one made from the source. */
+  explanation?: Explanation | undefined;
 }
 
 /** R3: a credit creates a lot, pending until `availableFrom` (R13), funded by `funder` (R32). */
@@ -208,7 +211,8 @@ export function credit(ledger: CustomerLedger, input: CreditInput, ctx: Operatio
       ],
       [{ lotId: lot.lotId, delta: input.amount }],
       lot.reference,
-      explainCredit(input.amount, input.source, pending ? availableFrom : null, expiresAt, lot.reference),
+      input.explanation ??
+        explainCredit(input.amount, input.source, pending ? availableFrom : null, expiresAt, lot.reference),
     );
     if (!pending && isAccrual(input.source)) offsetDebt(draft, lot);
     return lot;
@@ -378,7 +382,7 @@ export function spend(
  */
 export function refund(
   ledger: CustomerLedger,
-  input: { redemptionId: string; amount: number },
+  input: { redemptionId: string; amount: number; explanation?: Explanation | undefined },
   ctx: OperationContext,
 ): LedgerResult<{ redemption: Redemption; graceUntil: Date | null }> {
   return run(ledger, ctx, (draft) => {
@@ -413,7 +417,7 @@ export function refund(
       ],
       lotDeltas,
       found.redemptionId,
-      explainRefund(input.amount, found.redemptionId, graceUntil),
+      explainRefund(input.amount, found.redemptionId, graceUntil, input.explanation),
     );
     return { redemption: updated, graceUntil };
   });
@@ -425,6 +429,8 @@ export interface ClawbackInput {
   /** The lot the returned purchase credited; its points are taken back first. */
   lotId?: string | undefined;
   reference?: string | null | undefined;
+  /** R33: the caller's own explanation (which lines were returned); the shortfall note is added to it. */
+  explanation?: Explanation | undefined;
 }
 
 export interface ClawbackOutcome {
@@ -498,7 +504,7 @@ export function clawback(
       postings,
       lotDeltas,
       input.reference ?? null,
-      explainClawback(cancelledPending, clawedBack, shortfall, input.reference ?? null),
+      explainClawback(cancelledPending, clawedBack, shortfall, input.reference ?? null, input.explanation),
     );
     return { cancelledPending, clawedBack, shortfall, debtAfter: draft.debt[input.kind] };
   });

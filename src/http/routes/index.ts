@@ -1,13 +1,19 @@
 import type { App, RouteDeps } from "../context.js";
+import { register as addProgrammeConfigVersion } from "./add-programme-config-version.js";
 import { register as adjustPoints } from "./adjust-points.js";
 import { register as captureHold } from "./capture-hold.js";
+import { register as checkoutQuote } from "./checkout-quote.js";
 import { register as clawBackPoints } from "./claw-back-points.js";
 import { register as createHold } from "./create-hold.js";
 import { register as creditPoints } from "./credit-points.js";
 import { register as getBalance } from "./get-balance.js";
+import { register as getOrder } from "./get-order.js";
+import { register as getProgrammeConfig } from "./get-programme-config.js";
 import { register as listHistory } from "./list-history.js";
+import { register as postOrderEvents } from "./post-order-events.js";
 import { register as refundPoints } from "./refund-points.js";
 import { register as releaseHold } from "./release-hold.js";
+import { register as setSellerProductPoints } from "./set-seller-product-points.js";
 import { register as spendPoints } from "./spend-points.js";
 
 /** Every route, one file each. */
@@ -22,4 +28,10 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   spendPoints,
   refundPoints,
   clawBackPoints,
+  checkoutQuote,
+  postOrderEvents,
+  getOrder,
+  getProgrammeConfig,
+  addProgrammeConfigVersion,
+  setSellerProductPoints,
 ];

@@ -1,0 +1,369 @@
+import {
+  allocateSpend,
+  type CartLine,
+  computeAccrual,
+  type PaymentMethod,
+  quoteSpend,
+  validateCart,
+} from "../domain/checkout/index.js";
+import { POINT_KINDS } from "../domain/kinds.js";
+import {
+  applyChange,
+  type CustomerLedger,
+  combineChanges,
+  type LedgerChange,
+  type LedgerPolicy,
+  settle,
+  summarizeBalance,
+} from "../domain/ledger/index.js";
+import {
+  applyOrderEvent,
+  type ConfigVersion,
+  DEFAULT_PROGRAMME_CONFIG as DEFAULTS,
+  type Order,
+  type OrderEvent,
+  type ProgrammeConfig,
+  sequenceDecision,
+  spendId,
+  validateProgrammeConfig,
+  versionInForce,
+} from "../domain/orders/index.js";
+import { balanceTotals } from "./balance-totals.js";
+import { orderView } from "./order-views.js";
+import type {
+  Clock,
+  ConfigVersionRecord,
+  EventOutcome,
+  IdGenerator,
+  OrderStore,
+  OrderTransaction,
+  StoredOrderEvent,
+} from "./ports.js";
+
+export interface IncomingEvent {
+  event: OrderEvent;
+  /** A hash of the event as sent: the same id with another body is a conflict. */
+  fingerprint: string;
+}
+
+export type Refused = { ok: false; code: string; message: string; details: Record<string, unknown> };
+
+const sellerKey = (sellerId: string, sku: string) => `${sellerId}\u0000${sku}`;
+
+/** Orders: checkout quotes, the event lifecycle (R13-R15, R20) and the programme configuration. */
+export class OrderService {
+  constructor(
+    private readonly store: OrderStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly policy: LedgerPolicy,
+    private readonly readLedger: (customerId: string) => Promise<CustomerLedger>,
+  ) {}
+
+  private async currentVersions(): Promise<ConfigVersion[]> {
+    return this.store.configVersions();
+  }
+
+  /** R11: the seller's points per unit, looked up when the order is placed, never sent by the marketplace. */
+  private async withSellerPoints(lines: readonly CartLine[]): Promise<CartLine[]> {
+    const points = await this.store.sellerPoints(lines.map((l) => ({ sellerId: l.sellerId, sku: l.sku })));
+    return lines.map((l) => {
+      const perUnit = points.get(sellerKey(l.sellerId, l.sku));
+      return perUnit ? { ...l, sellerPointsPerUnit: perUnit } : l;
+    });
+  }
+
+  /**
+   * R16-R19, R21, R7-R12: the most points the cart may use, the best combination, its split over the
+   * lines and what the order would earn. Reads only: nothing is held or written.
+   */
+  async quote(input: { customerId: string; lines: CartLine[]; paymentMethod: PaymentMethod }) {
+    const problems = validateCart(input.lines);
+    if (problems.length > 0) {
+      const first = problems[0];
+      return {
+        ok: false,
+        code: "INVALID_ORDER",
+        message: first ? `${first.field} ${first.message}` : "the cart is not valid",
+        details: { fields: problems },
+      } satisfies Refused;
+    }
+    const now = this.clock.now();
+    const version = versionInForce(await this.currentVersions(), now);
+    const lines = await this.withSellerPoints(input.lines);
+    // Settled in memory only, so the quote sees points that became available a moment ago.
+    const ledger = await this.readLedger(input.customerId);
+    const settled = settle(ledger, { now, newId: (p) => this.ids.newId(p), policy: this.policy });
+    const current = settled.ok ? applyChange(ledger, settled) : ledger;
+    const balance = summarizeBalance(current.lots, current.holds, current.debt, now, this.policy);
+    const balances = {
+      bonus: balance.bonus.available,
+      savings: balance.savings.available,
+      referral: balance.referral.available,
+    };
+    const quote = quoteSpend({ lines, config: version.config.earning, balances });
+    const allocation = allocateSpend(lines, quote.combination);
+    const accrual = computeAccrual({
+      orderId: "quote",
+      lines,
+      paymentMethod: input.paymentMethod,
+      config: version.config.earning,
+      allocation,
+    });
+    return {
+      ok: true as const,
+      value: {
+        customerId: input.customerId,
+        configVersion: version.version,
+        available: balances,
+        maxPerKind: quote.maxPerKind,
+        combination: quote.combination,
+        total: quote.total,
+        moneyToPayKop: quote.moneyToPayKop,
+        caps: {
+          capPoints: quote.capPoints,
+          spendablePoints: quote.spendablePoints,
+          nestingOrder: quote.nestingOrder,
+        },
+        reasons: quote.reasons,
+        lines: lines.map((line, i) => ({
+          lineId: line.lineId,
+          spend: allocation[i]?.points ?? { bonus: 0, savings: 0, referral: 0 },
+          accrualKop: accrual.lines[i]?.accrualKop ?? 0,
+          rateBp: accrual.lines[i]?.rateBp ?? 0,
+          cardBp: accrual.lines[i]?.cardBp ?? 0,
+          sellerPoints: accrual.lines[i]?.seller?.points ?? 0,
+          explanation: accrual.lines[i]?.explanation ?? { ru: "", en: "" },
+        })),
+        accrual: {
+          points: accrual.points,
+          sellerPoints: accrual.sellerPoints,
+          explanation: accrual.explanation,
+        },
+      },
+    };
+  }
+
+  /**
+   * Applies a batch of events, each whole or not at all and each once (by event id). Events of one
+   * customer go in one transaction, in the order given; customers run side by side.
+   */
+  async handleEvents(incoming: IncomingEvent[], actor: string): Promise<EventOutcome[]> {
+    const byCustomer = new Map<string, number[]>();
+    incoming.forEach((item, index) => {
+      byCustomer.set(item.event.customerId, [...(byCustomer.get(item.event.customerId) ?? []), index]);
+    });
+    const outcomes: EventOutcome[] = new Array(incoming.length);
+    const versions = await this.currentVersions();
+    const placedLines = new Map<number, CartLine[]>();
+    for (const [index, item] of incoming.entries()) {
+      if (item.event.type === "placed") placedLines.set(index, await this.withSellerPoints(item.event.lines));
+    }
+    await Promise.all(
+      [...byCustomer.entries()].map(async ([customerId, indices]) => {
+        const items = indices.map((i) => {
+          const item = incoming[i] as IncomingEvent;
+          const lines = placedLines.get(i);
+          return lines && item.event.type === "placed" ? { ...item, event: { ...item.event, lines } } : item;
+        });
+        const results = await this.store.withCustomer(customerId, (tx) =>
+          this.applyForCustomer(tx, items, versions, actor),
+        );
+        indices.forEach((i, k) => {
+          outcomes[i] = results[k] as EventOutcome;
+        });
+      }),
+    );
+    return outcomes;
+  }
+
+  private async applyForCustomer(
+    tx: OrderTransaction,
+    items: IncomingEvent[],
+    versions: ConfigVersion[],
+    actor: string,
+  ): Promise<EventOutcome[]> {
+    const now = this.clock.now();
+    const ctx = { now, newId: (p: "mov" | "lot") => this.ids.newId(p), policy: this.policy };
+    const known = new Map(
+      (await tx.findEvents(items.map((i) => i.event.eventId))).map((s) => [s.event.eventId, s]),
+    );
+    const orderIds = [...new Set(items.map((i) => i.event.orderId))];
+    const orders = new Map((await tx.loadOrders(orderIds)).map((o) => [o.orderId, o]));
+    const parked = new Map<string, StoredOrderEvent>();
+    for (const p of await tx.parkedEvents(orderIds)) parked.set(p.event.eventId, p);
+    let ledger = await tx.loadLedger({
+      holdIds: orderIds.flatMap((o) => POINT_KINDS.map((k) => spendId(o, k))),
+      redemptionIds: orderIds.flatMap((o) => POINT_KINDS.map((k) => spendId(o, k))),
+      lotIds: [...orders.values()].flatMap((o) =>
+        o.lines.flatMap((l) => [...l.accrualLotIds, ...l.sellerLotIds]),
+      ),
+    });
+    let combined: LedgerChange<unknown> | undefined;
+    const changedOrders = new Map<string, Order>();
+    const written = new Map<string, StoredOrderEvent>();
+
+    const apply = (event: OrderEvent): EventOutcome => {
+      const order = orders.get(event.orderId);
+      const decision = sequenceDecision(order, event);
+      if (decision === "park") {
+        return {
+          eventId: event.eventId,
+          orderId: event.orderId,
+          status: "parked",
+          waitingForSequence: (order?.lastSequence ?? 0) + 1,
+        };
+      }
+      if (decision !== "apply") return refusedOutcome(event, decision);
+      const version =
+        event.type === "placed" || !order
+          ? versionInForce(versions, event.occurredAt)
+          : (versions.find((v) => v.version === order.configVersion) ?? versionInForce([], now));
+      const result = applyOrderEvent(order, event, ledger, version, ctx);
+      if (!result.ok) return refusedOutcome(event, result);
+      orders.set(result.order.orderId, result.order);
+      changedOrders.set(result.order.orderId, result.order);
+      if (result.change) {
+        ledger = applyChange(ledger, result.change);
+        combined = combined ? combineChanges(combined, result.change) : result.change;
+      }
+      return {
+        eventId: event.eventId,
+        orderId: event.orderId,
+        status: "applied",
+        orderState: result.order.state,
+        effect: result.effect,
+      };
+    };
+
+    /** After an event applies, parked events of that order whose turn has come apply too. */
+    const drain = (orderId: string) => {
+      for (;;) {
+        const order = orders.get(orderId);
+        const next = [...parked.values()].find(
+          (p) => p.event.orderId === orderId && p.event.sequence === (order?.lastSequence ?? 0) + 1,
+        );
+        if (!next) return;
+        parked.delete(next.event.eventId);
+        const outcome = apply(next.event);
+        written.set(next.event.eventId, { ...next, outcome });
+      }
+    };
+
+    const answers: EventOutcome[] = [];
+    for (const item of items) {
+      const { event } = item;
+      const prior = written.get(event.eventId) ?? known.get(event.eventId);
+      if (prior) {
+        answers.push(
+          prior.fingerprint === item.fingerprint
+            ? prior.outcome
+            : refusedOutcome(event, {
+                code: "IDEMPOTENCY_CONFLICT",
+                message: `event ${event.eventId} was received before with a different body`,
+                details: { eventId: event.eventId },
+              }),
+        );
+        continue;
+      }
+      const stored: StoredOrderEvent = { event, fingerprint: item.fingerprint, outcome: apply(event) };
+      written.set(event.eventId, stored);
+      if (stored.outcome.status === "parked") parked.set(event.eventId, stored);
+      if (stored.outcome.status === "applied") drain(event.orderId);
+      answers.push(stored.outcome);
+    }
+    if (combined) await tx.apply(combined, balanceTotals(ledger, now, this.policy), actor);
+    if (changedOrders.size > 0) await tx.saveOrders([...changedOrders.values()]);
+    if (written.size > 0) await tx.saveEvents([...written.values()], now);
+    // Answers given earlier in this batch for events that a later event unparked: report the latest.
+    return answers.map((a) => written.get(a.eventId)?.outcome ?? a);
+  }
+
+  async getOrder(customerId: string, orderId: string) {
+    const order = await this.store.readOrder(customerId, orderId);
+    return order ? orderView(order) : undefined;
+  }
+
+  async listConfigVersions() {
+    const versions = await this.store.configVersions();
+    const now = this.clock.now();
+    return {
+      current: versionInForce(versions, now).version,
+      defaults: DEFAULTS,
+      versions: versions.map(versionView),
+    };
+  }
+
+  /** A new programme version, in force from `effectiveFrom`; audited with who, when and old → new. */
+  async addConfigVersion(input: {
+    config: ProgrammeConfig;
+    effectiveFrom: Date;
+    reason: string;
+    actor: string;
+    idempotencyKey: string;
+    fingerprint: string;
+  }) {
+    const problems = validateProgrammeConfig(input.config);
+    if (problems.length > 0) {
+      const first = problems[0];
+      return {
+        ok: false,
+        code: "VALIDATION_FAILED",
+        message: first ? `config.${first.field} ${first.message}` : "invalid",
+        details: { fields: problems.map((p) => ({ field: `body.config.${p.field}`, message: p.message })) },
+      } satisfies Refused;
+    }
+    const now = this.clock.now();
+    if (input.effectiveFrom.getTime() < now.getTime() - 60_000) {
+      return {
+        ok: false,
+        code: "INVALID_DATES",
+        message: "effectiveFrom must not be in the past: orders already placed keep their version",
+        details: { field: "body.effectiveFrom", now: now.toISOString() },
+      } satisfies Refused;
+    }
+    const added = await this.store.addConfigVersion(input, (latest) => {
+      if (latest && latest.effectiveFrom.getTime() > input.effectiveFrom.getTime()) {
+        return `effectiveFrom must not be before version ${latest.version}'s (${latest.effectiveFrom.toISOString()})`;
+      }
+      return {
+        effectiveFrom: input.effectiveFrom,
+        config: input.config,
+        previousConfig: latest?.config ?? DEFAULTS,
+        reason: input.reason,
+        createdBy: input.actor,
+        createdAt: now,
+      };
+    });
+    if ("refusal" in added) {
+      return {
+        ok: false,
+        code: added.conflict ? "IDEMPOTENCY_CONFLICT" : "INVALID_DATES",
+        message: added.refusal,
+        details: added.conflict ? {} : { field: "body.effectiveFrom" },
+      } satisfies Refused;
+    }
+    return { ok: true as const, value: versionView(added.record), replayed: added.replayed };
+  }
+
+  async setSellerPoints(input: { sellerId: string; sku: string; pointsPerUnit: number; actor: string }) {
+    const { previous } = await this.store.setSellerPoints({ ...input, at: this.clock.now() });
+    return { sellerId: input.sellerId, sku: input.sku, pointsPerUnit: input.pointsPerUnit, previous };
+  }
+}
+
+function refusedOutcome(
+  event: OrderEvent,
+  refusal: { code: string; message: string; details: Record<string, unknown> },
+): EventOutcome {
+  return {
+    eventId: event.eventId,
+    orderId: event.orderId,
+    status: "refused",
+    error: { code: refusal.code, message: refusal.message, details: refusal.details },
+  };
+}
+
+function versionView(v: ConfigVersionRecord) {
+  return { ...v, effectiveFrom: v.effectiveFrom.toISOString(), createdAt: v.createdAt.toISOString() };
+}

@@ -1,0 +1,39 @@
+import type { Order } from "../domain/orders/index.js";
+
+/** R33 and the order view: per line what was spent, earned, clawed back and refunded. */
+export function orderView(order: Order) {
+  return {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    state: order.state,
+    paymentMethod: order.paymentMethod,
+    configVersion: order.configVersion,
+    placedAt: order.placedAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+    spent: order.spend,
+    accrualPoints: order.accrualPoints,
+    shortfall: order.shortfall,
+    lines: order.lines.map((l) => ({
+      lineId: l.lineId,
+      sku: l.sku,
+      sellerId: l.sellerId,
+      category: l.category,
+      quantity: l.quantity,
+      unitPriceKop: l.unitPriceKop,
+      originalUnitPriceKop: l.originalUnitPriceKop ?? null,
+      shippedQuantity: l.shippedQuantity,
+      returnedQuantity: l.returnedQuantity,
+      spent: l.spent,
+      refunded: l.refunded,
+      accrualKop: l.accrualKop,
+      earnedKop: l.earnedKop,
+      clawedBackKop: l.removedKop,
+      sellerPointsPerUnit: l.sellerPointsPerUnit ?? 0,
+      sellerPointsEarned: l.sellerPointsEarned,
+      sellerPointsClawedBack: l.sellerPointsRemoved,
+      explanation: l.accrualExplanation,
+    })),
+  };
+}
+
+export type OrderView = ReturnType<typeof orderView>;

@@ -1,0 +1,69 @@
+import {
+  DEFAULT_EARNING_CONFIG,
+  type EarningConfig,
+  type Problem,
+  validateEarningConfig,
+} from "../checkout/index.js";
+
+/** The lifecycle numbers of rules.md that an operator may change, each with its rule. */
+export interface LifecyclePolicy {
+  /** R13: an accrual becomes available this many hours after the order ships. Default 24. */
+  readonly pendingDelayHours: number;
+  /** R3: a lot expires this many days after it becomes available. Default 365. */
+  readonly expiryDays: number;
+  /** R20: points held for an unpaid order are released after this many seconds. Default 1800. */
+  readonly holdTimeoutSeconds: number;
+  /** R15: points refunded into an expired lot live this many more days. Default 30. */
+  readonly refundGraceDays: number;
+}
+
+/** Everything that decides what an order earns and may spend: one version of the programme. */
+export interface ProgrammeConfig {
+  readonly earning: EarningConfig;
+  readonly lifecycle: LifecyclePolicy;
+}
+
+export const DEFAULT_PROGRAMME_CONFIG: ProgrammeConfig = {
+  earning: DEFAULT_EARNING_CONFIG,
+  lifecycle: { pendingDelayHours: 24, expiryDays: 365, holdTimeoutSeconds: 1800, refundGraceDays: 30 },
+};
+
+/** A version in force from `effectiveFrom` until the next one; version 0 is the defaults. */
+export interface ConfigVersion {
+  readonly version: number;
+  readonly effectiveFrom: Date;
+  readonly config: ProgrammeConfig;
+}
+
+export const DEFAULT_CONFIG_VERSION: ConfigVersion = {
+  version: 0,
+  effectiveFrom: new Date(0),
+  config: DEFAULT_PROGRAMME_CONFIG,
+};
+
+/** The version in force at `at`: the latest whose effectiveFrom is not after it. */
+export function versionInForce(versions: readonly ConfigVersion[], at: Date): ConfigVersion {
+  let best = DEFAULT_CONFIG_VERSION;
+  for (const v of versions) {
+    if (v.effectiveFrom.getTime() <= at.getTime() && v.version > best.version) best = v;
+  }
+  return best;
+}
+
+const LIFECYCLE_LIMITS: Record<keyof LifecyclePolicy, [number, number]> = {
+  pendingDelayHours: [0, 24 * 90],
+  expiryDays: [1, 3650],
+  holdTimeoutSeconds: [60, 7 * 86_400],
+  refundGraceDays: [0, 365],
+};
+
+export function validateProgrammeConfig(config: ProgrammeConfig): Problem[] {
+  const problems = validateEarningConfig(config.earning).map((p) => ({ ...p, field: `earning.${p.field}` }));
+  for (const [name, [min, max]] of Object.entries(LIFECYCLE_LIMITS)) {
+    const value = config.lifecycle[name as keyof LifecyclePolicy];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push({ field: `lifecycle.${name}`, message: `must be a whole number from ${min} to ${max}` });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,590 @@
+import {
+  allocateProportionally,
+  allocateSpend,
+  checkSpendRequest,
+  computeAccrual,
+  type KindPoints,
+  type LocalizedText,
+  pointsFromKop,
+  proportionalReturnShare,
+  validateCart,
+} from "../checkout/index.js";
+import { POINT_KINDS, type PointKind } from "../kinds.js";
+import {
+  addDays,
+  applyChange,
+  type CustomerLedger,
+  capture,
+  clawback,
+  combineChanges,
+  credit,
+  hold,
+  type LedgerChange,
+  type LedgerResult,
+  type OperationContext,
+  refund,
+  release,
+  settle,
+} from "../ledger/index.js";
+import { pointsEn, pointsRu } from "../text.js";
+import type { ConfigVersion } from "./config.js";
+import type {
+  EventLineQuantity,
+  ORDER_REFUSAL_CODES,
+  Order,
+  OrderEvent,
+  OrderLine,
+  OrderState,
+} from "./types.js";
+
+export type OrderRefusalCode = (typeof ORDER_REFUSAL_CODES)[number];
+
+export interface OrderRefusal {
+  ok: false;
+  /** An order refusal code, or the ledger's (INSUFFICIENT_POINTS, HOLD_EXPIRED…) passed through. */
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+function refuse(
+  code: OrderRefusalCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): OrderRefusal {
+  return { ok: false, code, message, details };
+}
+
+/** What an applied event did, for the caller and for the stored outcome. */
+export interface EventEffect {
+  /** Points held (placed), captured (paid), released or refunded (cancelled/returned), per kind. */
+  points?: Partial<Record<PointKind, number>>;
+  /** Purchase accrual credited (shipped, pending until availableFrom) or taken back (returned). */
+  accrualPoints?: number;
+  sellerPoints?: number;
+  availableFrom?: string;
+  /** R14: points a return could not take back: withhold them from the money refund. */
+  shortfall?: number;
+  /** What the order would earn when it ships (placed: shown, not credited, R13). */
+  expectedAccrualPoints?: number;
+}
+
+export interface AppliedEvent {
+  ok: true;
+  order: Order;
+  change: LedgerChange<unknown> | null;
+  effect: EventEffect;
+}
+
+export type EventResult = AppliedEvent | OrderRefusal;
+
+/** The holds and redemptions of an order are named after it, one per kind (R20: idempotent by order). */
+export function spendId(orderId: string, kind: PointKind): string {
+  return `${orderId}:${kind}`;
+}
+
+/** Runs ledger operations one after another on one customer's ledger; any refusal stops the event. */
+class LedgerSteps {
+  change: LedgerChange<unknown> | null = null;
+
+  constructor(
+    public ledger: CustomerLedger,
+    private readonly ctx: OperationContext,
+  ) {}
+
+  run<T>(operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<T>): T | OrderRefusal {
+    const result = operation(this.ledger, this.ctx);
+    if (!result.ok) return { ok: false, code: result.code, message: result.message, details: result.details };
+    this.ledger = applyChange(this.ledger, result);
+    this.change = this.change ? combineChanges(this.change, result) : result;
+    return result.value;
+  }
+}
+
+function isRefusal(value: unknown): value is OrderRefusal {
+  return typeof value === "object" && value !== null && (value as { ok?: unknown }).ok === false;
+}
+
+function conflict(order: Order, event: OrderEvent, expected: OrderState[]): OrderRefusal {
+  return refuse(
+    "ORDER_STATE_CONFLICT",
+    `order ${order.orderId} is ${order.state}; ${event.type} needs it ${expected.join(" or ")}`,
+    { orderId: order.orderId, currentState: order.state, expectedStates: expected, event: event.type },
+  );
+}
+
+function cloneOrder(order: Order): Order {
+  return {
+    ...order,
+    lines: order.lines.map((l) => ({
+      ...l,
+      refunded: { ...l.refunded },
+      accrualLotIds: [...l.accrualLotIds],
+      sellerLotIds: [...l.sellerLotIds],
+    })),
+  };
+}
+
+function available(ledger: CustomerLedger): KindPoints {
+  const sums: Record<PointKind, number> = { bonus: 0, savings: 0, referral: 0 };
+  for (const lot of ledger.lots) if (lot.state === "available") sums[lot.kind] += lot.remaining;
+  return sums;
+}
+
+function joinLines(texts: LocalizedText[]): LocalizedText {
+  return { ru: texts.map((t) => t.ru).join("\n"), en: texts.map((t) => t.en).join("\n") };
+}
+
+/** The purchase accrual in whole points is re-derived from the net kopecks after every event (R12). */
+function netAccrualKop(order: Order): number {
+  return order.lines.reduce((sum, l) => sum + l.earnedKop - l.removedKop, 0);
+}
+
+function place(
+  event: Extract<OrderEvent, { type: "placed" }>,
+  version: ConfigVersion,
+  steps: LedgerSteps,
+  ctx: OperationContext,
+): EventResult {
+  const problems = validateCart(event.lines);
+  if (problems.length > 0) {
+    const first = problems[0];
+    return refuse("INVALID_ORDER", first ? `${first.field} ${first.message}` : "the order is not valid", {
+      fields: problems,
+    });
+  }
+  const { earning, lifecycle } = version.config;
+  const settled = steps.run(settle);
+  if (isRefusal(settled)) return settled;
+  // R16-R19: the requested spend must fit the caps and the balance.
+  const check = checkSpendRequest(
+    { lines: event.lines, config: earning, balances: available(steps.ledger) },
+    event.spend,
+  );
+  if (!check.ok) {
+    return {
+      ok: false,
+      code: check.code,
+      message: check.message.en,
+      details: {
+        ...check.details,
+        field: `spend${check.field.slice("requested".length)}`,
+        messageRu: check.message.ru,
+      },
+    };
+  }
+  const allocation = allocateSpend(event.lines, event.spend);
+  const accrual = computeAccrual({
+    orderId: event.orderId,
+    lines: event.lines,
+    paymentMethod: event.paymentMethod,
+    config: earning,
+    allocation,
+  });
+  for (const kind of POINT_KINDS) {
+    if (event.spend[kind] === 0) continue;
+    const held = steps.run((l, c) =>
+      hold(
+        l,
+        {
+          holdId: spendId(event.orderId, kind),
+          kind,
+          amount: event.spend[kind],
+          timeoutSeconds: lifecycle.holdTimeoutSeconds,
+        },
+        c,
+      ),
+    );
+    if (isRefusal(held)) return held;
+  }
+  const lines: OrderLine[] = event.lines.map((line, i) => ({
+    ...line,
+    spent: allocation[i]?.points ?? { bonus: 0, savings: 0, referral: 0 },
+    accrualKop: accrual.lines[i]?.accrualKop ?? 0,
+    accrualExplanation: accrual.lines[i]?.explanation ?? { ru: "", en: "" },
+    shippedQuantity: 0,
+    returnedQuantity: 0,
+    accrualLotIds: [],
+    sellerLotIds: [],
+    refunded: { bonus: 0, savings: 0, referral: 0 },
+    earnedKop: 0,
+    removedKop: 0,
+    sellerPointsEarned: 0,
+    sellerPointsRemoved: 0,
+  }));
+  const order: Order = {
+    customerId: event.customerId,
+    orderId: event.orderId,
+    state: "placed",
+    paymentMethod: event.paymentMethod,
+    configVersion: version.version,
+    placedAt: event.occurredAt,
+    spend: event.spend,
+    lines,
+    lastSequence: 0,
+    accrualPoints: 0,
+    shortfall: 0,
+    updatedAt: ctx.now,
+  };
+  return {
+    ok: true,
+    order,
+    change: steps.change,
+    effect: {
+      points: { ...event.spend },
+      expectedAccrualPoints: accrual.points,
+      sellerPoints: accrual.sellerPoints,
+    },
+  };
+}
+
+/** Resolves the lines and quantities an event names; a refusal names the first one that does not fit. */
+function pickLines(
+  order: Order,
+  requested: readonly EventLineQuantity[] | undefined,
+  room: (line: OrderLine) => number,
+  tooMany: "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED",
+): { line: OrderLine; quantity: number }[] | OrderRefusal {
+  const picks = requested ?? order.lines.map((l) => ({ lineId: l.lineId, quantity: room(l) }));
+  const result: { line: OrderLine; quantity: number }[] = [];
+  for (const [i, pick] of picks.entries()) {
+    const line = order.lines.find((l) => l.lineId === pick.lineId);
+    if (!line)
+      return refuse("LINE_NOT_FOUND", `order ${order.orderId} has no line ${pick.lineId}`, {
+        field: `lines[${i}].lineId`,
+      });
+    const quantity = pick.quantity ?? room(line);
+    if (quantity > room(line)) {
+      return refuse(tooMany, `line ${line.lineId}: ${quantity} units asked, ${room(line)} can be`, {
+        field: `lines[${i}].quantity`,
+        lineId: line.lineId,
+        requested: quantity,
+        allowed: room(line),
+      });
+    }
+    if (quantity > 0) result.push({ line, quantity });
+  }
+  return result;
+}
+
+function ship(
+  order: Order,
+  event: Extract<OrderEvent, { type: "shipped" }>,
+  version: ConfigVersion,
+  steps: LedgerSteps,
+): EventResult {
+  if (order.state !== "paid" && order.state !== "shipped") return conflict(order, event, ["paid", "shipped"]);
+  const picks = pickLines(
+    order,
+    event.lines,
+    (l) => l.quantity - l.shippedQuantity,
+    "SHIPMENT_EXCEEDS_ORDERED",
+  );
+  if (isRefusal(picks)) return picks;
+  if (picks.length === 0) return conflict(order, event, ["paid"]);
+  const { lifecycle } = version.config;
+  // R13: pending from the shipment, available pendingDelayHours later.
+  const availableFrom = new Date(event.occurredAt.getTime() + lifecycle.pendingDelayHours * 3_600_000);
+  const expiresAt = addDays(availableFrom, lifecycle.expiryDays);
+  const netBefore = netAccrualKop(order);
+  for (const { line, quantity } of picks) {
+    line.earnedKop += proportionalReturnShare({
+      amount: line.accrualKop,
+      quantity: line.quantity,
+      alreadyReturnedQuantity: line.shippedQuantity,
+      returnedQuantity: quantity,
+    });
+    line.shippedQuantity += quantity;
+  }
+  // R12: whole points follow the order's net kopecks, rounded down.
+  const points = pointsFromKop(netAccrualKop(order)) - pointsFromKop(netBefore);
+  const header = {
+    ru: `Заказ ${order.orderId} отправлен: ${pointsRu(points)} за покупку`,
+    en: `Order ${order.orderId} shipped: ${pointsEn(points)} for the purchase`,
+  };
+  if (points > 0) {
+    const lot = steps.run((l, c) =>
+      credit(
+        l,
+        {
+          kind: "bonus",
+          amount: points,
+          source: "purchase",
+          funder: "marketplace",
+          availableFrom,
+          expiresAt,
+          reference: order.orderId,
+          explanation: joinLines([header, ...picks.map((p) => p.line.accrualExplanation)]),
+        },
+        c,
+      ),
+    );
+    if (isRefusal(lot)) return lot;
+    for (const { line } of picks) line.accrualLotIds.push(lot.lotId);
+    order.accrualPoints += points;
+  }
+  // R11: seller points, funded by each seller, as their own lots and explanation lines.
+  let sellerPoints = 0;
+  const bySeller = new Map<string, { line: OrderLine; quantity: number }[]>();
+  for (const pick of picks) {
+    if (!pick.line.sellerPointsPerUnit) continue;
+    bySeller.set(pick.line.sellerId, [...(bySeller.get(pick.line.sellerId) ?? []), pick]);
+  }
+  for (const [sellerId, sellerPicks] of bySeller) {
+    const amount = sellerPicks.reduce((s, p) => s + (p.line.sellerPointsPerUnit ?? 0) * p.quantity, 0);
+    const lot = steps.run((l, c) =>
+      credit(
+        l,
+        {
+          kind: "bonus",
+          amount,
+          source: "seller",
+          funder: `seller:${sellerId}`,
+          availableFrom,
+          expiresAt,
+          reference: order.orderId,
+          explanation: {
+            ru: `Заказ ${order.orderId}: ${pointsRu(amount)} от продавца ${sellerId} (${sellerPicks.map((p) => `${p.quantity} × ${p.line.sellerPointsPerUnit}`).join(", ")})`,
+            en: `Order ${order.orderId}: ${pointsEn(amount)} from seller ${sellerId} (${sellerPicks.map((p) => `${p.quantity} × ${p.line.sellerPointsPerUnit}`).join(", ")})`,
+          },
+        },
+        c,
+      ),
+    );
+    if (isRefusal(lot)) return lot;
+    for (const p of sellerPicks) {
+      p.line.sellerLotIds.push(lot.lotId);
+      p.line.sellerPointsEarned += (p.line.sellerPointsPerUnit ?? 0) * p.quantity;
+    }
+    sellerPoints += amount;
+  }
+  order.state = "shipped";
+  return {
+    ok: true,
+    order,
+    change: steps.change,
+    effect: { accrualPoints: points, sellerPoints, availableFrom: availableFrom.toISOString() },
+  };
+}
+
+function giveBack(
+  order: Order,
+  steps: LedgerSteps,
+  amounts: Record<PointKind, number>,
+  lines: LocalizedText | undefined,
+) {
+  for (const kind of POINT_KINDS) {
+    if (amounts[kind] === 0) continue;
+    const done = steps.run((l, c) =>
+      refund(l, { redemptionId: spendId(order.orderId, kind), amount: amounts[kind], explanation: lines }, c),
+    );
+    if (isRefusal(done)) return done;
+  }
+  return null;
+}
+
+function cancel(order: Order, event: OrderEvent, steps: LedgerSteps): EventResult {
+  if (order.state !== "placed" && order.state !== "paid") return conflict(order, event, ["placed", "paid"]);
+  // R20: an unpaid order's holds are released; R15: a paid order's points come back into their lots.
+  if (order.state === "placed") {
+    for (const kind of POINT_KINDS) {
+      if (order.spend[kind] === 0) continue;
+      const released = steps.run((l, c) => release(l, { holdId: spendId(order.orderId, kind) }, c));
+      if (isRefusal(released)) return released;
+    }
+  } else {
+    const refused = giveBack(order, steps, { ...order.spend }, undefined);
+    if (refused) return refused;
+    for (const line of order.lines) line.refunded = { ...line.spent };
+  }
+  order.state = "cancelled";
+  return { ok: true, order, change: steps.change, effect: { points: { ...order.spend } } };
+}
+
+function returnLines(
+  order: Order,
+  event: Extract<OrderEvent, { type: "returned" }>,
+  steps: LedgerSteps,
+): EventResult {
+  if (order.state !== "shipped" && order.state !== "delivered")
+    return conflict(order, event, ["shipped", "delivered"]);
+  const picks = pickLines(
+    order,
+    event.lines,
+    (l) => l.shippedQuantity - l.returnedQuantity,
+    "RETURN_EXCEEDS_SHIPPED",
+  );
+  if (isRefusal(picks)) return picks;
+  if (picks.length === 0) {
+    return refuse("RETURN_EXCEEDS_SHIPPED", "the return names no units", { field: "lines" });
+  }
+  const netBefore = netAccrualKop(order);
+  const refunds: Record<PointKind, number> = { bonus: 0, savings: 0, referral: 0 };
+  const removedByLot = new Map<string, number>();
+  const sellerByLot = new Map<string, number>();
+  const texts: LocalizedText[] = [];
+  for (const { line, quantity } of picks) {
+    // R13: the returned units lose their share of the line's accrual (of what shipped).
+    const removed = proportionalReturnShare({
+      amount: line.earnedKop,
+      quantity: line.shippedQuantity,
+      alreadyReturnedQuantity: line.returnedQuantity,
+      returnedQuantity: quantity,
+    });
+    line.removedKop += removed;
+    const lot = line.accrualLotIds[line.accrualLotIds.length - 1];
+    if (lot) removedByLot.set(lot, (removedByLot.get(lot) ?? 0) + removed);
+    const sellerRemoved = (line.sellerPointsPerUnit ?? 0) * quantity;
+    const sellerLot = line.sellerLotIds[line.sellerLotIds.length - 1];
+    if (sellerLot && sellerRemoved > 0) {
+      sellerByLot.set(sellerLot, (sellerByLot.get(sellerLot) ?? 0) + sellerRemoved);
+      line.sellerPointsRemoved += sellerRemoved;
+    }
+    // R15: spent points come back in proportion to the returned units.
+    for (const kind of POINT_KINDS) {
+      const back = proportionalReturnShare({
+        amount: line.spent[kind],
+        quantity: line.quantity,
+        alreadyReturnedQuantity: line.returnedQuantity,
+        returnedQuantity: quantity,
+      });
+      line.refunded[kind] += back;
+      refunds[kind] += back;
+    }
+    line.returnedQuantity += quantity;
+    texts.push({
+      ru: `Возврат: строка ${line.lineId} (${line.sku}), ${quantity} из ${line.quantity} шт.`,
+      en: `Returned: line ${line.lineId} (${line.sku}), ${quantity} of ${line.quantity} units`,
+    });
+  }
+  const lines = joinLines(texts);
+  const points = pointsFromKop(netBefore) - pointsFromKop(netAccrualKop(order));
+  let shortfall = 0;
+  const lots = [...removedByLot.keys()];
+  const shares = allocateProportionally(
+    lots.map((lot) => removedByLot.get(lot) ?? 0),
+    lots.length === 0 ? 0 : points,
+  );
+  const clawbacks: [string, number][] = [
+    ...lots.map((lot, i): [string, number] => [lot, shares[i] ?? 0]),
+    ...sellerByLot.entries(),
+  ];
+  for (const [lotId, amount] of clawbacks) {
+    if (amount === 0) continue;
+    const taken = steps.run((l, c) =>
+      clawback(l, { kind: "bonus", amount, lotId, reference: order.orderId, explanation: lines }, c),
+    );
+    if (isRefusal(taken)) return taken;
+    shortfall += taken.shortfall;
+  }
+  order.accrualPoints -= points;
+  const refused = giveBack(order, steps, refunds, lines);
+  if (refused) return refused;
+  order.shortfall += shortfall;
+  if (order.lines.every((l) => l.returnedQuantity === l.quantity)) order.state = "returned";
+  return {
+    ok: true,
+    order,
+    change: steps.change,
+    effect: {
+      points: refunds,
+      accrualPoints: points,
+      sellerPoints: [...sellerByLot.values()].reduce((s, v) => s + v, 0),
+      shortfall,
+    },
+  };
+}
+
+/**
+ * R13-R15, R20: applies one order event to the order and the customer's ledger, whole or not at all.
+ * `version` is the programme version in force when the order was placed (for `placed`: now in force).
+ */
+export function applyOrderEvent(
+  order: Order | undefined,
+  event: OrderEvent,
+  ledger: CustomerLedger,
+  version: ConfigVersion,
+  ctx: OperationContext,
+): EventResult {
+  const steps = new LedgerSteps(ledger, {
+    ...ctx,
+    policy: {
+      ...ctx.policy,
+      expiryDays: version.config.lifecycle.expiryDays,
+      refundGraceDays: version.config.lifecycle.refundGraceDays,
+      holdTimeoutSeconds: version.config.lifecycle.holdTimeoutSeconds,
+    },
+  });
+  let result: EventResult;
+  if (event.type === "placed") {
+    if (order)
+      return refuse("ORDER_STATE_CONFLICT", `order ${order.orderId} was already placed`, {
+        orderId: order.orderId,
+        currentState: order.state,
+        expectedStates: [],
+        event: event.type,
+      });
+    result = place(event, version, steps, ctx);
+  } else {
+    if (!order)
+      return refuse("ORDER_NOT_FOUND", `no order ${event.orderId} for customer ${event.customerId}`, {
+        orderId: event.orderId,
+      });
+    const draft = cloneOrder(order);
+    switch (event.type) {
+      case "paid": {
+        if (draft.state !== "placed") return conflict(draft, event, ["placed"]);
+        for (const kind of POINT_KINDS) {
+          if (draft.spend[kind] === 0) continue;
+          const captured = steps.run((l, c) => capture(l, { holdId: spendId(draft.orderId, kind) }, c));
+          if (isRefusal(captured)) return captured;
+        }
+        draft.state = "paid";
+        result = { ok: true, order: draft, change: steps.change, effect: { points: { ...draft.spend } } };
+        break;
+      }
+      case "shipped":
+        result = ship(draft, event, version, steps);
+        break;
+      case "delivered":
+        if (draft.state !== "shipped") return conflict(draft, event, ["shipped"]);
+        draft.state = "delivered";
+        result = { ok: true, order: draft, change: steps.change, effect: {} };
+        break;
+      case "cancelled":
+        result = cancel(draft, event, steps);
+        break;
+      case "returned":
+        result = returnLines(draft, event, steps);
+        break;
+    }
+  }
+  if (result.ok) {
+    result.order.updatedAt = ctx.now;
+    if (event.sequence !== undefined) result.order.lastSequence = event.sequence;
+  }
+  return result;
+}
+
+/**
+ * Events may arrive out of order. One that carries a sequence number ahead of the order's next
+ * waits ("parked") until the ones before it arrive; one behind it was already superseded.
+ */
+export function sequenceDecision(
+  order: Order | undefined,
+  event: OrderEvent,
+): "apply" | "park" | OrderRefusal {
+  if (event.sequence === undefined) return "apply";
+  const next = (order?.lastSequence ?? 0) + 1;
+  if (event.sequence === next) return "apply";
+  if (event.sequence > next) return "park";
+  return refuse(
+    "ORDER_SEQUENCE_CONFLICT",
+    `order ${event.orderId} has applied sequence ${next - 1}; this event has ${event.sequence}`,
+    {
+      orderId: event.orderId,
+      lastSequence: next - 1,
+      sequence: event.sequence,
+    },
+  );
+}

@@ -1,0 +1,172 @@
+import { Type } from "typebox";
+import { MAX_CART_LINES, MAX_LINE_QUANTITY } from "../domain/checkout/index.js";
+import { MAX_AMOUNT } from "../domain/kinds.js";
+import { ORDER_STATES } from "../domain/orders/index.js";
+import { Id, literals, strictObject } from "./schemas.js";
+
+const Kopecks = (description: string) =>
+  Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: `${description}, kopecks` });
+
+export const CartLineSchema = strictObject({
+  lineId: Id("The line's id within the order"),
+  sku: Id("Product id"),
+  sellerId: Id("Seller id"),
+  category: Type.String({
+    pattern: "^[a-z0-9_]{1,64}$",
+    description:
+      "Category code (R7): electronics, household_appliances, clothing_shoes, groceries, books; any other code takes the default rate",
+  }),
+  quantity: Type.Integer({ minimum: 1, maximum: MAX_LINE_QUANTITY, description: "Units" }),
+  unitPriceKop: Kopecks("Price charged per unit"),
+  originalUnitPriceKop: Type.Optional(Kopecks("R9: the price before a promotion, per unit")),
+});
+
+export const Lines = Type.Array(CartLineSchema, { minItems: 1, maxItems: MAX_CART_LINES });
+
+export const PaymentMethodSchema = literals(
+  ["marketplace_card", "other_card", "other"] as const,
+  "How the money part is paid; only the marketplace's card earns the card bonus (R8)",
+);
+
+const PointsPerKind = strictObject(
+  {
+    bonus: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AMOUNT })),
+    savings: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AMOUNT })),
+    referral: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AMOUNT })),
+  },
+  "Whole points per kind",
+);
+
+const LineQuantity = (quantityDescription: string) =>
+  strictObject({
+    lineId: Id("The line"),
+    quantity: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_LINE_QUANTITY, description: quantityDescription }),
+    ),
+  });
+
+const eventBase = {
+  eventId: Id("Unique per customer; the event's idempotency key"),
+  orderId: Id("The order"),
+  customerId: Id("The order's customer"),
+  sequence: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: "1 for placed, then +1 per event; an event ahead of its turn waits for the ones before it",
+    }),
+  ),
+  occurredAt: Type.String({
+    format: "date-time",
+    description: "When it happened (R13 counts from the shipment)",
+  }),
+};
+
+export const PlacedEvent = strictObject({
+  ...eventBase,
+  type: Type.Literal("placed"),
+  lines: Lines,
+  paymentMethod: PaymentMethodSchema,
+  spend: Type.Optional(PointsPerKind),
+});
+export const SimpleEvent = (type: "paid" | "delivered" | "cancelled") =>
+  strictObject({ ...eventBase, type: Type.Literal(type) });
+export const ShippedEvent = strictObject({
+  ...eventBase,
+  type: Type.Literal("shipped"),
+  lines: Type.Optional(
+    Type.Array(LineQuantity("Units shipped; default all not yet shipped"), {
+      minItems: 1,
+      maxItems: MAX_CART_LINES,
+    }),
+  ),
+});
+export const ReturnedEvent = strictObject({
+  ...eventBase,
+  type: Type.Literal("returned"),
+  lines: Type.Array(
+    strictObject({
+      lineId: Id("The line"),
+      quantity: Type.Integer({ minimum: 1, maximum: MAX_LINE_QUANTITY, description: "Units returned" }),
+    }),
+    { minItems: 1, maxItems: MAX_CART_LINES },
+  ),
+});
+
+/** One event; `type` picks which schema applies, so errors name the fields of that type. */
+export const OrderEventSchema = Type.Unsafe<
+  | Type.Static<typeof PlacedEvent>
+  | Type.Static<ReturnType<typeof SimpleEvent>>
+  | Type.Static<typeof ShippedEvent>
+  | Type.Static<typeof ReturnedEvent>
+>({
+  type: "object",
+  required: ["type"],
+  discriminator: { propertyName: "type" },
+  oneOf: [
+    PlacedEvent,
+    SimpleEvent("paid"),
+    ShippedEvent,
+    SimpleEvent("delivered"),
+    SimpleEvent("cancelled"),
+    ReturnedEvent,
+  ],
+  description: "An order event: placed, paid, shipped, delivered, cancelled or returned",
+});
+
+export const EventBatchSchema = strictObject({
+  events: Type.Array(OrderEventSchema, { minItems: 1, maxItems: 1000, description: "Up to 1,000 events" }),
+});
+
+export const EventOutcomeSchema = Type.Object(
+  {
+    eventId: Type.String(),
+    orderId: Type.String(),
+    status: literals(
+      ["applied", "parked", "refused"] as const,
+      "applied; parked = waits for earlier events; refused",
+    ),
+    orderState: Type.Optional(literals(ORDER_STATES, "The order's state after the event")),
+    waitingForSequence: Type.Optional(Type.Integer()),
+    effect: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    error: Type.Optional(
+      Type.Object({ code: Type.String(), message: Type.String(), details: Type.Unknown() }),
+    ),
+  },
+  { description: "What one event did" },
+);
+
+export const KindPointsSchema = Type.Object({
+  bonus: Type.Integer(),
+  savings: Type.Integer(),
+  referral: Type.Integer(),
+});
+
+const CategoryRatesSchema = strictObject({
+  byCategory: Type.Record(Type.String({ pattern: "^[a-z0-9_]{1,64}$" }), Type.Integer()),
+  otherwise: Type.Integer(),
+});
+
+export const ProgrammeConfigSchema = strictObject(
+  {
+    earning: strictObject({
+      baseRateBp: CategoryRatesSchema,
+      cardBonusBp: CategoryRatesSchema,
+      bonusCapBp: Type.Integer(),
+      savingsCapBp: Type.Integer(),
+      referralCapBp: CategoryRatesSchema,
+      minMoneyPerUnitKop: Type.Integer(),
+      categoryNames: Type.Record(
+        Type.String({ pattern: "^[a-z0-9_]{1,64}$" }),
+        strictObject({ ru: Type.String(), en: Type.String() }),
+      ),
+    }),
+    lifecycle: strictObject({
+      pendingDelayHours: Type.Integer(),
+      expiryDays: Type.Integer(),
+      holdTimeoutSeconds: Type.Integer(),
+      refundGraceDays: Type.Integer(),
+    }),
+  },
+  "R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order",
+);

@@ -1,0 +1,72 @@
+import { Type } from "typebox";
+import { type App, errorResponses, type RouteDeps, sendError } from "../context.js";
+import { KindPointsSchema } from "../order-schemas.js";
+import { Explanation, Id } from "../schemas.js";
+
+export function register(app: App, { orders }: RouteDeps) {
+  app.get(
+    "/v1/orders/:orderId",
+    {
+      config: { access: { roles: ["operator", "support", "readonly"], customerSelf: true } },
+      schema: {
+        operationId: "getOrder",
+        tags: ["orders"],
+        summary: "An order: its state and, per line, what was spent, earned, clawed back and refunded",
+        security: [{ bearer: [] }],
+        params: Type.Object({ orderId: Id("The order") }),
+        querystring: Type.Object(
+          { customerId: Id("The order's customer (orders are stored by customer)") },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            orderId: Type.String(),
+            customerId: Type.String(),
+            state: Type.String(),
+            paymentMethod: Type.String(),
+            configVersion: Type.Integer(),
+            placedAt: Type.String({ format: "date-time" }),
+            updatedAt: Type.String({ format: "date-time" }),
+            spent: KindPointsSchema,
+            accrualPoints: Type.Integer({ description: "Purchase points credited net of returns" }),
+            shortfall: Type.Integer({ description: "R14: points returns could not take back" }),
+            lines: Type.Array(
+              Type.Object({
+                lineId: Type.String(),
+                sku: Type.String(),
+                sellerId: Type.String(),
+                category: Type.String(),
+                quantity: Type.Integer(),
+                unitPriceKop: Type.Integer(),
+                originalUnitPriceKop: Type.Union([Type.Integer(), Type.Null()]),
+                shippedQuantity: Type.Integer(),
+                returnedQuantity: Type.Integer(),
+                spent: KindPointsSchema,
+                refunded: KindPointsSchema,
+                accrualKop: Type.Integer({ description: "What the whole line earns, kopecks of points" }),
+                earnedKop: Type.Integer({ description: "Of that, what shipped" }),
+                clawedBackKop: Type.Integer(),
+                sellerPointsPerUnit: Type.Integer(),
+                sellerPointsEarned: Type.Integer(),
+                sellerPointsClawedBack: Type.Integer(),
+                explanation: Explanation,
+              }),
+            ),
+          }),
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const view = await orders.getOrder(request.query.customerId, request.params.orderId);
+      if (view) return view;
+      return sendError(
+        reply,
+        "ORDER_NOT_FOUND",
+        `no order ${request.params.orderId} for customer ${request.query.customerId}`,
+        {},
+        request.id,
+      );
+    },
+  );
+}

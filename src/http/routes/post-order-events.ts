@@ -1,0 +1,128 @@
+import { Ajv } from "ajv";
+import addFormats from "ajv-formats";
+import type { FastifySchemaValidationError } from "fastify";
+import { type Static, Type } from "typebox";
+import type { IncomingEvent } from "../../app/order-service.js";
+import type { OrderEvent } from "../../domain/orders/index.js";
+import { type App, errorResponses, fingerprintOf, type RouteDeps, sendError } from "../context.js";
+import { isErrorCode } from "../errors.js";
+import { EventBatchSchema, EventOutcomeSchema, OrderEventSchema } from "../order-schemas.js";
+
+type EventBody = Static<typeof OrderEventSchema>;
+type Body = { events: EventBody[] } | EventBody;
+
+/** The body is either `{ events: [...] }` or one event; each has its own schema so errors name the right fields. */
+const ajv = new Ajv({
+  allErrors: true,
+  discriminator: true,
+  removeAdditional: false,
+  coerceTypes: false,
+  strict: false,
+});
+addFormats.default(ajv);
+const validateBatch = ajv.compile(EventBatchSchema);
+const validateEvent = ajv.compile(OrderEventSchema);
+
+function bodyValidator() {
+  const check = (data: unknown) => {
+    const isBatch = typeof data === "object" && data !== null && "events" in data;
+    const validate = isBatch ? validateBatch : validateEvent;
+    const ok = validate(data);
+    check.errors = (validate.errors ?? null) as FastifySchemaValidationError[] | null;
+    return ok;
+  };
+  check.errors = null as FastifySchemaValidationError[] | null;
+  return check;
+}
+
+function toDomain(body: EventBody): OrderEvent {
+  const base = {
+    eventId: body.eventId,
+    orderId: body.orderId,
+    customerId: body.customerId,
+    sequence: body.sequence,
+    occurredAt: new Date(body.occurredAt),
+  };
+  switch (body.type) {
+    case "placed":
+      return {
+        ...base,
+        type: "placed",
+        lines: body.lines,
+        paymentMethod: body.paymentMethod,
+        spend: {
+          bonus: body.spend?.bonus ?? 0,
+          savings: body.spend?.savings ?? 0,
+          referral: body.spend?.referral ?? 0,
+        },
+      };
+    case "shipped":
+      return { ...base, type: "shipped", lines: body.lines };
+    case "returned":
+      return { ...base, type: "returned", lines: body.lines };
+    default:
+      return { ...base, type: body.type };
+  }
+}
+
+export function register(app: App, { orders }: RouteDeps) {
+  app.post(
+    "/v1/orders/events",
+    {
+      config: { access: { roles: ["operator"] } },
+      validatorCompiler: ({ httpPart }) => (httpPart === "body" ? bodyValidator() : () => true),
+      schema: {
+        operationId: "postOrderEvents",
+        tags: ["orders"],
+        summary:
+          "R13-R15, R20: order events — one, or a batch of up to 1,000 — each applied whole or not at all, once",
+        description:
+          "Each event is idempotent by its eventId (per customer): a redelivery returns the stored result and changes nothing; the same id with another body is refused with IDEMPOTENCY_CONFLICT. Events carrying `sequence` are put in order: one that arrives early is parked and applied when its predecessors arrive. A single event answers with its result (or the error envelope if refused); a batch answers 200 with a result per event.",
+        security: [{ bearer: [] }],
+        body: Type.Unsafe<Body>({ oneOf: [EventBatchSchema, OrderEventSchema] }),
+        response: {
+          200: Type.Unsafe({
+            oneOf: [
+              Type.Object({
+                results: Type.Array(EventOutcomeSchema),
+                applied: Type.Integer(),
+                parked: Type.Integer(),
+                refused: Type.Integer(),
+              }),
+              EventOutcomeSchema,
+            ],
+          }),
+          ...errorResponses(404, 409, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Body;
+      const bodies = "events" in body ? body.events : [body];
+      const incoming: IncomingEvent[] = bodies.map((event) => ({
+        event: toDomain(event),
+        fingerprint: fingerprintOf(event),
+      }));
+      const principal = request.principal;
+      const results = await orders.handleEvents(
+        incoming,
+        principal?.type === "key" ? principal.keyId : "unknown",
+      );
+      if ("events" in body) {
+        const count = (status: string) => results.filter((r) => r.status === status).length;
+        return { results, applied: count("applied"), parked: count("parked"), refused: count("refused") };
+      }
+      const [result] = results;
+      if (!result) throw new Error("no result for the event");
+      if (result.status !== "refused") return result;
+      const code = isErrorCode(result.error.code) ? result.error.code : "INTERNAL";
+      return sendError(
+        reply,
+        code,
+        result.error.message,
+        { ...result.error.details, eventId: result.eventId },
+        request.id,
+      );
+    },
+  );
+}

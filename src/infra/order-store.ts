@@ -1,0 +1,269 @@
+import { type Kysely, sql } from "kysely";
+import type {
+  ConfigVersionRecord,
+  EventOutcome,
+  IdGenerator,
+  OrderStore,
+  OrderTransaction,
+  StoredOrderEvent,
+} from "../app/ports.js";
+import type { Order, OrderEvent, ProgrammeConfig } from "../domain/orders/index.js";
+import { inCustomerTransaction, PostgresCustomerTransaction } from "./ledger-store.js";
+import type { Database } from "./schema.js";
+
+/** An arbitrary constant: the lock that numbers configuration versions one at a time. */
+const CONFIG_VERSION_LOCK = 7_281_144_002;
+
+type OrderDocument = Omit<Order, "placedAt" | "updatedAt"> & { placedAt: string; updatedAt: string };
+
+function orderFromDocument(doc: unknown): Order {
+  const d = doc as OrderDocument;
+  return { ...d, placedAt: new Date(d.placedAt), updatedAt: new Date(d.updatedAt) };
+}
+
+function eventFromJson(json: unknown): OrderEvent {
+  const e = json as OrderEvent & { occurredAt: string };
+  return { ...e, occurredAt: new Date(e.occurredAt) } as OrderEvent;
+}
+
+function versionFromRow(r: Database["programme_config_versions"]): ConfigVersionRecord {
+  return {
+    version: r.version,
+    effectiveFrom: r.effective_from,
+    config: r.config as ProgrammeConfig,
+    previousConfig: r.previous_config as ProgrammeConfig,
+    reason: r.reason,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+  };
+}
+
+class PostgresOrderTransaction extends PostgresCustomerTransaction implements OrderTransaction {
+  async loadOrders(orderIds: string[]): Promise<Order[]> {
+    if (orderIds.length === 0) return [];
+    const rows = await this.trx
+      .selectFrom("orders")
+      .select("document")
+      .where("customer_id", "=", this.customerId)
+      .where("order_id", "in", orderIds)
+      .execute();
+    return rows.map((r) => orderFromDocument(r.document));
+  }
+
+  async saveOrders(orders: Order[]): Promise<void> {
+    await this.trx
+      .insertInto("orders")
+      .values(
+        orders.map((o) => ({
+          customer_id: this.customerId,
+          order_id: o.orderId,
+          state: o.state,
+          config_version: o.configVersion,
+          placed_at: o.placedAt,
+          updated_at: o.updatedAt,
+          document: JSON.stringify(o),
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(["customer_id", "order_id"]).doUpdateSet((eb) => ({
+          state: eb.ref("excluded.state"),
+          updated_at: eb.ref("excluded.updated_at"),
+          document: eb.ref("excluded.document"),
+        })),
+      )
+      .execute();
+  }
+
+  private async events(where: "ids" | "parked", values: string[]): Promise<StoredOrderEvent[]> {
+    if (values.length === 0) return [];
+    let query = this.trx
+      .selectFrom("order_events")
+      .select(["event", "fingerprint", "outcome"])
+      .where("customer_id", "=", this.customerId);
+    query =
+      where === "ids"
+        ? query.where("event_id", "in", values)
+        : query.where("order_id", "in", values).where("status", "=", "parked");
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      event: eventFromJson(r.event),
+      fingerprint: r.fingerprint,
+      outcome: r.outcome as EventOutcome,
+    }));
+  }
+
+  findEvents(eventIds: string[]) {
+    return this.events("ids", eventIds);
+  }
+
+  parkedEvents(orderIds: string[]) {
+    return this.events("parked", orderIds);
+  }
+
+  async saveEvents(events: StoredOrderEvent[], at: Date): Promise<void> {
+    await this.trx
+      .insertInto("order_events")
+      .values(
+        events.map((e) => ({
+          customer_id: this.customerId,
+          event_id: e.event.eventId,
+          order_id: e.event.orderId,
+          sequence: e.event.sequence ?? null,
+          fingerprint: e.fingerprint,
+          status: e.outcome.status,
+          event: JSON.stringify(e.event),
+          outcome: JSON.stringify(e.outcome),
+          received_at: at,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(["customer_id", "event_id"]).doUpdateSet((eb) => ({
+          status: eb.ref("excluded.status"),
+          outcome: eb.ref("excluded.outcome"),
+        })),
+      )
+      .execute();
+  }
+}
+
+export class PostgresOrderStore implements OrderStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  withCustomer<T>(customerId: string, work: (tx: OrderTransaction) => Promise<T>): Promise<T> {
+    return inCustomerTransaction(this.db, customerId, (trx) =>
+      work(new PostgresOrderTransaction(trx, customerId)),
+    );
+  }
+
+  async readOrder(customerId: string, orderId: string): Promise<Order | undefined> {
+    const row = await this.db
+      .selectFrom("orders")
+      .select("document")
+      .where("customer_id", "=", customerId)
+      .where("order_id", "=", orderId)
+      .executeTakeFirst();
+    return row && orderFromDocument(row.document);
+  }
+
+  async configVersions(): Promise<ConfigVersionRecord[]> {
+    const rows = await this.db
+      .selectFrom("programme_config_versions")
+      .selectAll()
+      .orderBy("version")
+      .execute();
+    return rows.map(versionFromRow);
+  }
+
+  addConfigVersion(
+    request: { idempotencyKey: string; fingerprint: string },
+    build: (latest: ConfigVersionRecord | undefined) => Omit<ConfigVersionRecord, "version"> | string,
+  ) {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${CONFIG_VERSION_LOCK})`.execute(trx);
+      const seen = await trx
+        .selectFrom("programme_config_versions")
+        .selectAll()
+        .where("idempotency_key", "=", request.idempotencyKey)
+        .executeTakeFirst();
+      if (seen) {
+        return seen.fingerprint === request.fingerprint
+          ? { record: versionFromRow(seen), replayed: true }
+          : { refusal: "this Idempotency-Key was used with a different request", conflict: true };
+      }
+      const latestRow = await trx
+        .selectFrom("programme_config_versions")
+        .selectAll()
+        .orderBy("version", "desc")
+        .limit(1)
+        .executeTakeFirst();
+      const latest = latestRow && versionFromRow(latestRow);
+      const next = build(latest);
+      if (typeof next === "string") return { refusal: next, conflict: false };
+      const record: ConfigVersionRecord = { ...next, version: (latest?.version ?? 0) + 1 };
+      await trx
+        .insertInto("programme_config_versions")
+        .values({
+          version: record.version,
+          effective_from: record.effectiveFrom,
+          config: JSON.stringify(record.config),
+          previous_config: JSON.stringify(record.previousConfig),
+          reason: record.reason,
+          created_by: record.createdBy,
+          created_at: record.createdAt,
+          idempotency_key: request.idempotencyKey,
+          fingerprint: request.fingerprint,
+        })
+        .execute();
+      await trx
+        .insertInto("audit_log")
+        .values({
+          audit_id: this.ids.newId("aud"),
+          actor: record.createdBy,
+          action: "programme_config.add_version",
+          subject: `version:${record.version}`,
+          before: JSON.stringify(record.previousConfig),
+          after: JSON.stringify(record.config),
+          at: record.createdAt,
+        })
+        .execute();
+      return { record, replayed: false };
+    });
+  }
+
+  async sellerPoints(pairs: { sellerId: string; sku: string }[]): Promise<Map<string, number>> {
+    const result = new Map<string, number>();
+    if (pairs.length === 0) return result;
+    const rows = await sql<{ seller_id: string; sku: string; points_per_unit: number }>`
+      select p.seller_id, p.sku, p.points_per_unit
+      from seller_product_points p
+      join unnest(${pairs.map((p) => p.sellerId)}::text[], ${pairs.map((p) => p.sku)}::text[]) as wanted(seller_id, sku)
+        on wanted.seller_id = p.seller_id and wanted.sku = p.sku`.execute(this.db);
+    for (const r of rows.rows) result.set(`${r.seller_id}\u0000${r.sku}`, r.points_per_unit);
+    return result;
+  }
+
+  setSellerPoints(input: { sellerId: string; sku: string; pointsPerUnit: number; actor: string; at: Date }) {
+    return this.db.transaction().execute(async (trx) => {
+      const before = await trx
+        .selectFrom("seller_product_points")
+        .select("points_per_unit")
+        .where("seller_id", "=", input.sellerId)
+        .where("sku", "=", input.sku)
+        .forUpdate()
+        .executeTakeFirst();
+      await trx
+        .insertInto("seller_product_points")
+        .values({
+          seller_id: input.sellerId,
+          sku: input.sku,
+          points_per_unit: input.pointsPerUnit,
+          updated_by: input.actor,
+          updated_at: input.at,
+        })
+        .onConflict((oc) =>
+          oc.columns(["seller_id", "sku"]).doUpdateSet((eb) => ({
+            points_per_unit: eb.ref("excluded.points_per_unit"),
+            updated_by: eb.ref("excluded.updated_by"),
+            updated_at: eb.ref("excluded.updated_at"),
+          })),
+        )
+        .execute();
+      await trx
+        .insertInto("audit_log")
+        .values({
+          audit_id: this.ids.newId("aud"),
+          actor: input.actor,
+          action: "seller_points.set",
+          subject: `seller:${input.sellerId}/sku:${input.sku}`,
+          before: before ? JSON.stringify({ pointsPerUnit: before.points_per_unit }) : null,
+          after: JSON.stringify({ pointsPerUnit: input.pointsPerUnit }),
+          at: input.at,
+        })
+        .execute();
+      return { previous: before?.points_per_unit ?? null };
+    });
+  }
+}
