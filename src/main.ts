@@ -29,7 +29,12 @@ export async function createKopilka(
   const clock = options.clock ?? systemClock;
   const database =
     options.database ??
-    (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize }));
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: config.poolSize,
+      onIdleError: (err) => log.warn({ err }, "an idle database connection failed; the pool replaces it"),
+    }));
   await migrate(database.db);
   const ids = new MonotonicIds();
   const store = new PostgresLedgerStore(database.db);

@@ -40,6 +40,19 @@ function validationFields(errors: AjvError[], context: string): { field: string;
   });
 }
 
+/** Connection failures and server shutdowns (SQLSTATE classes 08 and 57P): retry later, not a bug. */
+function isDatabaseUnavailable(error: { code?: string; message?: string }): boolean {
+  const code = error.code ?? "";
+  return (
+    code.startsWith("08") ||
+    code.startsWith("57P") ||
+    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(code) ||
+    /Connection terminated|terminating connection|Client has encountered a connection error/.test(
+      error.message ?? "",
+    )
+  );
+}
+
 export async function buildServer(options: ServerOptions): Promise<App> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -145,6 +158,16 @@ export async function buildServer(options: ServerOptions): Promise<App> {
           reply,
           "MALFORMED_JSON",
           `the body is not valid JSON: ${error.message}`,
+          {},
+          request.id,
+        );
+      }
+      if (isDatabaseUnavailable(error)) {
+        request.log.warn({ err: error }, "database unavailable");
+        return sendError(
+          reply,
+          "SERVICE_UNAVAILABLE",
+          "the database cannot be reached; nothing was written unless a retry with the same Idempotency-Key says so",
           {},
           request.id,
         );

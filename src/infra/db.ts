@@ -30,6 +30,8 @@ export interface DatabaseOptions {
   /** PGlite data folder; `memory://` keeps it in memory. */
   dataDir?: string | undefined;
   poolSize?: number | undefined;
+  /** Told about errors on idle connections (PostgreSQL restarted, network cut). */
+  onIdleError?: ((error: Error) => void) | undefined;
 }
 
 /**
@@ -61,6 +63,8 @@ function lockDataDir(dataDir: string): () => void {
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle connection dies when PostgreSQL restarts; the pool replaces it, the process must not crash.
+    pool.on("error", (error) => options.onIdleError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, pool, kind: "postgres", close: () => db.destroy() };
   }

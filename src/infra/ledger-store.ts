@@ -271,24 +271,44 @@ export class PostgresCustomerTransaction implements CustomerTransaction {
   }
 }
 
-/** One transaction holding the customer's lock: the row that serializes that customer's writes, and only theirs. */
-export function inCustomerTransaction<T>(
+/** SQLSTATEs after which the whole transaction can simply run again: serialization failure, deadlock. */
+const RETRYABLE = new Set(["40001", "40P01"]);
+const MAX_ATTEMPTS = 5;
+
+export function isRetryable(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && RETRYABLE.has((error as { code?: string }).code ?? "")
+  );
+}
+
+/**
+ * One transaction holding the customer's lock: the row that serializes that customer's writes, and
+ * only theirs. A serialization failure or deadlock rolls everything back, so the work runs again
+ * from the start (it reads its inputs inside the transaction); after MAX_ATTEMPTS the error stands.
+ */
+export async function inCustomerTransaction<T>(
   db: Kysely<Database>,
   customerId: string,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    const locked = await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(
-      trx,
-    );
-    if (locked.rows.length === 0) {
-      await sql`insert into customers (customer_id) values (${customerId}) on conflict do nothing`.execute(
-        trx,
-      );
-      await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(trx);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const locked =
+          await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(trx);
+        if (locked.rows.length === 0) {
+          await sql`insert into customers (customer_id) values (${customerId}) on conflict do nothing`.execute(
+            trx,
+          );
+          await sql`select 1 from customers where customer_id = ${customerId} for update`.execute(trx);
+        }
+        return work(trx);
+      });
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2 ** attempt + Math.random() * 10));
     }
-    return work(trx);
-  });
+  }
 }
 
 export class PostgresLedgerStore implements LedgerStore {
