@@ -1,6 +1,8 @@
-import { DEFAULT_LEDGER_POLICY, type LedgerPolicy } from "./domain/ledger/index.js";
-
-/** Every setting, its environment variable, unit and default. The README's table is made from this. */
+/**
+ * Every setting, its environment variable, unit and default. The README's table is made from this.
+ * The programme's own numbers (R3 expiry, R13 pending delay, R15 grace, R20 hold time-out, rates and
+ * caps) are not settings: they are versioned configuration, changed through the API (R7-R20).
+ */
 export const SETTINGS = {
   port: { env: "PORT", default: "3000", description: "HTTP port" },
   host: { env: "HOST", default: "0.0.0.0", description: "Address to listen on" },
@@ -32,21 +34,6 @@ export const SETTINGS = {
     description:
       "How often due work (pending → available, expiry, hold time-outs) is run, seconds; 0 turns it off",
   },
-  expiryDays: {
-    env: "KOPILKA_EXPIRY_DAYS",
-    default: "365",
-    description: "R3: days a lot lives after it becomes available",
-  },
-  refundGraceDays: {
-    env: "KOPILKA_REFUND_GRACE_DAYS",
-    default: "30",
-    description: "R15: grace days for refunds into expired lots",
-  },
-  holdTimeoutSeconds: {
-    env: "KOPILKA_HOLD_TIMEOUT_SECONDS",
-    default: "1800",
-    description: "R20: hold time-out, seconds",
-  },
   expiringWithinDays: {
     env: "KOPILKA_EXPIRING_WITHIN_DAYS",
     default: "30",
@@ -66,7 +53,8 @@ export interface Config {
   logLevel: string;
   bodyLimitBytes: number;
   schedulerIntervalSeconds: number;
-  policy: LedgerPolicy;
+  /** R6: the balance reports points expiring within this many days. */
+  expiringWithinDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -103,12 +91,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     bodyLimitBytes: integer(env, "bodyLimitBytes", 1024, 256 * 1024 * 1024),
     schedulerIntervalSeconds: integer(env, "schedulerIntervalSeconds", 0, 86_400),
-    policy: {
-      ...DEFAULT_LEDGER_POLICY,
-      expiryDays: integer(env, "expiryDays", 1, 3650),
-      refundGraceDays: integer(env, "refundGraceDays", 0, 3650),
-      holdTimeoutSeconds: integer(env, "holdTimeoutSeconds", 1, 7 * 86_400),
-      expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
-    },
+    expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
   };
 }

@@ -5,6 +5,7 @@ import { AccessService } from "./app/access.js";
 import { LedgerService } from "./app/ledger-service.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
+import { ProgrammeRules } from "./app/programme-rules.js";
 import { ScheduledWork } from "./app/scheduled-work.js";
 import type { Config } from "./config.js";
 import { buildServer } from "./http/server.js";
@@ -38,7 +39,9 @@ export async function createKopilka(
   await migrate(database.db);
   const ids = new MonotonicIds();
   const store = new PostgresLedgerStore(database.db);
-  const ledger = new LedgerService(store, clock, ids, config.policy);
+  const orderStore = new PostgresOrderStore(database.db, ids);
+  const rules = new ProgrammeRules(() => orderStore.configVersions(), config.expiringWithinDays);
+  const ledger = new LedgerService(store, clock, ids, rules);
   if (!config.jwtSecret)
     log.warn(
       "KOPILKA_JWT_SECRET is not set: customer tokens are signed with a random secret and die with this process",
@@ -47,12 +50,8 @@ export async function createKopilka(
     new PostgresApiKeyStore(database.db, ids),
     new JwtCustomerTokens(config.jwtSecret ?? randomBytes(32).toString("hex")),
   );
-  const orders = new OrderService(
-    new PostgresOrderStore(database.db, ids),
-    clock,
-    ids,
-    config.policy,
-    (customerId) => store.readLedger(customerId),
+  const orders = new OrderService(orderStore, clock, ids, rules, (customerId) =>
+    store.readLedger(customerId),
   );
   const scheduledWork = new ScheduledWork(store, ledger, new PostgresRunClaims(database.db), clock);
   let stopScheduler: (() => Promise<void>) | undefined;

@@ -14,8 +14,8 @@ import {
   type HoldInput,
   hold,
   type LedgerChange,
-  type LedgerPolicy,
   type LedgerResult,
+  ledgerTotals,
   type OperationContext,
   type Refusal,
   refund,
@@ -24,8 +24,8 @@ import {
   spend,
   summarizeBalance,
 } from "../domain/ledger/index.js";
-import { balanceTotals } from "./balance-totals.js";
 import type { Clock, IdGenerator, LedgerRefs, LedgerStore } from "./ports.js";
+import type { PolicySource } from "./programme-rules.js";
 import {
   balanceView,
   holdView,
@@ -72,11 +72,12 @@ export class LedgerService {
     private readonly store: LedgerStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly policy: LedgerPolicy,
+    private readonly policies: PolicySource,
   ) {}
 
-  private context(): OperationContext {
-    return { now: this.clock.now(), newId: (prefix) => this.ids.newId(prefix), policy: this.policy };
+  private async context(): Promise<OperationContext> {
+    const now = this.clock.now();
+    return { now, newId: (prefix) => this.ids.newId(prefix), policy: await this.policies.ledgerPolicy(now) };
   }
 
   private async write<T, V>(
@@ -87,6 +88,9 @@ export class LedgerService {
     operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<T>,
     present: (value: T) => V,
   ): Promise<WriteResult<V> | ConflictRefusal> {
+    // Everything read outside the customer's transaction is read before it: on PGlite the transaction
+    // holds the only connection.
+    const ctx = await this.context();
     return this.store.withCustomer(customerId, async (tx) => {
       const prior = await tx.findOutcome(scope, request.idempotencyKey);
       if (prior) {
@@ -102,16 +106,11 @@ export class LedgerService {
         }
         return { ...(prior.outcome as Outcome<V>), replayed: true, requestId: prior.requestId };
       }
-      const ctx = this.context();
       const ledger = await tx.loadLedger(refs);
       const result = operation(ledger, ctx);
       let outcome: Outcome<V>;
       if (result.ok) {
-        await tx.apply(
-          result,
-          balanceTotals(applyChange(ledger, result), ctx.now, this.policy),
-          request.actor,
-        );
+        await tx.apply(result, ledgerTotals(applyChange(ledger, result)), request.actor);
         outcome = { ok: true, value: present(result.value) };
       } else {
         outcome = { ok: false, code: result.code, message: result.message, details: result.details };
@@ -228,31 +227,32 @@ export class LedgerService {
     }[],
     actor: string,
   ): Promise<LedgerResult<unknown>[]> {
+    const base = await this.context();
     return this.store.withCustomer(customerId, async (tx) => {
       let ledger = await tx.loadLedger({});
       let combined: LedgerChange<unknown> | undefined;
       const results: LedgerResult<unknown>[] = [];
       for (const step of steps) {
-        const result = step.operation(ledger, { ...this.context(), now: step.at });
+        const result = step.operation(ledger, { ...base, now: step.at });
         results.push(result);
         if (!result.ok) continue;
         ledger = applyChange(ledger, result);
         combined = combined ? combineChanges(combined, result) : result;
       }
       const last = steps[steps.length - 1];
-      if (combined && last) await tx.apply(combined, balanceTotals(ledger, last.at, this.policy), actor);
+      if (combined && last) await tx.apply(combined, ledgerTotals(ledger), actor);
       return results;
     });
   }
 
   /** Brings one customer up to now (R5, R13, R20); what the scheduled jobs call. */
   async settle(customerId: string): Promise<number> {
+    const ctx = await this.context();
     return this.store.withCustomer(customerId, async (tx) => {
       const ledger = await tx.loadLedger({});
-      const ctx = this.context();
       const result = settle(ledger, ctx);
       if (!result.ok || result.movements.length === 0) return 0;
-      await tx.apply(result, balanceTotals(applyChange(ledger, result), ctx.now, this.policy), "system");
+      await tx.apply(result, ledgerTotals(applyChange(ledger, result)), "system");
       return result.movements.length;
     });
   }
@@ -268,7 +268,7 @@ export class LedgerService {
     return {
       customerId,
       asOf: now.toISOString(),
-      kinds: balanceView(summarizeBalance(ledger.lots, ledger.holds, ledger.debt, now, this.policy)),
+      kinds: balanceView(summarizeBalance(ledger, now, await this.policies.ledgerPolicy(now))),
     };
   }
 

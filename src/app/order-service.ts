@@ -12,9 +12,9 @@ import {
   type CustomerLedger,
   combineChanges,
   type LedgerChange,
-  type LedgerPolicy,
+  ledgerTotals,
+  type OperationContext,
   settle,
-  summarizeBalance,
 } from "../domain/ledger/index.js";
 import {
   applyOrderEvent,
@@ -28,7 +28,6 @@ import {
   validateProgrammeConfig,
   versionInForce,
 } from "../domain/orders/index.js";
-import { balanceTotals } from "./balance-totals.js";
 import { orderView } from "./order-views.js";
 import type {
   Clock,
@@ -39,6 +38,7 @@ import type {
   OrderTransaction,
   StoredOrderEvent,
 } from "./ports.js";
+import type { ProgrammeRules } from "./programme-rules.js";
 
 export interface IncomingEvent {
   event: OrderEvent;
@@ -48,7 +48,10 @@ export interface IncomingEvent {
 
 export type Refused = { ok: false; code: string; message: string; details: Record<string, unknown> };
 
-const sellerKey = (sellerId: string, sku: string) => `${sellerId}\u0000${sku}`;
+function withPoints(line: CartLine, points: Map<string, number>): CartLine {
+  const perUnit = points.get(`${line.sellerId}\u0000${line.sku}`);
+  return perUnit ? { ...line, sellerPointsPerUnit: perUnit } : line;
+}
 
 /** Orders: checkout quotes, the event lifecycle (R13-R15, R20) and the programme configuration. */
 export class OrderService {
@@ -56,21 +59,18 @@ export class OrderService {
     private readonly store: OrderStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly policy: LedgerPolicy,
+    private readonly rules: ProgrammeRules,
     private readonly readLedger: (customerId: string) => Promise<CustomerLedger>,
   ) {}
 
-  private async currentVersions(): Promise<ConfigVersion[]> {
-    return this.store.configVersions();
+  private currentVersions(): Promise<ConfigVersion[]> {
+    return this.rules.versions();
   }
 
   /** R11: the seller's points per unit, looked up when the order is placed, never sent by the marketplace. */
   private async withSellerPoints(lines: readonly CartLine[]): Promise<CartLine[]> {
-    const points = await this.store.sellerPoints(lines.map((l) => ({ sellerId: l.sellerId, sku: l.sku })));
-    return lines.map((l) => {
-      const perUnit = points.get(sellerKey(l.sellerId, l.sku));
-      return perUnit ? { ...l, sellerPointsPerUnit: perUnit } : l;
-    });
+    const points = await this.store.sellerPoints(lines);
+    return lines.map((l) => withPoints(l, points));
   }
 
   /**
@@ -93,9 +93,10 @@ export class OrderService {
     const lines = await this.withSellerPoints(input.lines);
     // Settled in memory only, so the quote sees points that became available a moment ago.
     const ledger = await this.readLedger(input.customerId);
-    const settled = settle(ledger, { now, newId: (p) => this.ids.newId(p), policy: this.policy });
+    const policy = await this.rules.ledgerPolicy(now);
+    const settled = settle(ledger, { now, newId: (p) => this.ids.newId(p), policy });
     const current = settled.ok ? applyChange(ledger, settled) : ledger;
-    const balance = summarizeBalance(current.lots, current.holds, current.debt, now, this.policy);
+    const balance = ledgerTotals(current);
     const balances = {
       bonus: balance.bonus.available,
       savings: balance.savings.available,
@@ -154,20 +155,29 @@ export class OrderService {
       byCustomer.set(item.event.customerId, [...(byCustomer.get(item.event.customerId) ?? []), index]);
     });
     const outcomes: EventOutcome[] = new Array(incoming.length);
+    // Read before any customer's transaction opens (on PGlite a transaction holds the only connection).
     const versions = await this.currentVersions();
-    const placedLines = new Map<number, CartLine[]>();
-    for (const [index, item] of incoming.entries()) {
-      if (item.event.type === "placed") placedLines.set(index, await this.withSellerPoints(item.event.lines));
-    }
+    const now = this.clock.now();
+    const ctx: OperationContext = {
+      now,
+      newId: (p) => this.ids.newId(p),
+      policy: await this.rules.ledgerPolicy(now),
+    };
+    const sellerPoints = await this.store.sellerPoints(
+      incoming.flatMap(({ event }) => (event.type === "placed" ? event.lines : [])),
+    );
+    const enrich = (item: IncomingEvent): IncomingEvent =>
+      item.event.type === "placed"
+        ? {
+            ...item,
+            event: { ...item.event, lines: item.event.lines.map((l) => withPoints(l, sellerPoints)) },
+          }
+        : item;
     await Promise.all(
       [...byCustomer.entries()].map(async ([customerId, indices]) => {
-        const items = indices.map((i) => {
-          const item = incoming[i] as IncomingEvent;
-          const lines = placedLines.get(i);
-          return lines && item.event.type === "placed" ? { ...item, event: { ...item.event, lines } } : item;
-        });
+        const items = indices.map((i) => enrich(incoming[i] as IncomingEvent));
         const results = await this.store.withCustomer(customerId, (tx) =>
-          this.applyForCustomer(tx, items, versions, actor),
+          this.applyForCustomer(tx, items, versions, ctx, actor),
         );
         indices.forEach((i, k) => {
           outcomes[i] = results[k] as EventOutcome;
@@ -181,10 +191,10 @@ export class OrderService {
     tx: OrderTransaction,
     items: IncomingEvent[],
     versions: ConfigVersion[],
+    ctx: OperationContext,
     actor: string,
   ): Promise<EventOutcome[]> {
-    const now = this.clock.now();
-    const ctx = { now, newId: (p: "mov" | "lot") => this.ids.newId(p), policy: this.policy };
+    const { now } = ctx;
     const known = new Map(
       (await tx.findEvents(items.map((i) => i.event.eventId))).map((s) => [s.event.eventId, s]),
     );
@@ -272,7 +282,7 @@ export class OrderService {
       if (stored.outcome.status === "applied") drain(event.orderId);
       answers.push(stored.outcome);
     }
-    if (combined) await tx.apply(combined, balanceTotals(ledger, now, this.policy), actor);
+    if (combined) await tx.apply(combined, ledgerTotals(ledger), actor);
     if (changedOrders.size > 0) await tx.saveOrders([...changedOrders.values()]);
     if (written.size > 0) await tx.saveEvents([...written.values()], now);
     // Answers given earlier in this batch for events that a later event unparked: report the latest.
@@ -285,7 +295,7 @@ export class OrderService {
   }
 
   async listConfigVersions() {
-    const versions = await this.store.configVersions();
+    const versions = await this.rules.versions();
     const now = this.clock.now();
     return {
       current: versionInForce(versions, now).version,
@@ -335,6 +345,7 @@ export class OrderService {
         createdAt: now,
       };
     });
+    this.rules.invalidate();
     if ("refusal" in added) {
       return {
         ok: false,

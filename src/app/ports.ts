@@ -1,5 +1,5 @@
 import type { PointKind } from "../domain/kinds.js";
-import type { CustomerLedger, LedgerChange, Movement } from "../domain/ledger/index.js";
+import type { BalanceTotals, CustomerLedger, LedgerChange, Movement } from "../domain/ledger/index.js";
 import type {
   ConfigVersion,
   EventEffect,
@@ -8,14 +8,6 @@ import type {
   OrderState,
   ProgrammeConfig,
 } from "../domain/orders/index.js";
-
-/** The cached totals per customer and kind (R6), kept in step with the lots by every write. */
-export interface BalanceTotals {
-  available: number;
-  pending: number;
-  held: number;
-  debt: number;
-}
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
 export interface Clock {
@@ -118,7 +110,7 @@ export interface OrderStore {
     build: (latest: ConfigVersionRecord | undefined) => Omit<ConfigVersionRecord, "version"> | string,
   ): Promise<{ record: ConfigVersionRecord; replayed: boolean } | { refusal: string; conflict: boolean }>;
   /** R11 points per unit for (seller, sku) pairs; keys are `${sellerId}\u0000${sku}`. */
-  sellerPoints(pairs: { sellerId: string; sku: string }[]): Promise<Map<string, number>>;
+  sellerPoints(pairs: readonly { sellerId: string; sku: string }[]): Promise<Map<string, number>>;
   setSellerPoints(input: {
     sellerId: string;
     sku: string;

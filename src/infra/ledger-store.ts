@@ -1,6 +1,5 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import type {
-  BalanceTotals,
   CustomerTransaction,
   HistoryPage,
   LedgerRefs,
@@ -9,6 +8,7 @@ import type {
 } from "../app/ports.js";
 import { POINT_KINDS, type PointKind } from "../domain/kinds.js";
 import type {
+  BalanceTotals,
   CreditSource,
   CustomerLedger,
   Hold,

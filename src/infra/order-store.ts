@@ -213,7 +213,7 @@ export class PostgresOrderStore implements OrderStore {
     });
   }
 
-  async sellerPoints(pairs: { sellerId: string; sku: string }[]): Promise<Map<string, number>> {
+  async sellerPoints(pairs: readonly { sellerId: string; sku: string }[]): Promise<Map<string, number>> {
     const result = new Map<string, number>();
     if (pairs.length === 0) return result;
     const rows = await sql<{ seller_id: string; sku: string; points_per_unit: number }>`

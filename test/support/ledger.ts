@@ -1,4 +1,5 @@
 import { LedgerService, type WriteRequest } from "../../src/app/ledger-service.js";
+import { fixedPolicy } from "../../src/app/programme-rules.js";
 import { DEFAULT_LEDGER_POLICY } from "../../src/domain/ledger/index.js";
 import { MonotonicIds } from "../../src/infra/ids.js";
 import { PostgresLedgerStore } from "../../src/infra/ledger-store.js";
@@ -10,7 +11,7 @@ export async function ledgerHarness() {
   const database = await freshDatabase();
   const clock = new FakeClock();
   const store = new PostgresLedgerStore(database.db);
-  const service = new LedgerService(store, clock, new MonotonicIds(), DEFAULT_LEDGER_POLICY);
+  const service = new LedgerService(store, clock, new MonotonicIds(), fixedPolicy(DEFAULT_LEDGER_POLICY));
   let counter = 0;
   const request = (key?: string): WriteRequest => {
     counter += 1;
