@@ -77,7 +77,12 @@ export class OrderService {
    * R16-R19, R21, R7-R12: the most points the cart may use, the best combination, its split over the
    * lines and what the order would earn. Reads only: nothing is held or written.
    */
-  async quote(input: { customerId: string; lines: CartLine[]; paymentMethod: PaymentMethod }) {
+  async quote(input: {
+    customerId: string;
+    orderId?: string | undefined;
+    lines: CartLine[];
+    paymentMethod: PaymentMethod;
+  }) {
     const problems = validateCart(input.lines);
     if (problems.length > 0) {
       const first = problems[0];
@@ -105,7 +110,7 @@ export class OrderService {
     const quote = quoteSpend({ lines, config: version.config.earning, balances });
     const allocation = allocateSpend(lines, quote.combination);
     const accrual = computeAccrual({
-      orderId: "quote",
+      orderId: input.orderId ?? "—",
       lines,
       paymentMethod: input.paymentMethod,
       config: version.config.earning,

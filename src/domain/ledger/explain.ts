@@ -22,6 +22,14 @@ const SOURCE_NAMES: Record<CreditSource, Explanation> = {
   refund_grace: { ru: "возврат списанных баллов", en: "refund of spent points" },
 };
 
+/**
+ * The order lifecycle names an order's holds and redemptions `<orderId>:<kind>`; customers know the
+ * order, so explanations show the order id alone.
+ */
+function orderOf(spendId: string): string {
+  return spendId.replace(/:(bonus|savings|referral)$/, "");
+}
+
 function withReference(text: Explanation, reference: string | null): Explanation {
   if (!reference) return text;
   return { ru: `${text.ru} (${reference})`, en: `${text.en} (${reference})` };
@@ -61,28 +69,30 @@ export function explainDebtOffset(amount: number, debtLeft: number): Explanation
 }
 
 export function explainHold(amount: number, kind: PointKind, holdId: string, expiresAt: Date): Explanation {
+  const order = orderOf(holdId);
   return {
-    ru: `${pointsRu(amount)} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${holdId} до ${expiresAt.toISOString().slice(11, 16)} UTC`,
-    en: `${pointsEn(amount)} (${KIND_NAMES[kind].en}) reserved for order ${holdId} until ${expiresAt.toISOString().slice(11, 16)} UTC`,
+    ru: `${pointsRu(amount)} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${order} до ${expiresAt.toISOString().slice(11, 16)} UTC`,
+    en: `${pointsEn(amount)} (${KIND_NAMES[kind].en}) reserved for order ${order} until ${expiresAt.toISOString().slice(11, 16)} UTC`,
   };
 }
 
 export function explainCapture(amount: number, holdId: string): Explanation {
   return {
-    ru: `${pointsRu(amount)} списано в оплату заказа ${holdId}`,
-    en: `${pointsEn(amount)} spent on order ${holdId}`,
+    ru: `${pointsRu(amount)} списано в оплату заказа ${orderOf(holdId)}`,
+    en: `${pointsEn(amount)} spent on order ${orderOf(holdId)}`,
   };
 }
 
 export function explainRelease(amount: number, holdId: string, timedOut: boolean): Explanation {
+  const order = orderOf(holdId);
   return timedOut
     ? {
-        ru: `Резерв ${pointsRu(amount)} для заказа ${holdId} снят: заказ не оплачен вовремя`,
-        en: `Reservation of ${pointsEn(amount)} for order ${holdId} released: the order was not paid in time`,
+        ru: `Резерв ${pointsRu(amount)} для заказа ${order} снят: заказ не оплачен вовремя`,
+        en: `Reservation of ${pointsEn(amount)} for order ${order} released: the order was not paid in time`,
       }
     : {
-        ru: `Резерв ${pointsRu(amount)} для заказа ${holdId} снят`,
-        en: `Reservation of ${pointsEn(amount)} for order ${holdId} released`,
+        ru: `Резерв ${pointsRu(amount)} для заказа ${order} снят`,
+        en: `Reservation of ${pointsEn(amount)} for order ${order} released`,
       };
 }
 
@@ -124,14 +134,15 @@ export function explainRefund(
   graceUntil: Date | null,
   lines?: Explanation,
 ): Explanation {
+  const order = orderOf(redemptionId);
   const text = graceUntil
     ? {
-        ru: `Возвращено ${pointsRu(amount)} за заказ ${redemptionId}; их срок истёк, поэтому они действуют до ${dateRu(graceUntil)}`,
-        en: `${pointsEn(amount)} refunded for order ${redemptionId}; their term had passed, so they now expire on ${dateEn(graceUntil)}`,
+        ru: `Возвращено ${pointsRu(amount)} за заказ ${order}; их срок истёк, поэтому они действуют до ${dateRu(graceUntil)}`,
+        en: `${pointsEn(amount)} refunded for order ${order}; their term had passed, so they now expire on ${dateEn(graceUntil)}`,
       }
     : {
-        ru: `Возвращено ${pointsRu(amount)} за заказ ${redemptionId} с прежним сроком действия`,
-        en: `${pointsEn(amount)} refunded for order ${redemptionId} with their original expiry`,
+        ru: `Возвращено ${pointsRu(amount)} за заказ ${order} с прежним сроком действия`,
+        en: `${pointsEn(amount)} refunded for order ${order} with their original expiry`,
       };
   return withLines(text, lines);
 }

@@ -17,6 +17,7 @@ export function register(app: App, { orders }: RouteDeps) {
         security: [{ bearer: [] }],
         body: strictObject({
           customerId: Id("The customer"),
+          orderId: Type.Optional(Id("The cart or order id, shown in the explanations")),
           lines: Lines,
           paymentMethod: PaymentMethodSchema,
         }),
