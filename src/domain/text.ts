@@ -1,40 +1,82 @@
-/** Formatting for customer-facing text in Russian and English (R33). Pure: no Intl locale data needed. */
-
-function groupThousands(digits: string, separator: string): string {
-  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, separator);
+/** R33: everything a customer or operator reads is given in Russian and English. */
+export interface LocalizedText {
+  readonly ru: string;
+  readonly en: string;
 }
 
-/** Russian plural: 1 балл, 2 балла, 5 баллов, 11 баллов, 21 балл. */
-export function pluralRu(n: number, one: string, few: string, many: string): string {
-  const abs = Math.abs(n);
-  const lastTwo = abs % 100;
-  const last = abs % 10;
+export type Language = keyof LocalizedText;
+
+/*
+ * Russian groups thousands with a space (R33 writes «1 200 ₽» with a regular space, so we do too)
+ * and uses a decimal comma; English uses commas and a decimal point.
+ */
+const SEPARATORS: Record<Language, { group: string; decimal: string }> = {
+  ru: { group: " ", decimal: "," },
+  en: { group: ",", decimal: "." },
+};
+
+function groupThousands(digits: string, separator: string): string {
+  return digits.replace(/\B(?=(\d{3})+$)/g, separator);
+}
+
+/**
+ * An integer count of hundredths (kopecks, or basis points of a percent) as a decimal string.
+ * The fraction is left out when it is zero; `trimFraction` also drops a trailing zero (2,5%).
+ */
+function formatHundredths(hundredths: number, language: Language, trimFraction = false): string {
+  const sign = hundredths < 0 ? "-" : "";
+  const digits = String(Math.abs(hundredths)).padStart(3, "0");
+  const whole = groupThousands(digits.slice(0, -2).replace(/^0+(?=\d)/, ""), SEPARATORS[language].group);
+  const cents = digits.slice(-2);
+  if (cents === "00") return `${sign}${whole}`;
+  const fraction = trimFraction ? cents.replace(/0$/, "") : cents;
+  return `${sign}${whole}${SEPARATORS[language].decimal}${fraction}`;
+}
+
+function formatCount(count: number, language: Language): string {
+  return groupThousands(String(count), SEPARATORS[language].group);
+}
+
+/** An amount of money: «1 200 ₽», «799,99 ₽» / "1,200 RUB", "799.99 RUB". */
+export function formatRoubles(kop: number): LocalizedText {
+  return { ru: `${formatHundredths(kop, "ru")} ₽`, en: `${formatHundredths(kop, "en")} RUB` };
+}
+
+/** A rate in basis points: 500 → «5%», 250 → «2,5%» / "2.5%". */
+export function formatPercent(bp: number): LocalizedText {
+  return { ru: `${formatHundredths(bp, "ru", true)}%`, en: `${formatHundredths(bp, "en", true)}%` };
+}
+
+/** A bare number of points without a noun, grouped: «49 500» / "49,500". */
+export function formatNumber(count: number): LocalizedText {
+  return { ru: formatCount(count, "ru"), en: formatCount(count, "en") };
+}
+
+/** Picks the Russian noun form for an integer: 1 балл, 2 балла, 5 баллов, 11 баллов, 21 балл. */
+export function russianPlural(count: number, one: string, few: string, many: string): string {
+  const lastTwo = Math.abs(count) % 100;
+  const last = lastTwo % 10;
   if (lastTwo >= 11 && lastTwo <= 14) return many;
   if (last === 1) return one;
   if (last >= 2 && last <= 4) return few;
   return many;
 }
 
-export function pointsRu(n: number): string {
-  return `${groupThousands(String(n), "\u00a0")} ${pluralRu(n, "балл", "балла", "баллов")}`;
+/** Whole points with the noun: «1 балл», «60 баллов» / "1 point", "60 points". */
+export function formatPoints(points: number): LocalizedText {
+  return {
+    ru: `${formatCount(points, "ru")} ${russianPlural(points, "балл", "балла", "баллов")}`,
+    en: `${formatCount(points, "en")} ${points === 1 ? "point" : "points"}`,
+  };
 }
 
-export function pointsEn(n: number): string {
-  return `${groupThousands(String(n), ",")} ${Math.abs(n) === 1 ? "point" : "points"}`;
-}
-
-/** 120000 → "1 200 ₽", 79999 → "799,99 ₽". Kopecks shown only when there are some. */
-export function rublesRu(kopecks: number): string {
-  const whole = groupThousands(String(Math.trunc(kopecks / 100)), "\u00a0");
-  const kop = kopecks % 100;
-  return kop === 0 ? `${whole} ₽` : `${whole},${String(kop).padStart(2, "0")} ₽`;
-}
-
-/** 120000 → "1,200 RUB", 79999 → "799.99 RUB". */
-export function rublesEn(kopecks: number): string {
-  const whole = groupThousands(String(Math.trunc(kopecks / 100)), ",");
-  const kop = kopecks % 100;
-  return kop === 0 ? `${whole} RUB` : `${whole}.${String(kop).padStart(2, "0")} RUB`;
+/**
+ * Points given in kopecks of points, as a line's accrual is (R12): «60 баллов», «7,99 балла» /
+ * "7.99 points". A fractional number takes the genitive singular in Russian.
+ */
+export function formatPointsFromKop(kop: number): LocalizedText {
+  if (kop % 100 === 0) return formatPoints(kop / 100);
+  return { ru: `${formatHundredths(kop, "ru")} балла`, en: `${formatHundredths(kop, "en")} points` };
 }
 
 /** A calendar date as customers read it: 2026-03-01 → "01.03.2026" / "1 Mar 2026" (UTC). */

@@ -1,7 +1,9 @@
 import { Type } from "typebox";
+import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
+import { ORDER_REFUSAL_CODES } from "../domain/orders/index.js";
 
-/** The closed list of error codes any response can carry. */
-export const ERROR_CODES = [
+/** Errors of the edge itself: the request, the credentials, the service. */
+const EDGE_CODES = [
   "VALIDATION_FAILED",
   "MALFORMED_JSON",
   "UNSUPPORTED_MEDIA_TYPE",
@@ -11,28 +13,12 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "IDEMPOTENCY_CONFLICT",
-  "INSUFFICIENT_POINTS",
-  "HOLD_NOT_FOUND",
-  "HOLD_EXPIRED",
-  "HOLD_NOT_ACTIVE",
-  "HOLD_ALREADY_EXISTS",
-  "REDEMPTION_NOT_FOUND",
-  "REDEMPTION_ALREADY_EXISTS",
-  "REFUND_EXCEEDS_REDEEMED",
-  "LOT_NOT_FOUND",
-  "SOURCE_KIND_MISMATCH",
-  "INVALID_DATES",
-  "ORDER_NOT_FOUND",
-  "ORDER_STATE_CONFLICT",
-  "ORDER_SEQUENCE_CONFLICT",
-  "INVALID_ORDER",
-  "LINE_NOT_FOUND",
-  "RETURN_EXCEEDS_SHIPPED",
-  "SHIPMENT_EXCEEDS_ORDERED",
-  "CAP_EXCEEDED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
+
+/** The closed list of error codes any response can carry: the edge's and the domain's refusals. */
+export const ERROR_CODES = [...EDGE_CODES, ...LEDGER_REFUSAL_CODES, ...ORDER_REFUSAL_CODES] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export function isErrorCode(code: string): code is ErrorCode {

@@ -1,8 +1,4 @@
 import { BASIS_POINTS_PER_UNIT, KOPECKS_PER_POINT } from "../kinds.js";
-import type { LineSpend } from "./allocation.js";
-import { pointsFromKop } from "./arithmetic.js";
-import { type CartLine, lineAmountKop, originalLineAmountKop, type PaymentMethod } from "./cart.js";
-import { categoryName, type EarningConfig, rateForCategory } from "./config.js";
 import {
   formatNumber,
   formatPercent,
@@ -10,7 +6,11 @@ import {
   formatPointsFromKop,
   formatRoubles,
   type LocalizedText,
-} from "./text.js";
+} from "../text.js";
+import type { LineSpend } from "./allocation.js";
+import { pointsFromKop } from "./arithmetic.js";
+import { type CartLine, lineAmountKop, originalLineAmountKop, type PaymentMethod } from "./cart.js";
+import { categoryName, type EarningConfig, rateForCategory } from "./config.js";
 
 export interface AccrualInput {
   readonly orderId: string;

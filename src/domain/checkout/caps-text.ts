@@ -1,5 +1,5 @@
 import type { PointKind } from "../kinds.js";
-import { formatNumber, formatPoints, formatRoubles, type LocalizedText } from "./text.js";
+import { formatNumber, formatPoints, formatRoubles, type LocalizedText } from "../text.js";
 
 /** R33: the customer-facing words for the quote's reasons and for refused spends. */
 

@@ -1,4 +1,5 @@
 import { BASIS_POINTS_PER_UNIT, KOPECKS_PER_POINT, POINT_KINDS, type PointKind } from "../kinds.js";
+import type { LocalizedText } from "../text.js";
 import { isNonNegativeInteger, mulDivFloor, pointsFromKop } from "./arithmetic.js";
 import {
   type CapReasonCode,
@@ -11,7 +12,6 @@ import {
 import { type CartLine, lineAmountKop, orderTotalKop, unitCount } from "./cart.js";
 import { type EarningConfig, rateForCategory } from "./config.js";
 import { type KindPoints, NO_POINTS, totalPoints } from "./points.js";
-import type { LocalizedText } from "./text.js";
 
 /** What a spend is checked against: a validated cart, the configuration and the available points. */
 export interface QuoteInput {

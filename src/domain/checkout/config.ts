@@ -1,6 +1,6 @@
 import { BASIS_POINTS_PER_UNIT, KOPECKS_PER_POINT, MAX_AMOUNT } from "../kinds.js";
+import type { LocalizedText } from "../text.js";
 import { checkIntegerRange, checkNonEmptyString, type Problem } from "./problems.js";
-import type { LocalizedText } from "./text.js";
 
 /** The categories the rules name. Any other code is an unknown category and takes the default rates. */
 export const KNOWN_CATEGORIES = [

@@ -1,3 +1,5 @@
+export type { LocalizedText } from "../text.js";
+export { formatPercent, formatPoints, formatPointsFromKop, formatRoubles, russianPlural } from "../text.js";
 export type { AccrualInput, LineAccrual, OrderAccrual, SellerPart } from "./accrual.js";
 export { computeAccrual } from "./accrual.js";
 export type { LineSpend } from "./allocation.js";
@@ -40,5 +42,3 @@ export { NO_POINTS, totalPoints } from "./points.js";
 export type { Problem } from "./problems.js";
 export type { ReturnStep } from "./returns.js";
 export { proportionalReturnShare } from "./returns.js";
-export type { LocalizedText } from "./text.js";
-export { formatPercent, formatPoints, formatPointsFromKop, formatRoubles, russianPlural } from "./text.js";

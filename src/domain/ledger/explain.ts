@@ -1,5 +1,5 @@
 import type { PointKind } from "../kinds.js";
-import { dateEn, dateRu, pointsEn, pointsRu } from "../text.js";
+import { dateEn, dateRu, formatPoints } from "../text.js";
 import type { CreditSource, Explanation } from "./types.js";
 
 /** R33: every movement carries an explanation a customer can read, in Russian and English. */
@@ -43,19 +43,19 @@ export function explainCredit(
   reference: string | null,
 ): Explanation {
   const ru = pendingUntil
-    ? `Начислено ${pointsRu(amount)} ${SOURCE_NAMES[source].ru}, станут доступны ${dateRu(pendingUntil)}`
-    : `Начислено ${pointsRu(amount)} ${SOURCE_NAMES[source].ru}, сгорят ${dateRu(expiresAt)}`;
+    ? `Начислено ${formatPoints(amount).ru} ${SOURCE_NAMES[source].ru}, станут доступны ${dateRu(pendingUntil)}`
+    : `Начислено ${formatPoints(amount).ru} ${SOURCE_NAMES[source].ru}, сгорят ${dateRu(expiresAt)}`;
   const en = pendingUntil
-    ? `${pointsEn(amount)} credited ${SOURCE_NAMES[source].en}, available from ${dateEn(pendingUntil)}`
-    : `${pointsEn(amount)} credited ${SOURCE_NAMES[source].en}, expire on ${dateEn(expiresAt)}`;
+    ? `${formatPoints(amount).en} credited ${SOURCE_NAMES[source].en}, available from ${dateEn(pendingUntil)}`
+    : `${formatPoints(amount).en} credited ${SOURCE_NAMES[source].en}, expire on ${dateEn(expiresAt)}`;
   return withReference({ ru, en }, reference);
 }
 
 export function explainMadeAvailable(amount: number, expiresAt: Date, reference: string | null): Explanation {
   return withReference(
     {
-      ru: `${pointsRu(amount)} стали доступны, сгорят ${dateRu(expiresAt)}`,
-      en: `${pointsEn(amount)} became available, expire on ${dateEn(expiresAt)}`,
+      ru: `${formatPoints(amount).ru} стали доступны, сгорят ${dateRu(expiresAt)}`,
+      en: `${formatPoints(amount).en} became available, expire on ${dateEn(expiresAt)}`,
     },
     reference,
   );
@@ -63,23 +63,23 @@ export function explainMadeAvailable(amount: number, expiresAt: Date, reference:
 
 export function explainDebtOffset(amount: number, debtLeft: number): Explanation {
   return {
-    ru: `${pointsRu(amount)} зачтено в счёт долга по возвратам; осталось долга: ${pointsRu(debtLeft)}`,
-    en: `${pointsEn(amount)} offset against the debt from returns; debt left: ${pointsEn(debtLeft)}`,
+    ru: `${formatPoints(amount).ru} зачтено в счёт долга по возвратам; осталось долга: ${formatPoints(debtLeft).ru}`,
+    en: `${formatPoints(amount).en} offset against the debt from returns; debt left: ${formatPoints(debtLeft).en}`,
   };
 }
 
 export function explainHold(amount: number, kind: PointKind, holdId: string, expiresAt: Date): Explanation {
   const order = orderOf(holdId);
   return {
-    ru: `${pointsRu(amount)} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${order} до ${expiresAt.toISOString().slice(11, 16)} UTC`,
-    en: `${pointsEn(amount)} (${KIND_NAMES[kind].en}) reserved for order ${order} until ${expiresAt.toISOString().slice(11, 16)} UTC`,
+    ru: `${formatPoints(amount).ru} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${order} до ${expiresAt.toISOString().slice(11, 16)} UTC`,
+    en: `${formatPoints(amount).en} (${KIND_NAMES[kind].en}) reserved for order ${order} until ${expiresAt.toISOString().slice(11, 16)} UTC`,
   };
 }
 
 export function explainCapture(amount: number, holdId: string): Explanation {
   return {
-    ru: `${pointsRu(amount)} списано в оплату заказа ${orderOf(holdId)}`,
-    en: `${pointsEn(amount)} spent on order ${orderOf(holdId)}`,
+    ru: `${formatPoints(amount).ru} списано в оплату заказа ${orderOf(holdId)}`,
+    en: `${formatPoints(amount).en} spent on order ${orderOf(holdId)}`,
   };
 }
 
@@ -87,12 +87,12 @@ export function explainRelease(amount: number, holdId: string, timedOut: boolean
   const order = orderOf(holdId);
   return timedOut
     ? {
-        ru: `Резерв ${pointsRu(amount)} для заказа ${order} снят: заказ не оплачен вовремя`,
-        en: `Reservation of ${pointsEn(amount)} for order ${order} released: the order was not paid in time`,
+        ru: `Резерв ${formatPoints(amount).ru} для заказа ${order} снят: заказ не оплачен вовремя`,
+        en: `Reservation of ${formatPoints(amount).en} for order ${order} released: the order was not paid in time`,
       }
     : {
-        ru: `Резерв ${pointsRu(amount)} для заказа ${order} снят`,
-        en: `Reservation of ${pointsEn(amount)} for order ${order} released`,
+        ru: `Резерв ${formatPoints(amount).ru} для заказа ${order} снят`,
+        en: `Reservation of ${formatPoints(amount).en} for order ${order} released`,
       };
 }
 
@@ -102,8 +102,8 @@ export function explainSpend(amount: number, redemptionId: string): Explanation 
 
 export function explainExpire(amount: number, expiredAt: Date): Explanation {
   return {
-    ru: `Сгорело ${pointsRu(amount)}: срок действия истёк ${dateRu(expiredAt)}`,
-    en: `${pointsEn(amount)} expired on ${dateEn(expiredAt)}`,
+    ru: `Сгорело ${formatPoints(amount).ru}: срок действия истёк ${dateRu(expiredAt)}`,
+    en: `${formatPoints(amount).en} expired on ${dateEn(expiredAt)}`,
   };
 }
 
@@ -114,11 +114,11 @@ export function explainClawback(
   reference: string | null,
   lines?: Explanation,
 ): Explanation {
-  const ru = [`Возврат товара: отменено ${pointsRu(cancelledPending + clawedBack + shortfall)}`];
-  const en = [`Goods returned: ${pointsEn(cancelledPending + clawedBack + shortfall)} taken back`];
+  const ru = [`Возврат товара: отменено ${formatPoints(cancelledPending + clawedBack + shortfall).ru}`];
+  const en = [`Goods returned: ${formatPoints(cancelledPending + clawedBack + shortfall).en} taken back`];
   if (shortfall > 0) {
-    ru.push(`не хватило ${pointsRu(shortfall)} — это долг, он будет зачтён при следующих начислениях`);
-    en.push(`${pointsEn(shortfall)} short — recorded as a debt to be offset against future credits`);
+    ru.push(`не хватило ${formatPoints(shortfall).ru} — это долг, он будет зачтён при следующих начислениях`);
+    en.push(`${formatPoints(shortfall).en} short — recorded as a debt to be offset against future credits`);
   }
   return withLines(withReference({ ru: ru.join("; "), en: en.join("; ") }, reference), lines);
 }
@@ -137,12 +137,12 @@ export function explainRefund(
   const order = orderOf(redemptionId);
   const text = graceUntil
     ? {
-        ru: `Возвращено ${pointsRu(amount)} за заказ ${order}; их срок истёк, поэтому они действуют до ${dateRu(graceUntil)}`,
-        en: `${pointsEn(amount)} refunded for order ${order}; their term had passed, so they now expire on ${dateEn(graceUntil)}`,
+        ru: `Возвращено ${formatPoints(amount).ru} за заказ ${order}; их срок истёк, поэтому они действуют до ${dateRu(graceUntil)}`,
+        en: `${formatPoints(amount).en} refunded for order ${order}; their term had passed, so they now expire on ${dateEn(graceUntil)}`,
       }
     : {
-        ru: `Возвращено ${pointsRu(amount)} за заказ ${order} с прежним сроком действия`,
-        en: `${pointsEn(amount)} refunded for order ${order} with their original expiry`,
+        ru: `Возвращено ${formatPoints(amount).ru} за заказ ${order} с прежним сроком действия`,
+        en: `${formatPoints(amount).en} refunded for order ${order} with their original expiry`,
       };
   return withLines(text, lines);
 }
@@ -150,11 +150,11 @@ export function explainRefund(
 export function explainAdjustment(amount: number, reason: string): Explanation {
   return amount > 0
     ? {
-        ru: `Начислено ${pointsRu(amount)} службой поддержки: ${reason}`,
-        en: `${pointsEn(amount)} added by support: ${reason}`,
+        ru: `Начислено ${formatPoints(amount).ru} службой поддержки: ${reason}`,
+        en: `${formatPoints(amount).en} added by support: ${reason}`,
       }
     : {
-        ru: `Списано ${pointsRu(-amount)} службой поддержки: ${reason}`,
-        en: `${pointsEn(-amount)} deducted by support: ${reason}`,
+        ru: `Списано ${formatPoints(-amount).ru} службой поддержки: ${reason}`,
+        en: `${formatPoints(-amount).en} deducted by support: ${reason}`,
       };
 }

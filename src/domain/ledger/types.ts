@@ -1,4 +1,5 @@
 import type { PointKind } from "../kinds.js";
+import type { LocalizedText } from "../text.js";
 import type { Funder } from "./accounts.js";
 
 /** Where points came from; R2 ties some sources to one kind. */
@@ -79,10 +80,8 @@ export const MOVEMENT_TYPES = [
 ] as const;
 export type MovementType = (typeof MOVEMENT_TYPES)[number];
 
-export interface Explanation {
-  ru: string;
-  en: string;
-}
+/** R33: what a customer reads about a movement, in Russian and English. */
+export type Explanation = LocalizedText;
 
 /** R32: a movement is a set of postings that nets to zero; lotDeltas say which lots it touched. */
 export interface Movement {

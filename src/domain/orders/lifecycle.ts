@@ -26,7 +26,7 @@ import {
   release,
   settle,
 } from "../ledger/index.js";
-import { pointsEn, pointsRu } from "../text.js";
+import { formatPoints } from "../text.js";
 import type { ConfigVersion } from "./config.js";
 import type {
   EventLineQuantity,
@@ -299,8 +299,8 @@ function ship(
   // R12: whole points follow the order's net kopecks, rounded down.
   const points = pointsFromKop(netAccrualKop(order)) - pointsFromKop(netBefore);
   const header = {
-    ru: `Заказ ${order.orderId} отправлен: ${pointsRu(points)} за покупку`,
-    en: `Order ${order.orderId} shipped: ${pointsEn(points)} for the purchase`,
+    ru: `Заказ ${order.orderId} отправлен: ${formatPoints(points).ru} за покупку`,
+    en: `Order ${order.orderId} shipped: ${formatPoints(points).en} for the purchase`,
   };
   if (points > 0) {
     const lot = steps.run((l, c) =>
@@ -344,8 +344,8 @@ function ship(
           expiresAt,
           reference: order.orderId,
           explanation: {
-            ru: `Заказ ${order.orderId}: ${pointsRu(amount)} от продавца ${sellerId} (${sellerPicks.map((p) => `${p.quantity} × ${p.line.sellerPointsPerUnit}`).join(", ")})`,
-            en: `Order ${order.orderId}: ${pointsEn(amount)} from seller ${sellerId} (${sellerPicks.map((p) => `${p.quantity} × ${p.line.sellerPointsPerUnit}`).join(", ")})`,
+            ru: `Заказ ${order.orderId}: ${formatPoints(amount).ru} от продавца ${sellerId} (${sellerPicks.map((p) => `${p.quantity} × ${p.line.sellerPointsPerUnit}`).join(", ")})`,
+            en: `Order ${order.orderId}: ${formatPoints(amount).en} from seller ${sellerId} (${sellerPicks.map((p) => `${p.quantity} × ${p.line.sellerPointsPerUnit}`).join(", ")})`,
           },
         },
         c,
