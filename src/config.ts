@@ -34,6 +34,12 @@ export const SETTINGS = {
     description:
       "How often due work (pending → available, expiry, hold time-outs) is run, seconds; 0 turns it off",
   },
+  customersPerTransaction: {
+    env: "KOPILKA_CUSTOMERS_PER_TRANSACTION",
+    default: "500",
+    description:
+      "Customers whose order events share one transaction in a batch; 1 keeps every transaction on one customer (for a database distributed by customer)",
+  },
   expiringWithinDays: {
     env: "KOPILKA_EXPIRING_WITHIN_DAYS",
     default: "30",
@@ -53,6 +59,7 @@ export interface Config {
   logLevel: string;
   bodyLimitBytes: number;
   schedulerIntervalSeconds: number;
+  customersPerTransaction: number;
   /** R6: the balance reports points expiring within this many days. */
   expiringWithinDays: number;
 }
@@ -91,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     bodyLimitBytes: integer(env, "bodyLimitBytes", 1024, 256 * 1024 * 1024),
     schedulerIntervalSeconds: integer(env, "schedulerIntervalSeconds", 0, 86_400),
+    customersPerTransaction: integer(env, "customersPerTransaction", 1, 10_000),
     expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
   };
 }

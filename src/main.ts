@@ -50,9 +50,7 @@ export async function createKopilka(
     new PostgresApiKeyStore(database.db, ids),
     new JwtCustomerTokens(config.jwtSecret ?? randomBytes(32).toString("hex")),
   );
-  const orders = new OrderService(orderStore, clock, ids, rules, (customerId) =>
-    store.readLedger(customerId),
-  );
+  const orders = new OrderService(orderStore, clock, ids, rules, store, config.customersPerTransaction);
   const scheduledWork = new ScheduledWork(store, ledger, new PostgresRunClaims(database.db), clock);
   let stopScheduler: (() => Promise<void>) | undefined;
 

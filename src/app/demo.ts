@@ -1,21 +1,16 @@
 import type { PointKind } from "../domain/kinds.js";
 import {
   adjust,
-  type CustomerLedger,
   capture,
   clawback,
   credit,
   hold,
-  type LedgerResult,
   type Lot,
-  type OperationContext,
   refund,
   release,
   settle,
 } from "../domain/ledger/index.js";
-import type { LedgerService } from "./ledger-service.js";
-
-type Step = { at: Date; operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<unknown> };
+import type { LedgerService, Step } from "./ledger-service.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -169,18 +164,26 @@ export function demoHistory(index: number, seed: number, now: Date): Step[] {
   return steps.sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
-/** Loads `customers` customers with a year of history each, one transaction per customer. */
+/** Customers loaded per transaction. */
+const DEMO_CUSTOMERS_PER_TRANSACTION = 50;
+
+/** Loads `customers` customers with a year of history each, a few dozen customers per transaction. */
 export async function loadDemo(
   ledger: LedgerService,
   options: { customers: number; seed: number; now: Date; onProgress?: (done: number, total: number) => void },
 ): Promise<{ customers: number; steps: number }> {
   let steps = 0;
-  for (let i = 0; i < options.customers; i++) {
-    // The last step settles the ledger at `now`, so balances read right after loading are current.
-    const history = [...demoHistory(i, options.seed, options.now), { at: options.now, operation: settle }];
-    steps += history.length;
-    await ledger.runSequence(demoCustomerId(i), history, "demo");
-    options.onProgress?.(i + 1, options.customers);
+  for (let first = 0; first < options.customers; first += DEMO_CUSTOMERS_PER_TRANSACTION) {
+    const last = Math.min(options.customers, first + DEMO_CUSTOMERS_PER_TRANSACTION);
+    const sequences = [];
+    for (let i = first; i < last; i++) {
+      // The last step settles the ledger at `now`, so balances read right after loading are current.
+      const history = [...demoHistory(i, options.seed, options.now), { at: options.now, operation: settle }];
+      steps += history.length;
+      sequences.push({ customerId: demoCustomerId(i), steps: history });
+    }
+    await ledger.runSequences(sequences, "demo");
+    options.onProgress?.(last, options.customers);
   }
   return { customers: options.customers, steps };
 }

@@ -24,7 +24,7 @@ import {
   spend,
   summarizeBalance,
 } from "../domain/ledger/index.js";
-import type { Clock, IdGenerator, LedgerRefs, LedgerStore } from "./ports.js";
+import type { Clock, CustomerState, CustomerWrite, IdGenerator, LedgerRefs, LedgerStore } from "./ports.js";
 import type { PolicySource } from "./programme-rules.js";
 import {
   balanceView,
@@ -35,6 +35,12 @@ import {
   movementView,
   redemptionView,
 } from "./views.js";
+
+/** One operation of a sequence, run at its own instant. */
+export interface Step {
+  at: Date;
+  operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<unknown>;
+}
 
 /** Who asks, and what makes a retry recognisable. */
 export interface WriteRequest {
@@ -91,8 +97,11 @@ export class LedgerService {
     // Everything read outside the customer's transaction is read before it: on PGlite the transaction
     // holds the only connection.
     const ctx = await this.context();
-    return this.store.withCustomer(customerId, async (tx) => {
-      const prior = await tx.findOutcome(scope, request.idempotencyKey);
+    return this.store.withCustomers([customerId], async (tx) => {
+      const loaded = await tx.load([
+        { customerId, refs, idempotency: { scope, key: request.idempotencyKey } },
+      ]);
+      const { ledger, outcome: prior } = loaded.get(customerId) as CustomerState;
       if (prior) {
         if (prior.fingerprint !== request.fingerprint) {
           return {
@@ -106,19 +115,25 @@ export class LedgerService {
         }
         return { ...(prior.outcome as Outcome<V>), replayed: true, requestId: prior.requestId };
       }
-      const ledger = await tx.loadLedger(refs);
       const result = operation(ledger, ctx);
-      let outcome: Outcome<V>;
-      if (result.ok) {
-        await tx.apply(result, ledgerTotals(applyChange(ledger, result)), request.actor);
-        outcome = { ok: true, value: present(result.value) };
-      } else {
-        outcome = { ok: false, code: result.code, message: result.message, details: result.details };
-      }
-      await tx.saveOutcome(
-        scope,
-        request.idempotencyKey,
-        { fingerprint: request.fingerprint, requestId: request.requestId, outcome },
+      const outcome: Outcome<V> = result.ok
+        ? { ok: true, value: present(result.value) }
+        : { ok: false, code: result.code, message: result.message, details: result.details };
+      await tx.write(
+        [
+          {
+            customerId,
+            actor: request.actor,
+            ledger: result.ok
+              ? { change: result, totals: ledgerTotals(applyChange(ledger, result)) }
+              : undefined,
+            outcome: {
+              scope,
+              key: request.idempotencyKey,
+              stored: { fingerprint: request.fingerprint, requestId: request.requestId, outcome },
+            },
+          },
+        ],
         ctx.now,
       );
       return { ...outcome, replayed: false, requestId: request.requestId };
@@ -149,7 +164,7 @@ export class LedgerService {
       customerId,
       "hold",
       request,
-      { holdIds: [input.holdId] },
+      { holdIds: [input.holdId], redemptionIds: [input.holdId] },
       (l, c) => hold(l, input, c),
       holdView,
     );
@@ -215,46 +230,67 @@ export class LedgerService {
   }
 
   /**
-   * Runs several operations for one customer in one transaction, each at its own instant, and
-   * commits what the successful ones changed (a refused step changes nothing). For loaders and
-   * batches; requests from the outside go through the idempotent writes above.
+   * Runs several operations per customer, each at its own instant, for many customers in one
+   * transaction, and commits what the successful ones changed (a refused step changes nothing).
+   * For loaders and batches; requests from the outside go through the idempotent writes above.
    */
-  async runSequence(
-    customerId: string,
-    steps: {
-      at: Date;
-      operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<unknown>;
-    }[],
+  async runSequences(
+    sequences: { customerId: string; steps: Step[] }[],
     actor: string,
-  ): Promise<LedgerResult<unknown>[]> {
+  ): Promise<LedgerResult<unknown>[][]> {
     const base = await this.context();
-    return this.store.withCustomer(customerId, async (tx) => {
-      let ledger = await tx.loadLedger({});
-      let combined: LedgerChange<unknown> | undefined;
-      const results: LedgerResult<unknown>[] = [];
-      for (const step of steps) {
-        const result = step.operation(ledger, { ...base, now: step.at });
-        results.push(result);
-        if (!result.ok) continue;
-        ledger = applyChange(ledger, result);
-        combined = combined ? combineChanges(combined, result) : result;
+    return this.store.withCustomers(
+      sequences.map((s) => s.customerId),
+      async (tx) => {
+        const loaded = await tx.load(sequences.map((s) => ({ customerId: s.customerId })));
+        const writes: CustomerWrite[] = [];
+        const results = sequences.map(({ customerId, steps }) => {
+          let ledger = (loaded.get(customerId) as CustomerState).ledger;
+          let combined: LedgerChange<unknown> | undefined;
+          const stepResults = steps.map((step) => {
+            const result = step.operation(ledger, { ...base, now: step.at });
+            if (result.ok) {
+              ledger = applyChange(ledger, result);
+              combined = combined ? combineChanges(combined, result) : result;
+            }
+            return result;
+          });
+          if (combined)
+            writes.push({ customerId, actor, ledger: { change: combined, totals: ledgerTotals(ledger) } });
+          return stepResults;
+        });
+        await tx.write(writes, base.now);
+        return results;
+      },
+    );
+  }
+
+  /**
+   * Brings customers up to now (R5, R13, R20) in one transaction: what the scheduled work calls for
+   * each page of customers with something due. Returns the number of movements written.
+   */
+  async settleCustomers(customerIds: string[]): Promise<number> {
+    const ctx = await this.context();
+    return this.store.withCustomers(customerIds, async (tx) => {
+      const loaded = await tx.load(customerIds.map((customerId) => ({ customerId })));
+      const writes: CustomerWrite[] = [];
+      for (const [customerId, state] of loaded) {
+        const result = settle(state.ledger, ctx);
+        if (!result.ok || result.movements.length === 0) continue;
+        writes.push({
+          customerId,
+          actor: "system",
+          ledger: { change: result, totals: ledgerTotals(applyChange(state.ledger, result)) },
+        });
       }
-      const last = steps[steps.length - 1];
-      if (combined && last) await tx.apply(combined, ledgerTotals(ledger), actor);
-      return results;
+      if (writes.length > 0) await tx.write(writes, ctx.now);
+      return writes.reduce((n, w) => n + (w.ledger?.change.movements.length ?? 0), 0);
     });
   }
 
-  /** Brings one customer up to now (R5, R13, R20); what the scheduled jobs call. */
-  async settle(customerId: string): Promise<number> {
-    const ctx = await this.context();
-    return this.store.withCustomer(customerId, async (tx) => {
-      const ledger = await tx.loadLedger({});
-      const result = settle(ledger, ctx);
-      if (!result.ok || result.movements.length === 0) return 0;
-      await tx.apply(result, ledgerTotals(applyChange(ledger, result)), "system");
-      return result.movements.length;
-    });
+  /** Brings one customer up to now. */
+  settle(customerId: string): Promise<number> {
+    return this.settleCustomers([customerId]);
   }
 
   /** R6. Settles first when something is due, so the answer never depends on when the jobs last ran. */

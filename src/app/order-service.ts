@@ -9,7 +9,6 @@ import {
 import { POINT_KINDS } from "../domain/kinds.js";
 import {
   applyChange,
-  type CustomerLedger,
   combineChanges,
   type LedgerChange,
   ledgerTotals,
@@ -32,10 +31,12 @@ import { orderView } from "./order-views.js";
 import type {
   Clock,
   ConfigVersionRecord,
+  CustomerState,
+  CustomerWrite,
   EventOutcome,
   IdGenerator,
+  LedgerStore,
   OrderStore,
-  OrderTransaction,
   StoredOrderEvent,
 } from "./ports.js";
 import type { ProgrammeRules } from "./programme-rules.js";
@@ -60,7 +61,9 @@ export class OrderService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly rules: ProgrammeRules,
-    private readonly readLedger: (customerId: string) => Promise<CustomerLedger>,
+    private readonly ledgerStore: LedgerStore,
+    /** Customers whose events share one transaction: 1 keeps every transaction on one customer. */
+    private readonly customersPerTransaction: number,
   ) {}
 
   private currentVersions(): Promise<ConfigVersion[]> {
@@ -97,7 +100,7 @@ export class OrderService {
     const version = versionInForce(await this.currentVersions(), now);
     const lines = await this.withSellerPoints(input.lines);
     // Settled in memory only, so the quote sees points that became available a moment ago.
-    const ledger = await this.readLedger(input.customerId);
+    const ledger = await this.ledgerStore.readLedger(input.customerId);
     const policy = await this.rules.ledgerPolicy(now);
     const settled = settle(ledger, { now, newId: (p) => this.ids.newId(p), policy });
     const current = settled.ok ? applyChange(ledger, settled) : ledger;
@@ -152,7 +155,8 @@ export class OrderService {
 
   /**
    * Applies a batch of events, each whole or not at all and each once (by event id). Events of one
-   * customer go in one transaction, in the order given; customers run side by side.
+   * customer apply in the order given; up to `customersPerTransaction` customers share one
+   * transaction (one statement loads them all, one writes them all), and transactions run side by side.
    */
   async handleEvents(incoming: IncomingEvent[], actor: string): Promise<EventOutcome[]> {
     const byCustomer = new Map<string, number[]>();
@@ -178,42 +182,62 @@ export class OrderService {
             event: { ...item.event, lines: item.event.lines.map((l) => withPoints(l, sellerPoints)) },
           }
         : item;
+    const customers = [...byCustomer.keys()];
+    const chunks: string[][] = [];
+    for (let i = 0; i < customers.length; i += this.customersPerTransaction) {
+      chunks.push(customers.slice(i, i + this.customersPerTransaction));
+    }
     await Promise.all(
-      [...byCustomer.entries()].map(async ([customerId, indices]) => {
-        const items = indices.map((i) => enrich(incoming[i] as IncomingEvent));
-        const results = await this.store.withCustomer(customerId, (tx) =>
-          this.applyForCustomer(tx, items, versions, ctx, actor),
-        );
-        indices.forEach((i, k) => {
-          outcomes[i] = results[k] as EventOutcome;
-        });
-      }),
+      chunks.map((chunk) =>
+        this.ledgerStore.withCustomers(chunk, async (tx) => {
+          const work = chunk.map((customerId) => {
+            const items = (byCustomer.get(customerId) ?? []).map((i) => enrich(incoming[i] as IncomingEvent));
+            const orderIds = [...new Set(items.map((i) => i.event.orderId))];
+            const spendIds = orderIds.flatMap((o) => POINT_KINDS.map((k) => spendId(o, k)));
+            return {
+              customerId,
+              items,
+              load: {
+                customerId,
+                refs: { holdIds: spendIds, redemptionIds: spendIds },
+                orderIds,
+                eventIds: items.map((i) => i.event.eventId),
+              },
+            };
+          });
+          const loaded = await tx.load(work.map((w) => w.load));
+          const writes: CustomerWrite[] = [];
+          for (const w of work) {
+            const { answers, write } = this.applyForCustomer(
+              loaded.get(w.customerId) as CustomerState,
+              w.items,
+              versions,
+              ctx,
+            );
+            if (write) writes.push({ ...write, customerId: w.customerId, actor });
+            (byCustomer.get(w.customerId) ?? []).forEach((index, k) => {
+              outcomes[index] = answers[k] as EventOutcome;
+            });
+          }
+          if (writes.length > 0) await tx.write(writes, now);
+        }),
+      ),
     );
     return outcomes;
   }
 
-  private async applyForCustomer(
-    tx: OrderTransaction,
+  /** Applies one customer's events to its loaded state; pure: returns the answers and what to write. */
+  private applyForCustomer(
+    state: CustomerState,
     items: IncomingEvent[],
     versions: ConfigVersion[],
     ctx: OperationContext,
-    actor: string,
-  ): Promise<EventOutcome[]> {
+  ): { answers: EventOutcome[]; write: Omit<CustomerWrite, "customerId" | "actor"> | undefined } {
     const { now } = ctx;
-    const known = new Map(
-      (await tx.findEvents(items.map((i) => i.event.eventId))).map((s) => [s.event.eventId, s]),
-    );
-    const orderIds = [...new Set(items.map((i) => i.event.orderId))];
-    const orders = new Map((await tx.loadOrders(orderIds)).map((o) => [o.orderId, o]));
-    const parked = new Map<string, StoredOrderEvent>();
-    for (const p of await tx.parkedEvents(orderIds)) parked.set(p.event.eventId, p);
-    let ledger = await tx.loadLedger({
-      holdIds: orderIds.flatMap((o) => POINT_KINDS.map((k) => spendId(o, k))),
-      redemptionIds: orderIds.flatMap((o) => POINT_KINDS.map((k) => spendId(o, k))),
-      lotIds: [...orders.values()].flatMap((o) =>
-        o.lines.flatMap((l) => [...l.accrualLotIds, ...l.sellerLotIds]),
-      ),
-    });
+    const known = new Map(state.events.map((s) => [s.event.eventId, s]));
+    const orders = new Map(state.orders.map((o) => [o.orderId, o]));
+    const parked = new Map(state.parked.map((p) => [p.event.eventId, p]));
+    let ledger = state.ledger;
     let combined: LedgerChange<unknown> | undefined;
     const changedOrders = new Map<string, Order>();
     const written = new Map<string, StoredOrderEvent>();
@@ -287,11 +311,16 @@ export class OrderService {
       if (stored.outcome.status === "applied") drain(event.orderId);
       answers.push(stored.outcome);
     }
-    if (combined) await tx.apply(combined, ledgerTotals(ledger), actor);
-    if (changedOrders.size > 0) await tx.saveOrders([...changedOrders.values()]);
-    if (written.size > 0) await tx.saveEvents([...written.values()], now);
+    const write =
+      combined || changedOrders.size > 0 || written.size > 0
+        ? {
+            ledger: combined ? { change: combined, totals: ledgerTotals(ledger) } : undefined,
+            orders: [...changedOrders.values()],
+            events: [...written.values()],
+          }
+        : undefined;
     // Answers given earlier in this batch for events that a later event unparked: report the latest.
-    return answers.map((a) => written.get(a.eventId)?.outcome ?? a);
+    return { answers: answers.map((a) => written.get(a.eventId)?.outcome ?? a), write };
   }
 
   async getOrder(customerId: string, orderId: string) {

@@ -36,27 +36,58 @@ export interface LedgerRefs {
   lotIds?: string[];
 }
 
-/** Storage for one customer, inside one transaction that holds that customer's lock. */
-export interface CustomerTransaction {
-  findOutcome(scope: string, key: string): Promise<StoredOutcome | undefined>;
-  saveOutcome(scope: string, key: string, stored: StoredOutcome, at: Date): Promise<void>;
-  loadLedger(refs: LedgerRefs): Promise<CustomerLedger>;
-  /** Persists an operation's change: new movements, changed lots/holds/redemptions, the balance cache. */
-  apply(
-    change: LedgerChange<unknown>,
-    balances: Record<PointKind, BalanceTotals>,
-    actor: string,
-  ): Promise<void>;
+/** What one transaction loads for one of its customers. */
+export interface CustomerLoad {
+  customerId: string;
+  refs?: LedgerRefs;
+  orderIds?: string[];
+  eventIds?: string[];
+  idempotency?: { scope: string; key: string };
+}
+
+/** One customer's state as loaded: the ledger plus the orders, events and stored answer asked for. */
+export interface CustomerState {
+  ledger: CustomerLedger;
+  orders: Order[];
+  /** The events asked for by id that were received before. */
+  events: StoredOrderEvent[];
+  /** Parked events of the orders asked for. */
+  parked: StoredOrderEvent[];
+  outcome: StoredOutcome | undefined;
+}
+
+/** What one transaction writes for one of its customers. */
+export interface CustomerWrite {
+  customerId: string;
+  /** The movements and changed lots/holds/redemptions, and the balance cache after them. */
+  ledger?: { change: LedgerChange<unknown>; totals: Record<PointKind, BalanceTotals> };
+  orders?: Order[];
+  events?: StoredOrderEvent[];
+  outcome?: { scope: string; key: string; stored: StoredOutcome };
+  /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
+  actor: string;
+}
+
+/**
+ * One transaction holding the locks of its customers. Loading is one statement and writing is one
+ * statement, whatever the number of customers: round trips, not rows, are what cost here.
+ */
+export interface LedgerTransaction {
+  load(requests: CustomerLoad[]): Promise<Map<string, CustomerState>>;
+  write(writes: CustomerWrite[], at: Date): Promise<void>;
 }
 
 export interface HistoryPage {
-  movements: (Movement & { actor: string })[];
+  movements: (Omit<Movement, "causedBy"> & { actor: string })[];
   nextCursor: string | null;
 }
 
 export interface LedgerStore {
-  /** Runs `work` in one transaction that holds the customer's lock; creates the customer if new. */
-  withCustomer<T>(customerId: string, work: (tx: CustomerTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction holding the customers' locks (taken in a fixed order); creates
+   * customers that are new. A serialization failure or deadlock runs it again from the start.
+   */
+  withCustomers<T>(customerIds: string[], work: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
   /** Reads without locking (a consistent snapshot of one customer). */
   readLedger(customerId: string): Promise<CustomerLedger>;
   history(customerId: string, cursor: string | null, limit: number): Promise<HistoryPage>;
@@ -81,15 +112,6 @@ export interface StoredOrderEvent {
   outcome: EventOutcome;
 }
 
-/** One customer's orders and order events, in the same transaction as that customer's ledger. */
-export interface OrderTransaction extends CustomerTransaction {
-  loadOrders(orderIds: string[]): Promise<Order[]>;
-  saveOrders(orders: Order[]): Promise<void>;
-  findEvents(eventIds: string[]): Promise<StoredOrderEvent[]>;
-  parkedEvents(orderIds: string[]): Promise<StoredOrderEvent[]>;
-  saveEvents(events: StoredOrderEvent[], at: Date): Promise<void>;
-}
-
 export interface ConfigVersionRecord extends ConfigVersion {
   previousConfig: ProgrammeConfig;
   reason: string;
@@ -98,7 +120,6 @@ export interface ConfigVersionRecord extends ConfigVersion {
 }
 
 export interface OrderStore {
-  withCustomer<T>(customerId: string, work: (tx: OrderTransaction) => Promise<T>): Promise<T>;
   readOrder(customerId: string, orderId: string): Promise<Order | undefined>;
   configVersions(): Promise<ConfigVersionRecord[]>;
   /**

@@ -11,7 +11,7 @@ export const SETTLE_TASK = "settle_due_work";
 
 /**
  * R5, R13, R20 on a schedule: makes due pending credits available, writes off expired lots and
- * releases timed-out holds, one customer per transaction. The same settlement also runs lazily in
+ * releases timed-out holds, a page of customers per transaction. The same settlement also runs lazily in
  * every write and balance read, so the job only keeps idle customers' ledgers current.
  */
 export class ScheduledWork {
@@ -31,10 +31,8 @@ export class ScheduledWork {
     let after: string | null = null;
     for (;;) {
       const customers = await this.store.customersWithDueWork(this.clock.now(), this.pageSize, after);
-      for (const customerId of customers) {
-        await this.ledger.settle(customerId);
-        customersSettled += 1;
-      }
+      if (customers.length > 0) await this.ledger.settleCustomers(customers);
+      customersSettled += customers.length;
       const last = customers[customers.length - 1];
       if (customers.length < this.pageSize || last === undefined) break;
       after = last;

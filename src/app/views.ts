@@ -98,7 +98,7 @@ export interface MovementView {
   occurredAt: string;
 }
 
-export function movementView(m: Movement & { actor: string }): MovementView {
+export function movementView(m: Omit<Movement, "causedBy"> & { actor: string }): MovementView {
   const sum = (account: string) =>
     m.postings.filter((p) => p.account === account).reduce((s, p) => s + p.amount, 0);
   return {

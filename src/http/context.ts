@@ -123,3 +123,18 @@ export function errorResponses(...statuses: number[]) {
   const set = new Set([400, 401, 403, ...statuses]);
   return Object.fromEntries([...set].sort().map((s) => [s, { $ref: "ErrorEnvelope#" }]));
 }
+
+/** For routes that take no body: anything sent is refused, naming each field, rather than ignored. */
+export async function refuseBody(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (body === undefined || body === null) return;
+  const fields =
+    typeof body === "object" && !Array.isArray(body)
+      ? Object.keys(body).map((k) => ({
+          field: `body.${k}`,
+          message: "is not a known field: this route takes no body",
+        }))
+      : [{ field: "body", message: "this route takes no body" }];
+  if (fields.length === 0) return;
+  throw new ApiError("VALIDATION_FAILED", `${fields[0]?.field} ${fields[0]?.message}`, { fields });
+}

@@ -2,7 +2,7 @@ import { Type } from "typebox";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY } from "../domain/checkout/index.js";
 import { MAX_AMOUNT } from "../domain/kinds.js";
 import { ORDER_STATES } from "../domain/orders/index.js";
-import { Id, literals, strictObject } from "./schemas.js";
+import { Id, Instant, literals, strictObject, Text } from "./schemas.js";
 
 const Kopecks = (description: string) =>
   Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: `${description}, kopecks` });
@@ -56,10 +56,7 @@ const eventBase = {
       description: "1 for placed, then +1 per event; an event ahead of its turn waits for the ones before it",
     }),
   ),
-  occurredAt: Type.String({
-    format: "date-time",
-    description: "When it happened (R13 counts from the shipment)",
-  }),
+  occurredAt: Instant("When it happened (R13 counts from the shipment)"),
 };
 
 export const PlacedEvent = strictObject({
@@ -158,7 +155,10 @@ export const ProgrammeConfigSchema = strictObject(
       minMoneyPerUnitKop: Type.Integer(),
       categoryNames: Type.Record(
         Type.String({ pattern: "^[a-z0-9_]{1,64}$" }),
-        strictObject({ ru: Type.String(), en: Type.String() }),
+        strictObject({
+          ru: Text({ minLength: 1, maxLength: 100, description: "Russian name" }),
+          en: Text({ minLength: 1, maxLength: 100, description: "English name" }),
+        }),
       ),
     }),
     lifecycle: strictObject({

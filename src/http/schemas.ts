@@ -1,6 +1,6 @@
 import { type TSchema, Type } from "typebox";
 import { MAX_AMOUNT, POINT_KINDS } from "../domain/kinds.js";
-import { CREDIT_SOURCES, MOVEMENT_TYPES } from "../domain/ledger/index.js";
+import { CREDIT_SOURCES, FUNDER_PATTERN, MOVEMENT_TYPES } from "../domain/ledger/index.js";
 
 /** Shared request and response schemas: they validate, document (OpenAPI) and type the routes. */
 
@@ -28,12 +28,29 @@ export const Points = (description: string) =>
     description: `${description} (whole points, 1 point = 1 RUB)`,
   });
 export const Funder = Type.String({
-  pattern: "^(marketplace|savings_interest|manager_programme|(seller|campaign):[A-Za-z0-9_.-]{1,64})$",
+  pattern: FUNDER_PATTERN.source,
   description:
     "Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, manager_programme",
 });
-export const Instant = (description: string) => Type.String({ format: "date-time", description });
-export const Reference = Type.String({
+/**
+ * An RFC 3339 instant in the years 2000-2199 with seconds 00-59: a leap second (…:60) or a year
+ * beyond 9999 would not survive the round trip through a JavaScript Date.
+ */
+export const Instant = (description: string) =>
+  Type.String({
+    format: "date-time",
+    pattern:
+      "^2[01][0-9]{2}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$",
+    description: `${description} (RFC 3339, years 2000-2199)`,
+  });
+
+/**
+ * Free text a person wrote: something besides spaces, and no NUL or unpaired surrogate (PostgreSQL
+ * could not store them).
+ */
+export const Text = (options: { minLength: number; maxLength: number; description: string }) =>
+  Type.String({ ...options, pattern: "^(?=[\\s\\S]*\\S)[^\\u0000\\uD800-\\uDFFF]*$" });
+export const Reference = Text({
   minLength: 1,
   maxLength: 128,
   description: "Your reference (order id, review id…), shown in the explanation",

@@ -59,12 +59,19 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     bodyLimit: options.bodyLimitBytes,
     genReqId: () => options.ids.newId("req"),
     requestIdHeader: false,
+    // Errors Fastify raises before routing (a bad percent-encoding in the path) get the envelope too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id);
+      sendError(reply, "VALIDATION_FAILED", `the request is malformed: ${error.message}`, {}, request.id);
+    },
     ajv: {
       // Unknown fields are refused, never silently dropped; types are never coerced in bodies.
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON only: a text/plain body is 415, never parsed.
+  app.removeContentTypeParser("text/plain");
   app.addSchema(ErrorEnvelope);
   await app.register(swagger, {
     openapi: {
@@ -97,7 +104,8 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     const access = request.routeOptions.config.access;
     if (!access) return;
     const header = request.headers.authorization;
-    const bearer = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+    // The scheme name is case-insensitive (RFC 9110).
+    const bearer = header && /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
     if (!bearer)
       throw new ApiError("UNAUTHENTICATED", "send an API key or customer token as `Authorization: Bearer …`");
     const principal = await options.access.authenticate(bearer);

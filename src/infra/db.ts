@@ -62,7 +62,12 @@ function lockDataDir(dataDir: string): () => void {
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // JIT compiles the batch statements (large estimated costs, tiny real work) for seconds: off.
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      options: "-c jit=off",
+    });
     // An idle connection dies when PostgreSQL restarts; the pool replaces it, the process must not crash.
     pool.on("error", (error) => options.onIdleError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

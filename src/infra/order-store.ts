@@ -1,30 +1,11 @@
 import { type Kysely, sql } from "kysely";
-import type {
-  ConfigVersionRecord,
-  EventOutcome,
-  IdGenerator,
-  OrderStore,
-  OrderTransaction,
-  StoredOrderEvent,
-} from "../app/ports.js";
-import type { Order, OrderEvent, ProgrammeConfig } from "../domain/orders/index.js";
-import { inCustomerTransaction, PostgresCustomerTransaction } from "./ledger-store.js";
+import type { ConfigVersionRecord, IdGenerator, OrderStore } from "../app/ports.js";
+import type { Order, ProgrammeConfig } from "../domain/orders/index.js";
+import { orderFromDocument } from "./ledger-store.js";
 import type { Database } from "./schema.js";
 
 /** An arbitrary constant: the lock that numbers configuration versions one at a time. */
 const CONFIG_VERSION_LOCK = 7_281_144_002;
-
-type OrderDocument = Omit<Order, "placedAt" | "updatedAt"> & { placedAt: string; updatedAt: string };
-
-function orderFromDocument(doc: unknown): Order {
-  const d = doc as OrderDocument;
-  return { ...d, placedAt: new Date(d.placedAt), updatedAt: new Date(d.updatedAt) };
-}
-
-function eventFromJson(json: unknown): OrderEvent {
-  const e = json as OrderEvent & { occurredAt: string };
-  return { ...e, occurredAt: new Date(e.occurredAt) } as OrderEvent;
-}
 
 function versionFromRow(r: Database["programme_config_versions"]): ConfigVersionRecord {
   return {
@@ -38,105 +19,11 @@ function versionFromRow(r: Database["programme_config_versions"]): ConfigVersion
   };
 }
 
-class PostgresOrderTransaction extends PostgresCustomerTransaction implements OrderTransaction {
-  async loadOrders(orderIds: string[]): Promise<Order[]> {
-    if (orderIds.length === 0) return [];
-    const rows = await this.trx
-      .selectFrom("orders")
-      .select("document")
-      .where("customer_id", "=", this.customerId)
-      .where("order_id", "in", orderIds)
-      .execute();
-    return rows.map((r) => orderFromDocument(r.document));
-  }
-
-  async saveOrders(orders: Order[]): Promise<void> {
-    await this.trx
-      .insertInto("orders")
-      .values(
-        orders.map((o) => ({
-          customer_id: this.customerId,
-          order_id: o.orderId,
-          state: o.state,
-          config_version: o.configVersion,
-          placed_at: o.placedAt,
-          updated_at: o.updatedAt,
-          document: JSON.stringify(o),
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(["customer_id", "order_id"]).doUpdateSet((eb) => ({
-          state: eb.ref("excluded.state"),
-          updated_at: eb.ref("excluded.updated_at"),
-          document: eb.ref("excluded.document"),
-        })),
-      )
-      .execute();
-  }
-
-  private async events(where: "ids" | "parked", values: string[]): Promise<StoredOrderEvent[]> {
-    if (values.length === 0) return [];
-    let query = this.trx
-      .selectFrom("order_events")
-      .select(["event", "fingerprint", "outcome"])
-      .where("customer_id", "=", this.customerId);
-    query =
-      where === "ids"
-        ? query.where("event_id", "in", values)
-        : query.where("order_id", "in", values).where("status", "=", "parked");
-    const rows = await query.execute();
-    return rows.map((r) => ({
-      event: eventFromJson(r.event),
-      fingerprint: r.fingerprint,
-      outcome: r.outcome as EventOutcome,
-    }));
-  }
-
-  findEvents(eventIds: string[]) {
-    return this.events("ids", eventIds);
-  }
-
-  parkedEvents(orderIds: string[]) {
-    return this.events("parked", orderIds);
-  }
-
-  async saveEvents(events: StoredOrderEvent[], at: Date): Promise<void> {
-    await this.trx
-      .insertInto("order_events")
-      .values(
-        events.map((e) => ({
-          customer_id: this.customerId,
-          event_id: e.event.eventId,
-          order_id: e.event.orderId,
-          sequence: e.event.sequence ?? null,
-          fingerprint: e.fingerprint,
-          status: e.outcome.status,
-          event: JSON.stringify(e.event),
-          outcome: JSON.stringify(e.outcome),
-          received_at: at,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(["customer_id", "event_id"]).doUpdateSet((eb) => ({
-          status: eb.ref("excluded.status"),
-          outcome: eb.ref("excluded.outcome"),
-        })),
-      )
-      .execute();
-  }
-}
-
 export class PostgresOrderStore implements OrderStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly ids: IdGenerator,
   ) {}
-
-  withCustomer<T>(customerId: string, work: (tx: OrderTransaction) => Promise<T>): Promise<T> {
-    return inCustomerTransaction(this.db, customerId, (trx) =>
-      work(new PostgresOrderTransaction(trx, customerId)),
-    );
-  }
 
   async readOrder(customerId: string, orderId: string): Promise<Order | undefined> {
     const row = await this.db

@@ -71,7 +71,7 @@ export interface Database extends OrdersDatabase {
     key: string;
     fingerprint: string;
     request_id: string;
-    outcome: unknown;
+    outcome: string;
     created_at: Date;
   };
   api_keys: {
@@ -138,7 +138,7 @@ export interface OrdersDatabase {
     fingerprint: string;
     status: string;
     event: unknown;
-    outcome: unknown;
+    outcome: string;
     received_at: Date;
   };
 }

@@ -20,18 +20,10 @@ export const SINK = {
 /** Who pays for points: the marketplace's budget, a seller, a campaign, savings interest, the manager programme. */
 export type Funder = string;
 
-const FUNDER_PATTERN =
+/** The funders there are: the marketplace, savings interest, the manager programme, a seller, a campaign. */
+export const FUNDER_PATTERN =
   /^(marketplace|savings_interest|manager_programme|(seller|campaign):[A-Za-z0-9_.-]{1,64})$/;
-
-export function isFunder(value: string): value is Funder {
-  return FUNDER_PATTERN.test(value);
-}
 
 export function funderAccount(funder: Funder): string {
   return `funder:${funder}`;
-}
-
-/** The seller id inside a `seller:<id>` funder, or undefined for other funders. */
-export function sellerOfFunder(funder: Funder): string | undefined {
-  return funder.startsWith("seller:") ? funder.slice("seller:".length) : undefined;
 }

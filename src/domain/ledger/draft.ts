@@ -41,6 +41,8 @@ export class LedgerDraft {
   private readonly touchedHolds = new Set<string>();
   private readonly touchedRedemptions = new Set<string>();
   private readonly movements: Movement[] = [];
+  /** Set while the ledger is being brought up to date: those movements are the clock's doing. */
+  clockDriven = false;
   readonly debt: Record<PointKind, number>;
 
   constructor(
@@ -202,6 +204,7 @@ export class LedgerDraft {
       reference,
       explanation,
       occurredAt: this.now,
+      causedBy: this.clockDriven ? "clock" : "request",
     };
     this.movements.push(movement);
     return movement;

@@ -91,6 +91,7 @@ function releaseHold(draft: LedgerDraft, hold: Hold, reason: "requested" | "time
  * operation starts with this, so the outcome never depends on when the scheduled jobs last ran.
  */
 function bringUpToDate(draft: LedgerDraft): void {
+  draft.clockDriven = true;
   const now = draft.now.getTime();
   for (const hold of draft.allHolds()) {
     if (hold.state === "active" && hold.expiresAt.getTime() <= now) releaseHold(draft, hold, "timeout");
@@ -129,6 +130,7 @@ function bringUpToDate(draft: LedgerDraft): void {
       explainExpire(amount, lot.expiresAt),
     );
   }
+  draft.clockDriven = false;
 }
 
 function run<T>(
@@ -230,8 +232,10 @@ export interface HoldInput {
 /** R20: points move from available to held, in the R4 order, until captured, released or timed out. */
 export function hold(ledger: CustomerLedger, input: HoldInput, ctx: OperationContext): LedgerResult<Hold> {
   return run(ledger, ctx, (draft) => {
-    if (draft.hold(input.holdId)) {
-      return refuse("HOLD_ALREADY_EXISTS", `hold ${input.holdId} already exists`, { holdId: input.holdId });
+    if (draft.hold(input.holdId) || draft.redemption(input.holdId)) {
+      return refuse("HOLD_ALREADY_EXISTS", `${input.holdId} is already used by a hold or a spend`, {
+        holdId: input.holdId,
+      });
     }
     if (draft.available(input.kind) < input.amount) return insufficient(draft, input.kind, input.amount);
     const takes = draft.takeInSpendingOrder(input.kind, input.amount);

@@ -94,6 +94,8 @@ export interface Movement {
   reference: string | null;
   explanation: Explanation;
   occurredAt: Date;
+  /** R34: "clock" for what time alone caused (availability, expiry, hold time-outs), recorded as system. */
+  causedBy: "request" | "clock";
 }
 
 /** The part of one customer's ledger an operation needs to see. */

@@ -1,7 +1,6 @@
-import { Type } from "typebox";
 import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
 import { ProgrammeConfigSchema } from "../order-schemas.js";
-import { strictObject } from "../schemas.js";
+import { Instant, strictObject, Text } from "../schemas.js";
 import { ConfigVersionSchema } from "./get-programme-config.js";
 
 export function register(app: App, { orders }: RouteDeps) {
@@ -17,8 +16,8 @@ export function register(app: App, { orders }: RouteDeps) {
         security: [{ bearer: [] }],
         body: strictObject({
           config: ProgrammeConfigSchema,
-          effectiveFrom: Type.String({ format: "date-time", description: "Not in the past" }),
-          reason: Type.String({ minLength: 3, maxLength: 500, description: "Why (audited)" }),
+          effectiveFrom: Instant("When the version takes effect; not in the past"),
+          reason: Text({ minLength: 3, maxLength: 500, description: "Why (audited)" }),
         }),
         response: { 201: ConfigVersionSchema, ...errorResponses(409, 422) },
       },

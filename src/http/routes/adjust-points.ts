@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import { MAX_AMOUNT } from "../../domain/kinds.js";
 import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
-import { CustomerParams, PointKindSchema, strictObject } from "../schemas.js";
+import { CustomerParams, PointKindSchema, strictObject, Text } from "../schemas.js";
 
 export function register(app: App, { ledger }: RouteDeps) {
   app.post(
@@ -22,12 +22,7 @@ export function register(app: App, { ledger }: RouteDeps) {
             not: { const: 0 },
             description: "Positive adds points, negative removes them; never 0",
           }),
-          reason: Type.String({
-            minLength: 3,
-            maxLength: 500,
-            pattern: "\\S",
-            description: "Why (mandatory)",
-          }),
+          reason: Text({ minLength: 3, maxLength: 500, description: "Why (mandatory, audited)" }),
         }),
         response: {
           201: Type.Object({ kind: PointKindSchema, amount: Type.Integer(), reason: Type.String() }),

@@ -1,4 +1,11 @@
-import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import {
+  type App,
+  errorResponses,
+  type RouteDeps,
+  refuseBody,
+  sendOutcome,
+  writeRequestOf,
+} from "../context.js";
 import { HoldParams, HoldSchema } from "../schemas.js";
 
 export function register(app: App, { ledger }: RouteDeps) {
@@ -6,6 +13,7 @@ export function register(app: App, { ledger }: RouteDeps) {
     "/v1/customers/:customerId/holds/:holdId/capture",
     {
       config: { access: { roles: ["operator"] } },
+      preValidation: refuseBody,
       schema: {
         operationId: "captureHold",
         tags: ["holds"],

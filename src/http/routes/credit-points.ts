@@ -1,5 +1,4 @@
 import { Type } from "typebox";
-import { sellerOfFunder } from "../../domain/ledger/index.js";
 import {
   type App,
   errorResponses,
@@ -49,13 +48,20 @@ export function register(app: App, { ledger }: RouteDeps) {
     async (request, reply) => {
       const { body, params } = request;
       const principal = principalOf(request);
+      // R11, R2: a seller funds bonus points on its own products, nothing else.
       if (principal.type === "key" && principal.role === "seller") {
-        if (sellerOfFunder(body.funder) !== principal.sellerId || body.source !== "seller") {
+        const own = `seller:${principal.sellerId}`;
+        const fields = [
+          ...(body.funder === own ? [] : [{ field: "body.funder", message: `must be ${own}` }]),
+          ...(body.source === "seller" ? [] : [{ field: "body.source", message: "must be seller" }]),
+          ...(body.kind === "bonus" ? [] : [{ field: "body.kind", message: "must be bonus" }]),
+        ];
+        if (fields.length > 0) {
           throw new ApiError(
             "FORBIDDEN",
-            `a seller key credits only seller points funded by seller:${principal.sellerId}`,
+            `a seller key credits only bonus points from source seller funded by ${own}`,
             {
-              fields: [{ field: "body.funder", message: `must be seller:${principal.sellerId}` }],
+              fields,
             },
           );
         }

@@ -106,7 +106,8 @@ create table idempotency (
   key text not null,
   fingerprint text not null,
   request_id text not null,
-  outcome jsonb not null,
+  -- Text, not jsonb: a replay must answer byte for byte what the first request did (jsonb reorders keys).
+  outcome text not null,
   created_at timestamptz not null,
   primary key (customer_id, scope, key)
 );

@@ -56,7 +56,8 @@ create table order_events (
   fingerprint text not null,
   status text not null check (status in ('applied', 'refused', 'parked')),
   event jsonb not null,
-  outcome jsonb not null,
+  -- Text, not jsonb: a redelivery gets the same answer byte for byte (jsonb reorders keys).
+  outcome text not null,
   received_at timestamptz not null,
   primary key (customer_id, event_id)
 );

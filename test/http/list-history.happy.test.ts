@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpHarness } from "../support/http.js";
+import {
+  credit,
+  customerIds,
+  fieldsOf,
+  fullHistory,
+  type Harness,
+  type MovementItem,
+} from "./routes-table.js";
+
+/** Movements newest first, each with postings that net to zero (R32) and an explanation (R33). */
+describe("GET /v1/customers/{customerId}/history", () => {
+  let h: Harness;
+  const nextCustomer = customerIds("hist");
+  /** A customer with seven credits of 1..7 points, made in that order. */
+  let seven: string;
+  beforeAll(async () => {
+    h = await httpHarness();
+    seven = nextCustomer();
+    for (let amount = 1; amount <= 7; amount++)
+      await credit(h, seven, amount, { reference: `order-${amount}` });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const page = async (id: string, query: string) => {
+    const res = await h.send({
+      method: "GET",
+      url: `/v1/customers/${id}/history${query}`,
+      key: h.keys.readonly,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as { items: MovementItem[]; nextCursor: string | null };
+  };
+
+  it("pages with limit and nextCursor, newest first, without gaps or repeats", async () => {
+    const amounts: number[][] = [];
+    let query = "?limit=3";
+    for (;;) {
+      const { items, nextCursor } = await page(seven, query);
+      amounts.push(items.map((m) => m.change.available));
+      if (!nextCursor) break;
+      expect(nextCursor).toBe(items[items.length - 1]?.movementId);
+      query = `?limit=3&cursor=${nextCursor}`;
+    }
+    expect(amounts).toEqual([[7, 6, 5], [4, 3, 2], [1]]);
+  });
+
+  it("a page that ends exactly at the last movement has no nextCursor", async () => {
+    const first = await page(seven, "?limit=7");
+    expect(first.items).toHaveLength(7);
+    expect(first.nextCursor).toBeNull();
+    const short = await page(seven, "?limit=6");
+    expect(short.nextCursor).not.toBeNull();
+    const rest = await page(seven, `?limit=6&cursor=${short.nextCursor}`);
+    expect(rest.items.map((m) => m.change.available)).toEqual([1]);
+    expect(rest.nextCursor).toBeNull();
+  });
+
+  it("defaults to 50 items and accepts up to 200", async () => {
+    const id = nextCustomer();
+    for (let i = 0; i < 51; i++) await credit(h, id, 1);
+    const first = await page(id, "");
+    expect(first.items).toHaveLength(50);
+    expect(first.nextCursor).not.toBeNull();
+    expect((await page(id, "?limit=200")).items).toHaveLength(51);
+  });
+
+  it("each item explains itself: postings net to zero, ru and en text, actor, reference, time", async () => {
+    const { items } = await page(seven, "?limit=1");
+    const [item] = items;
+    expect(item).toMatchObject({
+      kind: "bonus",
+      type: "credit",
+      change: { available: 7, pending: 0, held: 0, debt: 0 },
+      reference: "order-7",
+      occurredAt: "2026-01-15T09:00:00.000Z",
+    });
+    expect(item?.movementId).toMatch(/^mov_[0-9A-Z]{26}$/);
+    expect(item?.postings.reduce((sum, p) => sum + p.amount, 0)).toBe(0);
+    expect(item?.explanation.ru).toContain("order-7");
+    expect(item?.explanation.en).toContain("order-7");
+    expect(item?.actor).toMatch(/^key_/);
+  });
+
+  it("shows only the customer's own movements; an unknown customer has an empty history", async () => {
+    expect(await page(nextCustomer(), "")).toEqual({ items: [], nextCursor: null });
+    const other = nextCustomer();
+    await credit(h, other, 99);
+    expect((await fullHistory(h, other)).map((m) => m.change.available)).toEqual([99]);
+    expect((await fullHistory(h, seven)).every((m) => m.change.available !== 99)).toBe(true);
+  });
+
+  it.each([
+    ["limit=0", "querystring.limit"],
+    ["limit=201", "querystring.limit"],
+    ["limit=-1", "querystring.limit"],
+    ["limit=abc", "querystring.limit"],
+    ["limit=05", "querystring.limit"],
+    ["limit=2.5", "querystring.limit"],
+    ["cursor=abc", "querystring.cursor"],
+    ["cursor=mov_123", "querystring.cursor"],
+    ["cursor=lot_01JD0000000000000000000000", "querystring.cursor"],
+    ["cursor=mov_01jd0000000000000000000000", "querystring.cursor"],
+    ["page=2", "querystring.page"],
+  ])("?%s → 400 naming %s", async (query, field) => {
+    const res = await h.send({
+      method: "GET",
+      url: `/v1/customers/${seven}/history?${query}`,
+      key: h.keys.readonly,
+    });
+    expect(fieldsOf(res)).toEqual([field]);
+  });
+});

@@ -1,0 +1,384 @@
+import type { LightMyRequestResponse } from "fastify";
+import { sql } from "kysely";
+import { expect } from "vitest";
+import type { ApiRole } from "../../src/app/access.js";
+import { ERROR_CODES, type ErrorCode, statusOf } from "../../src/http/errors.js";
+import type { httpHarness } from "../support/http.js";
+
+/**
+ * The HTTP surface, written down once from the spec (not read from src/http): every table-driven
+ * suite (security, idempotency, validation) iterates over it, and security.test.ts checks that it
+ * covers every authenticated operation the server documents.
+ */
+
+export type Harness = Awaited<ReturnType<typeof httpHarness>>;
+type Body = Record<string, unknown>;
+
+export interface RouteCase {
+  operationId: string;
+  method: "GET" | "POST";
+  /** The OpenAPI path, e.g. `/v1/customers/{customerId}/holds/{holdId}/capture`. */
+  path: string;
+  /** Roles whose API keys may call it. */
+  roles: readonly ApiRole[];
+  /** Whether a customer token may call it for its own customer id. */
+  customerSelf: boolean;
+  /** Writes take an Idempotency-Key and are replayed by it. */
+  write: boolean;
+  /** The status of a successful call. */
+  success: number;
+  /** Body fields that must be present (validation). */
+  required: readonly string[];
+  /** A valid request for `customerId`; `other` is a different valid request (for idempotency conflicts). */
+  request(customerId: string, other?: "other"): { url: string; body?: Body };
+  /** Puts `customerId` in a state where `request` (and `request(…, "other")`) succeed. */
+  prepare?(h: Harness, customerId: string): Promise<void>;
+}
+
+const customer = (id: string) => `/v1/customers/${id}`;
+
+/** Points for a customer, available at once (operator key, marketplace-funded purchase points). */
+export async function credit(h: Harness, customerId: string, amount: number, extra: Body = {}) {
+  const res = await h.send({
+    method: "POST",
+    url: `${customer(customerId)}/credits`,
+    key: h.keys.operator,
+    body: { kind: "bonus", amount, source: "purchase", funder: "marketplace", ...extra },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { lotId: string; expiresAt: string; state: string };
+}
+
+export async function openHold(
+  h: Harness,
+  customerId: string,
+  holdId: string,
+  amount: number,
+  extra: Body = {},
+) {
+  const res = await h.send({
+    method: "POST",
+    url: `${customer(customerId)}/holds`,
+    key: h.keys.operator,
+    body: { holdId, kind: "bonus", amount, ...extra },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { holdId: string; expiresAt: string };
+}
+
+export async function spend(h: Harness, customerId: string, redemptionId: string, amount: number) {
+  const res = await h.send({
+    method: "POST",
+    url: `${customer(customerId)}/spends`,
+    key: h.keys.operator,
+    body: { redemptionId, kind: "bonus", amount },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+}
+
+export const ROUTES: readonly RouteCase[] = [
+  {
+    operationId: "creditPoints",
+    method: "POST",
+    path: "/v1/customers/{customerId}/credits",
+    roles: ["operator", "seller"],
+    customerSelf: false,
+    write: true,
+    success: 201,
+    required: ["kind", "amount", "source", "funder"],
+    // Seller-funded, so that the seller key (s-1) may send it too.
+    request: (id, other) => ({
+      url: `${customer(id)}/credits`,
+      body: {
+        kind: "bonus",
+        amount: other ? 70 : 60,
+        source: "seller",
+        funder: "seller:s-1",
+        availableFrom: "2026-01-16T09:00:00Z",
+        expiresAt: "2027-01-16T09:00:00Z",
+        reference: "order-7781",
+      },
+    }),
+  },
+  {
+    operationId: "adjustPoints",
+    method: "POST",
+    path: "/v1/customers/{customerId}/adjustments",
+    roles: ["operator", "support"],
+    customerSelf: false,
+    write: true,
+    success: 201,
+    required: ["kind", "amount", "reason"],
+    request: (id, other) => ({
+      url: `${customer(id)}/adjustments`,
+      body: { kind: "bonus", amount: other ? 15 : 25, reason: "goodwill for ticket 4411" },
+    }),
+  },
+  {
+    operationId: "getBalance",
+    method: "GET",
+    path: "/v1/customers/{customerId}/balance",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: true,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `${customer(id)}/balance` }),
+  },
+  {
+    operationId: "listHistory",
+    method: "GET",
+    path: "/v1/customers/{customerId}/history",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: true,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `${customer(id)}/history` }),
+  },
+  {
+    operationId: "createHold",
+    method: "POST",
+    path: "/v1/customers/{customerId}/holds",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 201,
+    required: ["holdId", "kind", "amount"],
+    request: (id, other) => ({
+      url: `${customer(id)}/holds`,
+      body: { holdId: other ? "order-2" : "order-1", kind: "bonus", amount: 30 },
+    }),
+    prepare: async (h, id) => {
+      await credit(h, id, 100);
+    },
+  },
+  {
+    operationId: "captureHold",
+    method: "POST",
+    path: "/v1/customers/{customerId}/holds/{holdId}/capture",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: [],
+    request: (id, other) => ({ url: `${customer(id)}/holds/${other ? "order-2" : "order-1"}/capture` }),
+    prepare: async (h, id) => {
+      await credit(h, id, 100);
+      await openHold(h, id, "order-1", 30);
+      await openHold(h, id, "order-2", 20);
+    },
+  },
+  {
+    operationId: "releaseHold",
+    method: "POST",
+    path: "/v1/customers/{customerId}/holds/{holdId}/release",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: [],
+    request: (id, other) => ({ url: `${customer(id)}/holds/${other ? "order-2" : "order-1"}/release` }),
+    prepare: async (h, id) => {
+      await credit(h, id, 100);
+      await openHold(h, id, "order-1", 30);
+      await openHold(h, id, "order-2", 20);
+    },
+  },
+  {
+    operationId: "spendPoints",
+    method: "POST",
+    path: "/v1/customers/{customerId}/spends",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 201,
+    required: ["redemptionId", "kind", "amount"],
+    request: (id, other) => ({
+      url: `${customer(id)}/spends`,
+      body: { redemptionId: other ? "order-2" : "order-1", kind: "bonus", amount: 40 },
+    }),
+    prepare: async (h, id) => {
+      await credit(h, id, 100);
+    },
+  },
+  {
+    operationId: "refundPoints",
+    method: "POST",
+    path: "/v1/customers/{customerId}/refunds",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 201,
+    required: ["redemptionId", "amount"],
+    request: (id, other) => ({
+      url: `${customer(id)}/refunds`,
+      body: { redemptionId: "order-1", amount: other ? 5 : 10 },
+    }),
+    prepare: async (h, id) => {
+      await credit(h, id, 100);
+      await spend(h, id, "order-1", 50);
+    },
+  },
+  {
+    operationId: "clawBackPoints",
+    method: "POST",
+    path: "/v1/customers/{customerId}/clawbacks",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 201,
+    required: ["kind", "amount"],
+    request: (id, other) => ({
+      url: `${customer(id)}/clawbacks`,
+      body: { kind: "bonus", amount: other ? 7 : 10, reference: "return-55" },
+    }),
+    prepare: async (h, id) => {
+      await credit(h, id, 100);
+    },
+  },
+];
+
+export const WRITE_ROUTES = ROUTES.filter((r) => r.write);
+export const READ_ROUTES = ROUTES.filter((r) => !r.write);
+export const ROLES = ["operator", "support", "seller", "readonly"] as const satisfies readonly ApiRole[];
+
+/** The harness's key for a role (the seller key is seller s-1). */
+export function keyOf(h: Harness, role: ApiRole): string {
+  return h.keys[role];
+}
+
+/** A fresh customer id per call, so tests sharing one harness never see each other's ledgers. */
+export function customerIds(prefix: string) {
+  let n = 0;
+  return () => {
+    n += 1;
+    return `${prefix}-${n}`;
+  };
+}
+
+/** Sends the route's valid request (or `other`) for `customerId`. */
+export function sendRoute(
+  h: Harness,
+  route: RouteCase,
+  customerId: string,
+  options: {
+    key?: string;
+    other?: boolean;
+    idempotencyKey?: string | null;
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<LightMyRequestResponse> {
+  const { url, body } = route.request(customerId, options.other ? "other" : undefined);
+  return h.send({
+    method: route.method,
+    url,
+    ...(options.key === undefined ? {} : { key: options.key }),
+    ...("body" in options ? { body: options.body } : body === undefined ? {} : { body }),
+    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+    ...(options.headers ? { headers: options.headers } : {}),
+  });
+}
+
+type ErrorOf = { code: ErrorCode; message: string; details: Record<string, unknown>; requestId: string };
+
+/**
+ * Asserts the error envelope: exactly `{ error: { code, message, details, requestId } }`, a code from
+ * the closed list with its status, and the requestId of this response (or `requestId` for replays).
+ */
+export function expectEnvelope(res: LightMyRequestResponse, options: { requestId?: string } = {}): ErrorOf {
+  expect(res.headers["content-type"], res.body).toMatch(/^application\/json/);
+  const body = res.json() as { error: Record<string, unknown> };
+  expect(Object.keys(body), res.body).toEqual(["error"]);
+  expect(Object.keys(body.error).sort()).toEqual(["code", "details", "message", "requestId"]);
+  expect(ERROR_CODES).toContain(body.error.code);
+  expect(res.statusCode).toBe(statusOf(body.error.code as ErrorCode));
+  expect(typeof body.error.message).toBe("string");
+  expect((body.error.message as string).length).toBeGreaterThan(0);
+  expect(body.error.details).toBeTypeOf("object");
+  expect(body.error.details).not.toBeNull();
+  expect(res.headers["x-request-id"]).toMatch(/^req_/);
+  expect(body.error.requestId).toBe(options.requestId ?? res.headers["x-request-id"]);
+  return body.error as ErrorOf;
+}
+
+/** expectEnvelope, and the code is `code`. */
+export function expectError(
+  res: LightMyRequestResponse,
+  code: ErrorCode,
+  options: { requestId?: string } = {},
+): ErrorOf {
+  expect(res.statusCode, res.body).toBe(statusOf(code));
+  const error = expectEnvelope(res, options);
+  expect(error.code, res.body).toBe(code);
+  return error;
+}
+
+/** The field paths a VALIDATION_FAILED error names. */
+export function fieldsOf(res: LightMyRequestResponse): string[] {
+  const error = expectError(res, "VALIDATION_FAILED");
+  const fields = (error.details as { fields?: { field: string; message: string }[] }).fields ?? [];
+  return fields.map((f) => f.field);
+}
+
+/** Rows the customer has in a table: the ledger's own record of what a request wrote. */
+export async function rowCount(
+  h: Harness,
+  table: "movements" | "idempotency" | "lots" | "holds" | "redemptions",
+  customerId: string,
+): Promise<number> {
+  const result = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}
+    where customer_id = ${customerId}`.execute(h.database.db);
+  return result.rows[0]?.n ?? 0;
+}
+
+/** The customer's bonus balance as the API reports it. */
+export async function bonusBalance(h: Harness, customerId: string) {
+  const res = await h.send({ method: "GET", url: `${customer(customerId)}/balance`, key: h.keys.operator });
+  expect(res.statusCode).toBe(200);
+  return (
+    res.json() as {
+      kinds: {
+        bonus: {
+          available: number;
+          pending: number;
+          held: number;
+          debt: number;
+          expiringSoon: { amount: number; nearestDate: string | null; withinDays: number };
+        };
+      };
+    }
+  ).kinds.bonus;
+}
+
+export interface MovementItem {
+  movementId: string;
+  kind: string;
+  type: string;
+  change: { available: number; pending: number; held: number; debt: number };
+  postings: { account: string; amount: number }[];
+  reference: string | null;
+  explanation: { ru: string; en: string };
+  actor: string;
+  occurredAt: string;
+}
+
+/** Every movement of the customer, newest first, following nextCursor. */
+export async function fullHistory(h: Harness, customerId: string): Promise<MovementItem[]> {
+  const items: MovementItem[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor ? `?limit=200&cursor=${cursor}` : "?limit=200";
+    const res = await h.send({
+      method: "GET",
+      url: `${customer(customerId)}/history${query}`,
+      key: h.keys.operator,
+    });
+    expect(res.statusCode).toBe(200);
+    const page = res.json() as { items: MovementItem[]; nextCursor: string | null };
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
