@@ -122,7 +122,16 @@ export function demoHistory(index: number, seed: number, now: Date): Step[] {
       steps.push({
         at: new Date(shipped.getTime() + rng.int(3, 14) * DAY),
         operation: (l, c) =>
-          clawback(l, { kind: "bonus", amount: accrual, lotId: accrualLot?.lotId, reference: orderId }, c),
+          clawback(
+            l,
+            {
+              kind: "bonus",
+              amount: accrual,
+              lotIds: accrualLot ? [accrualLot.lotId] : undefined,
+              reference: orderId,
+            },
+            c,
+          ),
       });
     }
     if (rng.chance(0.1)) {

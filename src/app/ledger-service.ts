@@ -223,7 +223,7 @@ export class LedgerService {
       customerId,
       "clawback",
       request,
-      input.lotId ? { lotIds: [input.lotId] } : {},
+      { lotIds: input.lotIds ?? [] },
       (l, c) => clawback(l, input, c),
       (v: ClawbackOutcome) => v,
     );

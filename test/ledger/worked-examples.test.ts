@@ -90,7 +90,7 @@ describe("ledger worked examples (rules.md)", () => {
     const claw = expectOk(
       await h.service.clawback(
         "w7",
-        { kind: "bonus", amount: 100, lotId: accrual.lotId, reference: "order-book" },
+        { kind: "bonus", amount: 100, lotIds: [accrual.lotId], reference: "order-book" },
         h.request(),
       ),
     );

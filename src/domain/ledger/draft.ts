@@ -42,7 +42,7 @@ export class LedgerDraft {
   private readonly touchedRedemptions = new Set<string>();
   private readonly movements: Movement[] = [];
   /** Set while the ledger is being brought up to date: those movements are the clock's doing. */
-  clockDriven = false;
+  private clockDriven = false;
   readonly debt: Record<PointKind, number>;
 
   constructor(
@@ -58,8 +58,23 @@ export class LedgerDraft {
     this.debt = { ...ledger.debt };
   }
 
+  /** The instant being worked at: the operation's, or while catching up, the due item's own. */
   get now(): Date {
-    return this.ctx.now;
+    return this.replaying ?? this.ctx.now;
+  }
+
+  private replaying: Date | null = null;
+
+  /** Runs `work` as the clock, at `at`: its movements are dated then and recorded as the system's. */
+  asClockAt(at: Date, work: () => void): void {
+    this.replaying = at;
+    this.clockDriven = true;
+    try {
+      work();
+    } finally {
+      this.replaying = null;
+      this.clockDriven = false;
+    }
   }
 
   lot(lotId: string): Lot | undefined {

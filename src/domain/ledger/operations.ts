@@ -23,6 +23,7 @@ import {
   type LedgerResult,
   type Lot,
   type OperationContext,
+  type Posting,
   type Redemption,
   refuse,
 } from "./types.js";
@@ -85,52 +86,77 @@ function releaseHold(draft: LedgerDraft, hold: Hold, reason: "requested" | "time
   );
 }
 
+type DueItem = { at: number; rank: 0; hold: Hold } | { at: number; rank: 1 | 2; lot: Lot };
+
+/** The earliest thing time has made due by `now`: a hold timing out, a lot becoming available or expiring. */
+function nextDue(draft: LedgerDraft, now: number): DueItem | undefined {
+  let next: DueItem | undefined;
+  const consider = (item: DueItem) => {
+    if (item.at > now) return;
+    if (!next || item.at < next.at || (item.at === next.at && item.rank < next.rank)) next = item;
+  };
+  for (const hold of draft.allHolds()) {
+    if (hold.state === "active") consider({ at: hold.expiresAt.getTime(), rank: 0, hold });
+  }
+  for (const lot of draft.allLots()) {
+    if (lot.state === "pending") consider({ at: lot.availableFrom.getTime(), rank: 1, lot });
+    else if (lot.remaining > 0) consider({ at: lot.expiresAt.getTime(), rank: 2, lot });
+  }
+  return next;
+}
+
+function makeAvailable(draft: LedgerDraft, lot: Lot): void {
+  const amount = lot.remaining;
+  draft.changeLot(lot, { state: "available" });
+  // A pending lot whose points were all cancelled (R13) becomes available empty: nothing moves.
+  if (amount === 0) return;
+  draft.post(
+    "make_available",
+    lot.kind,
+    [
+      { account: WALLET.pending, amount: -amount },
+      { account: WALLET.available, amount },
+    ],
+    [],
+    lot.reference,
+    explainMadeAvailable(amount, lot.expiresAt, lot.reference),
+  );
+  if (isAccrual(lot.source)) offsetDebt(draft, lot);
+}
+
+/** R5: breakage is a recorded movement, never a silent delete. */
+function expire(draft: LedgerDraft, lot: Lot): void {
+  const amount = lot.remaining;
+  draft.changeLot(lot, { remaining: 0 });
+  draft.post(
+    "expire",
+    lot.kind,
+    [
+      { account: WALLET.available, amount: -amount },
+      { account: SINK.expired, amount },
+    ],
+    [{ lotId: lot.lotId, delta: -amount }],
+    lot.reference,
+    explainExpire(amount, lot.expiresAt),
+  );
+}
+
 /**
- * Brings the ledger up to `now`: timed-out holds are released (R20), pending lots that are due become
- * available (R13) and pay off debt (R14), and lots past their expiry are written off (R5). Every
- * operation starts with this, so the outcome never depends on when the scheduled jobs last ran.
+ * Brings the ledger up to `now`, replaying what time made due in the order it fell due, each at its
+ * own instant: timed-out holds are released (R20), pending lots become available (R13) and pay off
+ * debt in that order (R14), lots past their expiry are written off (R5). Every operation starts with
+ * this, so the outcome never depends on when the scheduled work last ran.
  */
 function bringUpToDate(draft: LedgerDraft): void {
-  draft.clockDriven = true;
   const now = draft.now.getTime();
-  for (const hold of draft.allHolds()) {
-    if (hold.state === "active" && hold.expiresAt.getTime() <= now) releaseHold(draft, hold, "timeout");
+  for (let item = nextDue(draft, now); item; item = nextDue(draft, now)) {
+    const due = item;
+    draft.asClockAt(new Date(due.at), () => {
+      if ("hold" in due) releaseHold(draft, due.hold, "timeout");
+      else if (due.rank === 1) makeAvailable(draft, due.lot);
+      else expire(draft, due.lot);
+    });
   }
-  for (const lot of draft.allLots()) {
-    if (lot.state !== "pending" || lot.availableFrom.getTime() > now) continue;
-    const amount = lot.remaining;
-    draft.changeLot(lot, { state: "available" });
-    draft.post(
-      "make_available",
-      lot.kind,
-      [
-        { account: WALLET.pending, amount: -amount },
-        { account: WALLET.available, amount },
-      ],
-      [],
-      lot.reference,
-      explainMadeAvailable(amount, lot.expiresAt, lot.reference),
-    );
-    if (isAccrual(lot.source)) offsetDebt(draft, lot);
-  }
-  // R5: breakage is a recorded movement, never a silent delete.
-  for (const lot of draft.allLots()) {
-    if (lot.state !== "available" || lot.remaining === 0 || lot.expiresAt.getTime() > now) continue;
-    const amount = lot.remaining;
-    draft.changeLot(lot, { remaining: 0 });
-    draft.post(
-      "expire",
-      lot.kind,
-      [
-        { account: WALLET.available, amount: -amount },
-        { account: SINK.expired, amount },
-      ],
-      [{ lotId: lot.lotId, delta: -amount }],
-      lot.reference,
-      explainExpire(amount, lot.expiresAt),
-    );
-  }
-  draft.clockDriven = false;
 }
 
 function run<T>(
@@ -430,15 +456,15 @@ export function refund(
 export interface ClawbackInput {
   kind: PointKind;
   amount: number;
-  /** The lot the returned purchase credited; its points are taken back first. */
-  lotId?: string | undefined;
+  /** The lots the returned purchase credited, most recent first; their points are taken back first. */
+  lotIds?: string[] | undefined;
   reference?: string | null | undefined;
   /** R33: the caller's own explanation (which lines were returned); the shortfall note is added to it. */
   explanation?: Explanation | undefined;
 }
 
 export interface ClawbackOutcome {
-  /** R13: points of a still-pending lot, cancelled back to its funder. */
+  /** R13: points of still-pending lots, cancelled back to their funders. */
   cancelledPending: number;
   /** Available points taken back. */
   clawedBack: number;
@@ -448,9 +474,9 @@ export interface ClawbackOutcome {
 }
 
 /**
- * R13, R14: a returned purchase loses its accrual. Pending points are cancelled; available points
- * are clawed back from that lot first, then from the others in the R4 order; what is missing is
- * reported as a shortfall and recorded as debt.
+ * R13, R14: a returned purchase loses its accrual. Its own lots go first: pending points are
+ * cancelled back to their funder, available ones clawed back; then other available lots in the R4
+ * order; what is still missing is reported as a shortfall and recorded as debt.
  */
 export function clawback(
   ledger: CustomerLedger,
@@ -458,35 +484,36 @@ export function clawback(
   ctx: OperationContext,
 ): LedgerResult<ClawbackOutcome> {
   return run(ledger, ctx, (draft) => {
-    const origin = input.lotId ? draft.lot(input.lotId) : undefined;
-    if (input.lotId && (!origin || origin.kind !== input.kind)) {
-      return refuse("LOT_NOT_FOUND", `no ${input.kind} lot ${input.lotId}`, { lotId: input.lotId });
+    const origins: Lot[] = [];
+    for (const lotId of input.lotIds ?? []) {
+      const lot = draft.lot(lotId);
+      if (!lot || lot.kind !== input.kind) {
+        return refuse("LOT_NOT_FOUND", `no ${input.kind} lot ${lotId}`, { lotId });
+      }
+      origins.push(lot);
     }
-    const postings = [];
+    const postings: Posting[] = [];
     const lotDeltas: { lotId: string; delta: number }[] = [];
     let left = input.amount;
     let cancelledPending = 0;
-    if (origin && origin.state === "pending") {
-      cancelledPending = Math.min(left, origin.remaining);
-      draft.changeLot(origin, { remaining: origin.remaining - cancelledPending });
-      lotDeltas.push({ lotId: origin.lotId, delta: -cancelledPending });
-      postings.push(
-        { account: WALLET.pending, amount: -cancelledPending },
-        { account: funderAccount(origin.funder), amount: cancelledPending },
-      );
-      left -= cancelledPending;
-    }
-    const candidates = draft.spendableLots(input.kind);
-    const ordered = origin ? [origin, ...candidates.filter((l) => l.lotId !== origin.lotId)] : candidates;
     let clawedBack = 0;
-    for (const lot of ordered) {
+    const others = draft.spendableLots(input.kind).filter((l) => !origins.includes(l));
+    for (const lot of [...origins, ...others]) {
       if (left === 0) break;
-      if (lot.state !== "available" || lot.remaining === 0) continue;
       const take = Math.min(left, lot.remaining);
+      if (take === 0) continue;
       draft.changeLot(lot, { remaining: lot.remaining - take });
       lotDeltas.push({ lotId: lot.lotId, delta: -take });
-      clawedBack += take;
       left -= take;
+      if (lot.state === "pending") {
+        cancelledPending += take;
+        postings.push(
+          { account: WALLET.pending, amount: -take },
+          { account: funderAccount(lot.funder), amount: take },
+        );
+      } else {
+        clawedBack += take;
+      }
     }
     if (clawedBack > 0) {
       postings.push(

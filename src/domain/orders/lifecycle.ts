@@ -1,5 +1,4 @@
 import {
-  allocateProportionally,
   allocateSpend,
   checkSpendRequest,
   computeAccrual,
@@ -390,7 +389,8 @@ function cancel(order: Order, event: OrderEvent, steps: LedgerSteps): EventResul
     for (const kind of POINT_KINDS) {
       if (order.spend[kind] === 0) continue;
       const released = steps.run((l, c) => release(l, { holdId: spendId(order.orderId, kind) }, c));
-      if (isRefusal(released)) return released;
+      // A hold that timed out already gave its points back: nothing is left to release.
+      if (isRefusal(released) && released.code !== "HOLD_EXPIRED") return released;
     }
   } else {
     const refused = giveBack(order, steps, { ...order.spend }, undefined);
@@ -420,24 +420,25 @@ function returnLines(
   }
   const netBefore = netAccrualKop(order);
   const refunds: Record<PointKind, number> = { bonus: 0, savings: 0, referral: 0 };
-  const removedByLot = new Map<string, number>();
-  const sellerByLot = new Map<string, number>();
+  const accrualLots = new Set<string>();
+  const sellerClawbacks = new Map<string, { amount: number; lotIds: Set<string> }>();
   const texts: LocalizedText[] = [];
   for (const { line, quantity } of picks) {
-    // R13: the returned units lose their share of the line's accrual (of what shipped).
-    const removed = proportionalReturnShare({
-      amount: line.earnedKop,
-      quantity: line.shippedQuantity,
+    // R13: the returned units lose their share of the line's accrual. Shipping and returning both
+    // take cumulative floors of the same line total, so a line returned in full keeps nothing.
+    line.removedKop += proportionalReturnShare({
+      amount: line.accrualKop,
+      quantity: line.quantity,
       alreadyReturnedQuantity: line.returnedQuantity,
       returnedQuantity: quantity,
     });
-    line.removedKop += removed;
-    const lot = line.accrualLotIds[line.accrualLotIds.length - 1];
-    if (lot) removedByLot.set(lot, (removedByLot.get(lot) ?? 0) + removed);
+    for (const lotId of [...line.accrualLotIds].reverse()) accrualLots.add(lotId);
     const sellerRemoved = (line.sellerPointsPerUnit ?? 0) * quantity;
-    const sellerLot = line.sellerLotIds[line.sellerLotIds.length - 1];
-    if (sellerLot && sellerRemoved > 0) {
-      sellerByLot.set(sellerLot, (sellerByLot.get(sellerLot) ?? 0) + sellerRemoved);
+    if (sellerRemoved > 0) {
+      const entry = sellerClawbacks.get(line.sellerId) ?? { amount: 0, lotIds: new Set<string>() };
+      entry.amount += sellerRemoved;
+      for (const lotId of [...line.sellerLotIds].reverse()) entry.lotIds.add(lotId);
+      sellerClawbacks.set(line.sellerId, entry);
       line.sellerPointsRemoved += sellerRemoved;
     }
     // R15: spent points come back in proportion to the returned units.
@@ -458,21 +459,18 @@ function returnLines(
     });
   }
   const lines = joinLines(texts);
+  // R12: whole points follow the order's net kopecks, rounded down.
   const points = pointsFromKop(netBefore) - pointsFromKop(netAccrualKop(order));
   let shortfall = 0;
-  const lots = [...removedByLot.keys()];
-  const shares = allocateProportionally(
-    lots.map((lot) => removedByLot.get(lot) ?? 0),
-    lots.length === 0 ? 0 : points,
-  );
-  const clawbacks: [string, number][] = [
-    ...lots.map((lot, i): [string, number] => [lot, shares[i] ?? 0]),
-    ...sellerByLot.entries(),
+  // The purchase accrual comes back from the returned lines' own lots first (R13), then R14.
+  const clawbacks = [
+    { amount: points, lotIds: [...accrualLots] },
+    ...[...sellerClawbacks.values()].map((c) => ({ amount: c.amount, lotIds: [...c.lotIds] })),
   ];
-  for (const [lotId, amount] of clawbacks) {
+  for (const { amount, lotIds } of clawbacks) {
     if (amount === 0) continue;
     const taken = steps.run((l, c) =>
-      clawback(l, { kind: "bonus", amount, lotId, reference: order.orderId, explanation: lines }, c),
+      clawback(l, { kind: "bonus", amount, lotIds, reference: order.orderId, explanation: lines }, c),
     );
     if (isRefusal(taken)) return taken;
     shortfall += taken.shortfall;
@@ -489,7 +487,7 @@ function returnLines(
     effect: {
       points: refunds,
       accrualPoints: points,
-      sellerPoints: [...sellerByLot.values()].reduce((s, v) => s + v, 0),
+      sellerPoints: [...sellerClawbacks.values()].reduce((sum, c) => sum + c.amount, 0),
       shortfall,
     },
   };

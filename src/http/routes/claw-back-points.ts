@@ -33,7 +33,12 @@ export function register(app: App, { ledger }: RouteDeps) {
       },
     },
     async (request, reply) => {
-      const result = await ledger.clawback(request.params.customerId, request.body, writeRequestOf(request));
+      const { lotId, ...rest } = request.body;
+      const result = await ledger.clawback(
+        request.params.customerId,
+        { ...rest, lotIds: lotId ? [lotId] : undefined },
+        writeRequestOf(request),
+      );
       return sendOutcome(reply, result, 201);
     },
   );
