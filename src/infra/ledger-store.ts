@@ -52,6 +52,14 @@ function takesFromRow(row: {
   }));
 }
 
+function takeColumns(takes: LotTake[]) {
+  return {
+    take_lot_ids: takes.map((t) => t.lotId),
+    take_amounts: takes.map((t) => t.amount),
+    take_returned: takes.map((t) => t.returned),
+  };
+}
+
 function lotFromRow(r: LotRow | Database["lots"]): Lot {
   return {
     lotId: r.lot_id,
@@ -306,9 +314,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
           release_reason: h.releaseReason,
           created_at: h.createdAt,
           expires_at: h.expiresAt,
-          take_lot_ids: h.takes.map((t) => t.lotId),
-          take_amounts: h.takes.map((t) => t.amount),
-          take_returned: h.takes.map((t) => t.returned),
+          ...takeColumns(h.takes),
         });
       }
       for (const r of change.redemptions) {
@@ -319,9 +325,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
           amount: r.amount,
           refunded: r.refunded,
           created_at: r.createdAt,
-          take_lot_ids: r.takes.map((t) => t.lotId),
-          take_amounts: r.takes.map((t) => t.amount),
-          take_returned: r.takes.map((t) => t.returned),
+          ...takeColumns(r.takes),
         });
       }
       for (const m of change.movements) {
