@@ -246,7 +246,14 @@ function pickLines(
 ): { line: OrderLine; quantity: number }[] | OrderRefusal {
   const picks = requested ?? order.lines.map((l) => ({ lineId: l.lineId, quantity: room(l) }));
   const result: { line: OrderLine; quantity: number }[] = [];
+  const seen = new Set<string>();
   for (const [i, pick] of picks.entries()) {
+    if (seen.has(pick.lineId)) {
+      return refuse("INVALID_ORDER", `lines[${i}].lineId ${pick.lineId} is named twice`, {
+        field: `lines[${i}].lineId`,
+      });
+    }
+    seen.add(pick.lineId);
     const line = order.lines.find((l) => l.lineId === pick.lineId);
     if (!line)
       return refuse("LINE_NOT_FOUND", `order ${order.orderId} has no line ${pick.lineId}`, {
@@ -462,7 +469,10 @@ function returnLines(
   // R12: whole points follow the order's net kopecks, rounded down.
   const points = pointsFromKop(netBefore) - pointsFromKop(netAccrualKop(order));
   let shortfall = 0;
-  // The purchase accrual comes back from the returned lines' own lots first (R13), then R14.
+  // The purchase accrual comes back from the returned lines' own lots first (R13), then from the
+  // order's other accrual lots (the order's rounding may need a point from them), then R14.
+  for (const line of order.lines)
+    for (const lotId of [...line.accrualLotIds].reverse()) accrualLots.add(lotId);
   const clawbacks = [
     { amount: points, lotIds: [...accrualLots] },
     ...[...sellerClawbacks.values()].map((c) => ({ amount: c.amount, lotIds: [...c.lotIds] })),

@@ -3,6 +3,7 @@ import addFormats from "ajv-formats";
 import type { FastifySchemaValidationError } from "fastify";
 import { type Static, Type } from "typebox";
 import type { IncomingEvent } from "../../app/order-service.js";
+import type { EventOutcome } from "../../app/ports.js";
 import type { OrderEvent } from "../../domain/orders/index.js";
 import { type App, errorResponses, fingerprintOf, type RouteDeps, sendError } from "../context.js";
 import { isErrorCode } from "../errors.js";
@@ -65,6 +66,20 @@ function toDomain(body: EventBody): OrderEvent {
   }
 }
 
+/** Refusals name fields within the event (`lines[2].quantity`); the answer names them within the request. */
+function withFieldPath(outcome: EventOutcome, prefix: string): EventOutcome {
+  if (outcome.status !== "refused") return outcome;
+  const details = { ...outcome.error.details };
+  if (typeof details.field === "string") details.field = `${prefix}${details.field}`;
+  if (Array.isArray(details.fields)) {
+    details.fields = details.fields.map((f: { field: string; message: string }) => ({
+      ...f,
+      field: `${prefix}${f.field}`,
+    }));
+  }
+  return { ...outcome, error: { ...outcome.error, details } };
+}
+
 export function register(app: App, { orders }: RouteDeps) {
   app.post(
     "/v1/orders/events",
@@ -110,10 +125,16 @@ export function register(app: App, { orders }: RouteDeps) {
       );
       if ("events" in body) {
         const count = (status: string) => results.filter((r) => r.status === status).length;
-        return { results, applied: count("applied"), parked: count("parked"), refused: count("refused") };
+        return {
+          results: results.map((r, i) => withFieldPath(r, `body.events[${i}].`)),
+          applied: count("applied"),
+          parked: count("parked"),
+          refused: count("refused"),
+        };
       }
-      const [result] = results;
-      if (!result) throw new Error("no result for the event");
+      const [first] = results;
+      if (!first) throw new Error("no result for the event");
+      const result = withFieldPath(first, "body.");
       if (result.status !== "refused") return result;
       const code = isErrorCode(result.error.code) ? result.error.code : "INTERNAL";
       return sendError(
