@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The fault suite restarts PostgreSQL and kills processes: it runs on its own (npm run test:faults).
+    exclude: [...configDefaults.exclude, "test/faults/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: more workers than that only makes PGlite instances fight over CPU and memory.

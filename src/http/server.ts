@@ -40,12 +40,17 @@ function validationFields(errors: AjvError[], context: string): { field: string;
   });
 }
 
-/** Connection failures and server shutdowns (SQLSTATE classes 08 and 57P): retry later, not a bug. */
+/**
+ * Connection failures, server shutdowns (SQLSTATE classes 08, 57P) and contention that outlasted
+ * the retries (40001, 40P01): nothing was written, a retry with the same key is safe; not a bug.
+ */
 function isDatabaseUnavailable(error: { code?: string; message?: string }): boolean {
   const code = error.code ?? "";
   return (
     code.startsWith("08") ||
     code.startsWith("57P") ||
+    code === "40001" ||
+    code === "40P01" ||
     ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(code) ||
     /Connection terminated|terminating connection|Client has encountered a connection error/.test(
       error.message ?? "",

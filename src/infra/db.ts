@@ -30,7 +30,7 @@ export interface DatabaseOptions {
   /** PGlite data folder; `memory://` keeps it in memory. */
   dataDir?: string | undefined;
   poolSize?: number | undefined;
-  /** Told about errors on idle connections (PostgreSQL restarted, network cut). */
+  /** Told about errors on connections (PostgreSQL restarted, a session terminated, network cut). */
   onIdleError?: ((error: Error) => void) | undefined;
 }
 
@@ -70,6 +70,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     });
     // An idle connection dies when PostgreSQL restarts; the pool replaces it, the process must not crash.
     pool.on("error", (error) => options.onIdleError?.(error));
+    // pg-pool stops listening on a connection while it is checked out; a session ended then (a
+    // restart, pg_terminate_backend) must fail that transaction's next statement, not the process.
+    pool.on("connect", (client) => {
+      client.on("error", (error) => options.onIdleError?.(error));
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, pool, kind: "postgres", close: () => db.destroy() };
   }
