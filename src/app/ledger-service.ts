@@ -276,7 +276,13 @@ export class LedgerService {
       const writes: CustomerWrite[] = [];
       for (const [customerId, state] of loaded) {
         const result = settle(state.ledger, ctx);
-        if (!result.ok || result.movements.length === 0) continue;
+        // A lot can fall due with nothing in it (all cancelled): a change without a movement.
+        if (
+          !result.ok ||
+          (result.movements.length === 0 && result.lots.length === 0 && result.holds.length === 0)
+        ) {
+          continue;
+        }
         writes.push({
           customerId,
           actor: "system",

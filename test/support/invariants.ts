@@ -97,7 +97,13 @@ export interface LedgerRows {
 /** Reads the ledger tables in one query (JSON is far cheaper to decode than int8[] columns). */
 export async function loadLedgerRows(db: Kysely<Database>, customerId?: string): Promise<LedgerRows> {
   const f = scope(customerId);
-  const result = await sql<{ m: MovementRow[]; l: LotRow[]; h: HoldRow[]; r: RedemptionRow[]; b: BalanceRow[] }>`
+  const result = await sql<{
+    m: MovementRow[];
+    l: LotRow[];
+    h: HoldRow[];
+    r: RedemptionRow[];
+    b: BalanceRow[];
+  }>`
     select
       (select coalesce(json_agg(x), '[]') from (
         select customer_id, movement_id, kind, type, accounts, amounts, lot_ids, lot_deltas, reference, occurred_at
@@ -123,7 +129,8 @@ export async function loadLedgerRows(db: Kysely<Database>, customerId?: string):
   };
 }
 
-const sum = (values: readonly (number | null | undefined)[]) => values.reduce<number>((s, v) => s + (v ?? 0), 0);
+const sum = (values: readonly (number | null | undefined)[]) =>
+  values.reduce<number>((s, v) => s + (v ?? 0), 0);
 
 /** The invariants listed at the top, over rows already read. */
 export function findLedgerViolations(rows: LedgerRows): string[] {
@@ -143,7 +150,14 @@ export function findLedgerViolations(rows: LedgerRows): string[] {
     const key = `${customerId}/${kind}`;
     let entry = perKind.get(key);
     if (!entry) {
-      entry = { lotsAvailable: 0, lotsPending: 0, activeHolds: 0, outstanding: 0, posted: new Map(), cache: undefined };
+      entry = {
+        lotsAvailable: 0,
+        lotsPending: 0,
+        activeHolds: 0,
+        outstanding: 0,
+        posted: new Map(),
+        cache: undefined,
+      };
       perKind.set(key, entry);
     }
     return entry;
@@ -189,7 +203,9 @@ export function findLedgerViolations(rows: LedgerRows): string[] {
     else violations.push(`lot ${key} is in state ${l.state}`);
     const deltas = lotDeltas.get(key) ?? 0;
     if (l.remaining < 0 || l.remaining > l.amount || deltas !== l.remaining) {
-      violations.push(`lot ${key}: remaining ${l.remaining} of ${l.amount}, lot deltas posted to it sum to ${deltas}`);
+      violations.push(
+        `lot ${key}: remaining ${l.remaining} of ${l.amount}, lot deltas posted to it sum to ${deltas}`,
+      );
     }
   }
   for (const [key, deltas] of lotDeltas) {
@@ -228,7 +244,9 @@ export function findLedgerViolations(rows: LedgerRows): string[] {
       violations.push(`hold ${h.customer_id}/${h.hold_id}: ${h.state} hold has ${returned} returned`);
     }
     if (h.state === "released" && returned !== h.amount) {
-      violations.push(`hold ${h.customer_id}/${h.hold_id}: released hold returned ${returned} of ${h.amount}`);
+      violations.push(
+        `hold ${h.customer_id}/${h.hold_id}: released hold returned ${returned} of ${h.amount}`,
+      );
     }
     if (h.state === "active") at(h.customer_id, h.kind).activeHolds += h.amount;
   }
@@ -236,10 +254,14 @@ export function findLedgerViolations(rows: LedgerRows): string[] {
     violations.push(...checkTakes("redemption", r.redemption_id, r, true));
     const returned = sum(r.take_returned);
     if (returned !== r.refunded) {
-      violations.push(`redemption ${r.customer_id}/${r.redemption_id}: takes returned ${returned} but refunded ${r.refunded}`);
+      violations.push(
+        `redemption ${r.customer_id}/${r.redemption_id}: takes returned ${returned} but refunded ${r.refunded}`,
+      );
     }
     if (r.refunded < 0 || r.refunded > r.amount) {
-      violations.push(`redemption ${r.customer_id}/${r.redemption_id}: refunded ${r.refunded} of ${r.amount}`);
+      violations.push(
+        `redemption ${r.customer_id}/${r.redemption_id}: refunded ${r.refunded} of ${r.amount}`,
+      );
     }
     at(r.customer_id, r.kind).outstanding += r.amount - r.refunded;
   }
@@ -257,11 +279,24 @@ export function findLedgerViolations(rows: LedgerRows): string[] {
   for (const [key, e] of perKind) {
     const posted = (account: string) => e.posted.get(account) ?? 0;
     const same = (what: string, values: Record<string, number>) => {
-      if (new Set(Object.values(values)).size > 1) violations.push(`${key}: ${what} disagree: ${JSON.stringify(values)}`);
+      if (new Set(Object.values(values)).size > 1)
+        violations.push(`${key}: ${what} disagree: ${JSON.stringify(values)}`);
     };
-    same("available", { lots: e.lotsAvailable, postings: posted("wallet:available"), balances: e.cache?.available ?? 0 });
-    same("pending", { lots: e.lotsPending, postings: posted("wallet:pending"), balances: e.cache?.pending ?? 0 });
-    same("held", { activeHolds: e.activeHolds, postings: posted("wallet:held"), balances: e.cache?.held ?? 0 });
+    same("available", {
+      lots: e.lotsAvailable,
+      postings: posted("wallet:available"),
+      balances: e.cache?.available ?? 0,
+    });
+    same("pending", {
+      lots: e.lotsPending,
+      postings: posted("wallet:pending"),
+      balances: e.cache?.pending ?? 0,
+    });
+    same("held", {
+      activeHolds: e.activeHolds,
+      postings: posted("wallet:held"),
+      balances: e.cache?.held ?? 0,
+    });
     same("debt", { postings: -posted("wallet:debt"), balances: e.cache?.debt ?? 0 });
     same("redeemed", { redemptions: e.outstanding, postings: posted("sink:redeemed") });
     const totals = {
@@ -273,7 +308,8 @@ export function findLedgerViolations(rows: LedgerRows): string[] {
       clawedBack: posted("sink:clawed_back"),
       redeemed: posted("sink:redeemed"),
     };
-    if (Object.values(totals).some((v) => v < 0)) violations.push(`${key}: negative total: ${JSON.stringify(totals)}`);
+    if (Object.values(totals).some((v) => v < 0))
+      violations.push(`${key}: negative total: ${JSON.stringify(totals)}`);
   }
   return violations;
 }
@@ -284,7 +320,10 @@ export async function checkLedgerInvariants(db: Kysely<Database>, customerId?: s
 }
 
 /** Every invariant listed at the top, in one SQL statement that reads each table once. */
-export async function checkLedgerInvariantsInSql(db: Kysely<Database>, customerId?: string): Promise<string[]> {
+export async function checkLedgerInvariantsInSql(
+  db: Kysely<Database>,
+  customerId?: string,
+): Promise<string[]> {
   const f = scope(customerId);
   const result = await sql<{ problem: string }>`
     with
@@ -497,7 +536,9 @@ export function takesFollowSpendingOrder(
   for (const id of taken.slice(0, -1)) {
     const lot = byId.get(id);
     if (lot && lot.remaining !== 0) {
-      violations.push(`R4: lot ${id} was not emptied (${lot.remaining} left) although a later lot was taken from`);
+      violations.push(
+        `R4: lot ${id} was not emptied (${lot.remaining} left) although a later lot was taken from`,
+      );
     }
   }
   return violations;

@@ -1,6 +1,6 @@
 import type { PointKind } from "../kinds.js";
 import { type Funder, funderAccount, SINK, WALLET } from "./accounts.js";
-import { addDays, LedgerDraft } from "./draft.js";
+import { addDays, LedgerDraft, spendingOrder } from "./draft.js";
 import {
   explainAdjustment,
   explainCapture,
@@ -91,9 +91,14 @@ type DueItem = { at: number; rank: 0; hold: Hold } | { at: number; rank: 1 | 2; 
 /** The earliest thing time has made due by `now`: a hold timing out, a lot becoming available or expiring. */
 function nextDue(draft: LedgerDraft, now: number): DueItem | undefined {
   let next: DueItem | undefined;
+  // Ties keep a fixed order whatever order the rows were loaded in: holds by id, lots as R4 spends them.
+  const before = (a: DueItem, b: DueItem) =>
+    a.at - b.at ||
+    a.rank - b.rank ||
+    ("hold" in a && "hold" in b ? (a.hold.holdId < b.hold.holdId ? -1 : 1) : 0) ||
+    ("lot" in a && "lot" in b ? spendingOrder(a.lot, b.lot) : 0);
   const consider = (item: DueItem) => {
-    if (item.at > now) return;
-    if (!next || item.at < next.at || (item.at === next.at && item.rank < next.rank)) next = item;
+    if (item.at <= now && (!next || before(item, next) < 0)) next = item;
   };
   for (const hold of draft.allHolds()) {
     if (hold.state === "active") consider({ at: hold.expiresAt.getTime(), rank: 0, hold });
