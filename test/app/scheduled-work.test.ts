@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ScheduledWork } from "../../src/app/scheduled-work.js";
+import { PostgresRunClaims } from "../../src/infra/run-claims.js";
+import { expectOk, ledgerHarness } from "../support/ledger.js";
+
+describe("scheduled work (R5, R13, R20)", () => {
+  let h: Awaited<ReturnType<typeof ledgerHarness>>;
+  beforeAll(async () => {
+    h = await ledgerHarness();
+  });
+  afterAll(async () => {
+    await h.database.drop();
+  });
+
+  it("settles every customer with something due, and each slot runs once however many instances try", async () => {
+    const t0 = new Date("2026-03-01T00:00:00Z");
+    h.clock.set(t0);
+    for (const c of ["sched-a", "sched-b", "sched-c"]) {
+      expectOk(
+        await h.service.credit(
+          c,
+          {
+            kind: "bonus",
+            amount: 10,
+            source: "purchase",
+            funder: "marketplace",
+            availableFrom: new Date("2026-03-02T00:00:00Z"),
+          },
+          h.request(),
+        ),
+      );
+    }
+    h.clock.set(new Date("2026-03-02T00:00:01Z"));
+    // Two instances, each with its own claims store over the same database, run the same slot at once.
+    const instance = () =>
+      new ScheduledWork(h.store, h.service, new PostgresRunClaims(h.database.db), h.clock, 2);
+    const runs = await Promise.all([instance().run(42, "one"), instance().run(42, "two")]);
+    expect(runs.filter((r) => r.claimed)).toHaveLength(1);
+    expect(runs.find((r) => r.claimed)?.customersSettled).toBe(3);
+    expect(await h.store.customersWithDueWork(h.clock.now(), 100, null)).toEqual([]);
+    const history = await h.service.history("sched-b", null, 10);
+    const madeAvailable = history.items.filter((m) => m.type === "make_available");
+    expect(madeAvailable).toHaveLength(1);
+    // Time alone made the points available: the movement is dated when they fell due and is the system's.
+    expect(madeAvailable[0]).toMatchObject({ actor: "system", occurredAt: "2026-03-02T00:00:00.000Z" });
+    // The slot is spent: running it again does nothing.
+    expect(await instance().run(42, "three")).toEqual({ claimed: false, customersSettled: 0 });
+  });
+
+  it("a new slot picks up what is due by then", async () => {
+    h.clock.set(new Date("2026-03-02T00:00:01Z"));
+    expectOk(
+      await h.service.spend("sched-a", { redemptionId: "o-1", kind: "bonus", amount: 5 }, h.request()),
+    );
+    expectOk(
+      await h.service.hold(
+        "sched-a",
+        { holdId: "o-2", kind: "bonus", amount: 5, timeoutSeconds: 60 },
+        h.request(),
+      ),
+    );
+    h.clock.set(new Date("2026-03-02T00:05:00Z"));
+    const work = new ScheduledWork(h.store, h.service, new PostgresRunClaims(h.database.db), h.clock);
+    expect(await work.run(43, "one")).toEqual({ claimed: true, customersSettled: 1 });
+    expect((await h.service.balance("sched-a")).kinds.bonus).toMatchObject({ available: 5, held: 0 });
+  });
+});
