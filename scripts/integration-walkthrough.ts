@@ -24,10 +24,8 @@ const { secret } = await kopilka.access.createKey({
 });
 const out: string[] = [];
 const say = (text: string) => out.push(text.trim(), "");
-let step = 0;
 
 async function call(method: "GET" | "POST" | "PUT", url: string, body?: unknown, idempotencyKey?: string) {
-  step += 1;
   const headers: Record<string, string> = { authorization: `Bearer ${secret}` };
   if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
   const res = await app.inject({

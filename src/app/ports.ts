@@ -91,8 +91,8 @@ export interface LedgerStore {
   /** Reads without locking (a consistent snapshot of one customer). */
   readLedger(customerId: string): Promise<CustomerLedger>;
   history(customerId: string, cursor: string | null, limit: number): Promise<HistoryPage>;
-  /** Customers with a pending lot due, a lot expired, or a hold timed out as of `now`. */
-  customersWithDueWork(now: Date, limit: number, afterCustomerId: string | null): Promise<string[]>;
+  /** Up to `limit` customers with a pending lot due, a lot expired, or a hold timed out as of `now`. */
+  customersWithDueWork(now: Date, limit: number): Promise<string[]>;
 }
 
 /** What one order event answered; kept so that a redelivery gets the same answer. */

@@ -27,16 +27,18 @@ export class ScheduledWork {
     if (!(await this.claims.claim(SETTLE_TASK, slot, claimer, this.clock.now()))) {
       return { claimed: false, customersSettled: 0 };
     }
-    let customersSettled = 0;
-    let after: string | null = null;
+    // Settling a customer takes it out of the due set, so each page is the next one. A page with
+    // no customer not already settled in this run means nothing is left that settling can clear.
+    const settled = new Set<string>();
     for (;;) {
-      const customers = await this.store.customersWithDueWork(this.clock.now(), this.pageSize, after);
-      if (customers.length > 0) await this.ledger.settleCustomers(customers);
-      customersSettled += customers.length;
-      const last = customers[customers.length - 1];
-      if (customers.length < this.pageSize || last === undefined) break;
-      after = last;
+      const customers = (await this.store.customersWithDueWork(this.clock.now(), this.pageSize)).filter(
+        (c) => !settled.has(c),
+      );
+      if (customers.length === 0) break;
+      await this.ledger.settleCustomers(customers);
+      for (const c of customers) settled.add(c);
     }
+    const customersSettled = settled.size;
     await this.claims.finish(SETTLE_TASK, slot, customersSettled, this.clock.now());
     return { claimed: true, customersSettled };
   }

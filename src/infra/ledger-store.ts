@@ -515,17 +515,20 @@ export class PostgresLedgerStore implements LedgerStore {
     return { movements, nextCursor: rows.length > limit && last ? last.movement_id : null };
   }
 
-  async customersWithDueWork(now: Date, limit: number, afterCustomerId: string | null): Promise<string[]> {
+  async customersWithDueWork(now: Date, limit: number): Promise<string[]> {
+    // Each branch walks its partial index in due order; settled rows leave the index, so the next
+    // call finds the next customers without a cursor and without scanning what is not due.
     const result = await sql<{ customer_id: string }>`
-      select customer_id from (
-        select customer_id from lots where state = 'pending' and available_from <= ${now}
-        union
-        select customer_id from lots where state = 'available' and remaining > 0 and expires_at <= ${now}
-        union
-        select customer_id from holds where state = 'active' and expires_at <= ${now}
+      select distinct customer_id from (
+        (select customer_id from lots where state = 'pending' and available_from <= ${now}
+          order by available_from limit ${limit})
+        union all
+        (select customer_id from lots where state = 'available' and remaining > 0 and expires_at <= ${now}
+          order by expires_at limit ${limit})
+        union all
+        (select customer_id from holds where state = 'active' and expires_at <= ${now}
+          order by expires_at limit ${limit})
       ) as due
-      where ${afterCustomerId}::text is null or customer_id > ${afterCustomerId}
-      order by customer_id
       limit ${limit}`.execute(this.db);
     return result.rows.map((r) => r.customer_id);
   }

@@ -37,7 +37,7 @@ describe("scheduled work (R5, R13, R20)", () => {
     const runs = await Promise.all([instance().run(42, "one"), instance().run(42, "two")]);
     expect(runs.filter((r) => r.claimed)).toHaveLength(1);
     expect(runs.find((r) => r.claimed)?.customersSettled).toBe(3);
-    expect(await h.store.customersWithDueWork(h.clock.now(), 100, null)).toEqual([]);
+    expect(await h.store.customersWithDueWork(h.clock.now(), 100)).toEqual([]);
     const history = await h.service.history("sched-b", null, 10);
     const madeAvailable = history.items.filter((m) => m.type === "make_available");
     expect(madeAvailable).toHaveLength(1);

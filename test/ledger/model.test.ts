@@ -7,7 +7,11 @@
  *
  * The model's notion of time is the rules' one: a hold times out at its expiry (R20), a pending lot
  * becomes available at its available-from (R13) and then pays off debt (R14), a lot expires at its
- * expiry (R5), each at its own instant, whether or not anything ran then.
+ * expiry (R5), each at its own instant, whether or not anything ran then. At one instant, time-outs come
+ * first (by hold id), then lots falling due (in the R4 spending order), then expiries; rules.md does not
+ * say how to break such ties, this is the order src/domain/ledger chose.
+ *
+ * A failure prints the seed, path and replayPath, and the failing step with both sides' view.
  *
  * Environment:
  *   KOPILKA_MODEL_STEPS  steps to run in total (default 10000)
@@ -15,8 +19,8 @@
  *   KOPILKA_MODEL_PATH, KOPILKA_MODEL_REPLAY  the `path` and the `replayPath=` a failure prints: with
  *                        KOPILKA_MODEL_SEED they replay exactly the reported counterexample
  *   KOPILKA_MODEL_SHRINK_SECONDS  time allowed for shrinking a failure (default 60)
- *   KOPILKA_MODEL_AVOID_KNOWN_BUGS=1  steer around the src/ bugs the first run of this test found
- *     (see KNOWN BUGS below), so the rest of the ledger can be exercised until they are fixed.
+ *
+ * model-findings.test.ts keeps a minimal reproduction of each defect this test has found.
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,16 +42,6 @@ const PATH = process.env.KOPILKA_MODEL_PATH || undefined;
 const REPLAY = process.env.KOPILKA_MODEL_REPLAY || undefined;
 /** Every shrinking attempt replays a sequence on the database, so shrinking gets a time budget. */
 const SHRINK_MS = Number(process.env.KOPILKA_MODEL_SHRINK_SECONDS ?? 60) * 1000;
-/**
- * KNOWN BUGS (reported, not fixed here; model-findings.test.ts has a minimal reproduction of each). With
- * this flag the generator steers around them, so the rest of the ledger can still be exercised:
- *  - a pending lot emptied by a clawback is turned "available" when it falls due, but a settle that
- *    writes no movement is not persisted, so the lot stays pending and the customer stays "due" forever;
- *  - lots that fall due at the same instant are handled in the order the loader returns them, so which
- *    of them pays off a debt (and so which points expire when) varies from one run to the next.
- * The model still states the intended behaviour; only the inputs change.
- */
-const AVOID_KNOWN_BUGS = process.env.KOPILKA_MODEL_AVOID_KNOWN_BUGS === "1";
 const MAX_STEPS_PER_RUN = 120;
 
 const MINUTE = 60_000;
@@ -236,18 +230,15 @@ class Model {
     for (;;) {
       const t = this.dueInstants(target)[0];
       if (t === undefined) break;
-      for (const h of this.holds.values()) {
-        if (h.state === "active" && h.expiresAt <= t) {
-          this.giveBack(h.kind, h.takes, h.amount, h.id, t);
-          h.state = "released";
-          h.reason = "timeout";
-        }
+      const timedOut = [...this.holds.values()].filter((h) => h.state === "active" && h.expiresAt <= t);
+      for (const h of timedOut.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+        this.giveBack(h.kind, h.takes, h.amount, h.id, t);
+        h.state = "released";
+        h.reason = "timeout";
       }
       const due = this.lots
         .filter((l) => l.state === "pending" && l.availableFrom <= t)
-        .sort(
-          (a, b) => a.availableFrom - b.availableFrom || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1),
-        );
+        .sort((a, b) => a.availableFrom - b.availableFrom || this.order(a, b));
       for (const lot of due) {
         lot.state = "available";
         if (Model.isAccrual(lot.source)) this.offsetDebt(lot);
@@ -717,16 +708,7 @@ class Driver {
       case "credit": {
         const required = REQUIRED_KIND[step.source];
         const kind = required && !step.forceKind ? required : step.kind;
-        let availableFrom = step.pendingMinutes === null ? null : model.now + step.pendingMinutes * MINUTE;
-        while (
-          AVOID_KNOWN_BUGS &&
-          availableFrom !== null &&
-          model.lots.some(
-            (l) => l.kind === kind && l.state === "pending" && l.availableFrom === availableFrom,
-          )
-        ) {
-          availableFrom += MINUTE; // Known bug: no two lots of a kind fall due at the same instant.
-        }
+        const availableFrom = step.pendingMinutes === null ? null : model.now + step.pendingMinutes * MINUTE;
         const expiresAt =
           step.expiresInMinutes === null
             ? null
@@ -846,24 +828,16 @@ class Driver {
         return;
       }
       case "clawback": {
-        let origins = step.lots.flatMap((n) => {
+        const origins = step.lots.flatMap((n) => {
           const lot = this.credited[n % Math.max(1, this.credited.length)];
           return lot ? [lot] : [];
         });
         const kind = origins[0] && step.sameKind ? origins[0].kind : step.kind;
         const pendingNamed = [...new Set(origins)].filter((l) => l.kind === kind && l.state === "pending");
-        let amount = this.resolve(
+        const amount = this.resolve(
           step.amount,
           model.available(kind) + pendingNamed.reduce((n, l) => n + l.remaining, 0),
         );
-        if (AVOID_KNOWN_BUGS && pendingNamed.length > 0) {
-          // Known bug: never empty a pending lot.
-          origins = origins.filter((l) => !(l.kind === kind && l.state === "pending" && l.remaining <= 1));
-          const least = Math.min(
-            ...origins.filter((l) => l.kind === kind && l.state === "pending").map((l) => l.remaining),
-          );
-          if (Number.isFinite(least)) amount = Math.min(amount, least - 1);
-        }
         const lotIds = [...origins.map((l) => l.id), ...(step.unknownLot ? ["lot_does_not_exist"] : [])];
         const expected = model.clawback(kind, amount, lotIds);
         const answer = await this.send((r) =>
@@ -1147,7 +1121,7 @@ const commandsArb = fc.commands(
 
 // ---------------------------------------------------------------------------------------------------
 
-describe(`ledger model (${ON_POSTGRES ? "PostgreSQL" : "PGlite"}${AVOID_KNOWN_BUGS ? ", avoiding known bugs" : ""})`, () => {
+describe(`ledger model (${ON_POSTGRES ? "PostgreSQL" : "PGlite"})`, () => {
   let h: Harness;
   beforeAll(async () => {
     h = await ledgerHarness();
@@ -1201,8 +1175,7 @@ describe(`ledger model (${ON_POSTGRES ? "PostgreSQL" : "PGlite"}${AVOID_KNOWN_BU
       expect(await checkLedgerInvariantsInSql(h.database.db)).toEqual([]);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       console.log(
-        `ledger model: ${executed} steps in ${runs} runs on ${ON_POSTGRES ? "PostgreSQL" : "PGlite"} in ${seconds} s` +
-          (AVOID_KNOWN_BUGS ? " (avoiding known bugs)" : ""),
+        `ledger model: ${executed} steps in ${runs} runs on ${ON_POSTGRES ? "PostgreSQL" : "PGlite"} in ${seconds} s`,
       );
       console.log(
         `outcomes: ${[...outcomes.entries()]

@@ -61,6 +61,7 @@ create table holds (
   check (kopilka_sum(take_amounts) = amount)
 );
 create index holds_due on holds (expires_at) where state = 'active';
+create index holds_active on holds (customer_id) where state = 'active';
 
 create table redemptions (
   customer_id text not null references customers,

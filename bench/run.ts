@@ -1,0 +1,903 @@
+/**
+ * Kopilka at marketplace scale: `npx tsx bench/run.ts [--quick] [--embedded] [--help]`.
+ *
+ * Against the PostgreSQL server of KOPILKA_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
+ * it creates a fresh database, starts the service as its own process on it, drives its HTTP API with a
+ * seeded marketplace workload, runs the expiry job in-process over 1,000,000 expired lots, measures the
+ * ledger's size on disk and the service's peak memory, runs pgbench on the same server for reference,
+ * then repeats a short run on the embedded PGlite database. It prints a markdown table and writes
+ * everything to bench/results/<timestamp>.json. Only a broken run exits non-zero, never a slow one.
+ */
+
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { progressBar } from "../src/cli/progress.js";
+import type { Kopilka } from "../src/main.js";
+import { ApiClient } from "./http.js";
+import {
+  checkExpiry,
+  explainExpiryQueries,
+  openInProcess,
+  profileBatches,
+  profileReads,
+  runExpiry,
+} from "./in-process.js";
+import {
+  type CpuShare,
+  driveBalances,
+  driveEvents,
+  driveHolds,
+  driveQuotes,
+  OrderedFeed,
+  seed,
+} from "./phases.js";
+import {
+  bytesPerMovement,
+  createDatabase,
+  dropDatabase,
+  findPgbench,
+  hottestNodes,
+  jitSummary,
+  ledgerSizes,
+  movementBytes,
+  pgbenchReference,
+  serverFacts,
+  withClient,
+} from "./postgres.js";
+import { formatNumber, markdownTable, type Row } from "./report.js";
+import { createOperatorKey, REPO_ROOT, type RunningService, startService } from "./service.js";
+import { seedCredits, seedExpiredLots } from "./sql-seed.js";
+import { SqlTimings } from "./sql-timing.js";
+import { round } from "./stats.js";
+import { Workload } from "./workload.js";
+
+const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
+
+/** Every knob, its full-run default and its --quick default. */
+const KNOBS = {
+  seed: { full: 42, quick: 42, help: "workload seed" },
+  customers: { full: 20_000, quick: 2_000, help: "customers (each credited once before the run)" },
+  zipf: { full: 0.9, quick: 0.9, help: "Zipf exponent of customer activity" },
+  sellers: { full: 5_000, quick: 1_000, help: "sellers" },
+  productsPerSeller: { full: 1_000, quick: 200, help: "products per seller" },
+  seedConcurrency: { full: 16, quick: 16, help: "requests in flight while seeding credits" },
+  seedHttp: {
+    full: 1_000,
+    quick: 300,
+    help: "customers credited over HTTP (the rest set-based in SQL, PostgreSQL only)",
+  },
+  batchSize: { full: 500, quick: 500, help: "(a) events per batch request" },
+  batchConcurrency: { full: 4, quick: 4, help: "(a) batch requests in flight" },
+  batchSeconds: { full: 60, quick: 10, help: "(a) seconds" },
+  singleConcurrency: { full: 32, quick: 16, help: "(b) single-event requests in flight" },
+  singleSeconds: { full: 30, quick: 6, help: "(b) seconds" },
+  quoteRate: { full: 2_000, quick: 2_000, help: "(c) offered quotes per second (open loop)" },
+  quoteSeconds: { full: 20, quick: 5, help: "(c) seconds" },
+  holdRate: { full: 200, quick: 200, help: "(d) offered hold create+release pairs per second (open loop)" },
+  holdSeconds: { full: 15, quick: 4, help: "(d) hold seconds" },
+  balanceRate: { full: 5_000, quick: 5_000, help: "(d) offered balance reads per second (open loop)" },
+  balanceSeconds: { full: 20, quick: 5, help: "(d) balance seconds" },
+  maxInFlight: { full: 512, quick: 512, help: "open loop: most requests waiting at once" },
+  poolSize: {
+    full: 10,
+    quick: 10,
+    help: "KOPILKA_DB_POOL_SIZE of the service (and of the in-process phases)",
+  },
+  profileBatches: {
+    full: 4,
+    quick: 2,
+    help: "in-process profile: batches through OrderService.handleEvents",
+  },
+  profileReads: {
+    full: 300,
+    quick: 100,
+    help: "in-process profile: balance reads and quotes, one at a time, each",
+  },
+  expiryLots: { full: 1_000_000, quick: 100_000, help: "(e) expired lots to write off" },
+  lotsPerCustomer: { full: 10, quick: 10, help: "(e) expired lots per customer" },
+  expiryBudget: { full: 120, quick: 60, help: "(e) seconds the expiry run may take before it is cut short" },
+  pgbenchScale: { full: 10, quick: 10, help: "(h) pgbench -i -s" },
+  pgbenchSeconds: { full: 20, quick: 5, help: "(h) pgbench -T" },
+  pgbenchClients: { full: 8, quick: 8, help: "(h) pgbench -c" },
+  pgbenchThreads: { full: 2, quick: 2, help: "(h) pgbench -j" },
+  embeddedCustomers: { full: 2_000, quick: 500, help: "PGlite run: customers" },
+  embeddedSeconds: { full: 10, quick: 4, help: "PGlite run: seconds per phase" },
+} as const;
+
+type Knob = keyof typeof KNOBS;
+type Settings = Record<Knob, number> & {
+  quick: boolean;
+  url: string;
+  postgres: boolean;
+  embedded: boolean;
+  pgbench: boolean;
+  expiry: boolean;
+  keepDb: boolean;
+  resultsDir: string;
+};
+
+function parseSettings(argv: string[]): Settings {
+  const program = new Command()
+    .name("npm run bench --")
+    .description("Kopilka benchmarks: the service over HTTP on PostgreSQL (and briefly on PGlite)")
+    .option("--quick", "about 1-2 minutes: small sizes, short phases")
+    .option("--url <url>", `PostgreSQL server (default: KOPILKA_DATABASE_URL or ${DEFAULT_URL})`)
+    .option("--embedded", "run on the embedded PGlite database only (full-length phases)")
+    .option("--no-embedded-phase", "skip the short PGlite run after the PostgreSQL one")
+    .option("--no-pgbench", "skip the pgbench reference")
+    .option("--no-expiry", "skip (e), the 1M-lot expiry")
+    .option("--keep-db", "keep the benchmark database (its name is printed)")
+    .option("--results-dir <dir>", "where the JSON goes", join(REPO_ROOT, "bench", "results"));
+  for (const [name, knob] of Object.entries(KNOBS)) {
+    const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    program.option(
+      `--${flag} <n>`,
+      `${knob.help} (default ${knob.full}, --quick ${knob.quick})`,
+      (raw: string) => {
+        const value = Number(raw);
+        if (!Number.isFinite(value) || value < 0)
+          throw new InvalidArgumentError(`--${flag} must be a number ≥ 0`);
+        return value;
+      },
+    );
+  }
+  program.parse(argv);
+  const o = program.opts<Record<string, unknown>>();
+  const quick = o.quick === true;
+  const knobs = Object.fromEntries(
+    Object.entries(KNOBS).map(([name, knob]) => [
+      name,
+      (o[name] as number | undefined) ?? (quick ? knob.quick : knob.full),
+    ]),
+  ) as Record<Knob, number>;
+  const embeddedOnly = o.embedded === true;
+  return {
+    ...knobs,
+    quick,
+    url: (o.url as string | undefined) ?? (process.env.KOPILKA_DATABASE_URL || DEFAULT_URL),
+    postgres: !embeddedOnly,
+    embedded: embeddedOnly || o.embeddedPhase !== false,
+    pgbench: !embeddedOnly && o.pgbench !== false,
+    expiry: !embeddedOnly && o.expiry !== false,
+    keepDb: o.keepDb === true,
+    resultsDir: o.resultsDir as string,
+  };
+}
+
+function machineFacts() {
+  const cpu = cpus();
+  return {
+    nproc: cpu.length,
+    cpuModel: cpu[0]?.model ?? "",
+    memoryBytes: totalmem(),
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+/** Which code was measured: the commit and whether src/ had uncommitted changes (read-only git). */
+function sourceState() {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync("git", args, {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+    } catch {
+      return "";
+    }
+  };
+  const changed = git("status", "--porcelain", "--", "src").split("\n").filter(Boolean);
+  return { commit: git("rev-parse", "HEAD"), uncommittedSrcFiles: changed.length, changed };
+}
+
+function serviceEnv(extra: NodeJS.ProcessEnv, poolSize: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KOPILKA_LOG_LEVEL: "warn",
+    KOPILKA_SCHEDULER_INTERVAL_SECONDS: "0",
+    KOPILKA_DB_POOL_SIZE: String(poolSize),
+    KOPILKA_JWT_SECRET: randomBytes(24).toString("hex"),
+    ...extra,
+  };
+}
+
+function log(line: string) {
+  process.stderr.write(`${line}\n`);
+}
+
+/** The order_events rows by status: the count of applied events after parked ones were drained. */
+async function eventStatuses(url: string): Promise<Record<string, number>> {
+  return withClient(url, async (c) => {
+    const rows = await c.query<{ status: string; n: string }>(
+      "select status, count(*) as n from order_events group by status",
+    );
+    return Object.fromEntries(rows.rows.map((r) => [r.status, Number(r.n)]));
+  });
+}
+
+/** Cleanups run last-in first-out, on success, failure or Ctrl-C. */
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+async function cleanUp() {
+  while (cleanups.length > 0) {
+    const c = cleanups.pop();
+    if (!c) break;
+    try {
+      await c.run();
+    } catch (error) {
+      log(`cleanup "${c.name}" failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+function stopOnExit(service: RunningService): { stop: () => Promise<void> } {
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await service.stop();
+  };
+  cleanups.push({ name: "stop the service", run: stop });
+  return { stop };
+}
+
+const MB = 1024;
+
+/** What the run reports, filled in as each part finishes (a part that breaks does not lose the others). */
+interface Report {
+  results: Record<string, unknown>;
+  rows: Row[];
+  sections: string[];
+  cpuRows: [string, CpuShare, number][];
+  failures: string[];
+}
+
+/** Runs one part; if it breaks, says so, records it (the run will exit 1) and lets the next part run. */
+async function part(report: Report, name: string, work: () => Promise<void>): Promise<boolean> {
+  try {
+    await work();
+    return true;
+  } catch (error) {
+    const message = (error as Error).stack ?? String(error);
+    log(`\n${name} broke: ${message}`);
+    report.failures.push(`${name}: ${message}`);
+    return false;
+  }
+}
+
+function latencyPair(l: { p50: number; p99: number }) {
+  return `${formatNumber(l.p50)} / ${formatNumber(l.p99)}`;
+}
+
+async function postgresRun(s: Settings, report: Report) {
+  const { results, rows, sections, cpuRows } = report;
+  const facts = await serverFacts(s.url);
+  results.postgres = facts;
+  const dbName = `kopilka_bench_${randomBytes(4).toString("hex")}`;
+  const url = await createDatabase(s.url, dbName);
+  log(`database ${dbName} on ${new URL(s.url).host} (PostgreSQL ${facts.serverVersion})`);
+  cleanups.push({
+    name: `drop ${dbName}`,
+    run: async () => {
+      if (s.keepDb) log(`kept database ${dbName}`);
+      else await dropDatabase(s.url, dbName);
+    },
+  });
+  const env = serviceEnv({ KOPILKA_DATABASE_URL: url }, s.poolSize);
+  const key = await createOperatorKey(env);
+  const logPath = join(tmpdir(), `${dbName}.service.log`);
+  const service = await startService(env, logPath);
+  const { stop } = stopOnExit(service);
+  log(`service pid ${service.pid} on ${service.base} (log: ${logPath})`);
+  const api = new ApiClient(service.base, key);
+  // About one window of requests in flight between an order's events, once the stream is steady.
+  const lagOrders = Math.ceil((s.batchSize * s.batchConcurrency) / 4);
+  const workload = new Workload({
+    seed: s.seed,
+    customers: s.customers,
+    zipf: s.zipf,
+    sellers: s.sellers,
+    productsPerSeller: s.productsPerSeller,
+    lagOrders,
+    expectedOrders: Math.max(20_000, s.batchSeconds * 5_000),
+    epoch: new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000),
+  });
+  const feed = new OrderedFeed(workload);
+  /** Rows whose reference is pgbench's, filled in when it has run. */
+  const eventRows: Row[] = [];
+
+  await part(report, "the HTTP phases", async () => {
+    const seeded = await seed({
+      api,
+      workload,
+      concurrency: s.seedConcurrency,
+      withSellerPoints: true,
+      httpCustomers: s.seedHttp,
+      sqlSeed: (credits) => seedCredits(url, credits),
+    });
+    service.assertAlive("seeding");
+    results.seed = seeded;
+    rows.push({
+      metric: `Seed: credits, one per request (${formatNumber(seeded.httpCustomers)} customers, ${s.seedConcurrency} in flight)`,
+      value: seeded.creditsPerSecond,
+      unit: "credits/s",
+      reference: `p50 / p99 ${latencyPair(seeded.latency)} ms`,
+    });
+
+    const batch = await driveEvents({
+      api,
+      feed,
+      service,
+      eventsPerRequest: s.batchSize,
+      concurrency: s.batchConcurrency,
+      seconds: s.batchSeconds,
+      label: "(a) order events, batches",
+    });
+    cpuRows.push(["(a) batch events", batch.cpu, batch.seconds]);
+    service.assertAlive("(a) batch events");
+    results.batch = batch;
+    rows.push({
+      metric: `(a) Order events, batches of ${s.batchSize} (${s.batchConcurrency} in flight): accepted (HTTP 200)`,
+      value: batch.acceptedPerSecond,
+      unit: "events/s",
+      reference: `${batch.requests} requests; p50 / p99 ${latencyPair(batch.requestLatency)} ms a batch`,
+    });
+    const batchApplied: Row = {
+      metric: "(a) Order events, batches: applied",
+      value: batch.appliedPerSecond,
+      unit: "events/s",
+      target: "≥ 30,000",
+      met: batch.appliedPerSecond >= 30_000,
+    };
+    rows.push(batchApplied);
+    eventRows.push(batchApplied);
+
+    const single = await driveEvents({
+      api,
+      feed,
+      service,
+      eventsPerRequest: 1,
+      concurrency: s.singleConcurrency,
+      seconds: s.singleSeconds,
+      label: "(b) order events, one a request",
+    });
+    cpuRows.push(["(b) single events", single.cpu, single.seconds]);
+    service.assertAlive("(b) single events");
+    results.single = single;
+    rows.push({
+      metric: `(b) Order events, one per request (${s.singleConcurrency} in flight): accepted`,
+      value: single.acceptedPerSecond,
+      unit: "events/s",
+      reference: `p50 / p99 ${latencyPair(single.requestLatency)} ms a request`,
+    });
+    const singleApplied: Row = {
+      metric: "(b) Order events, one per request: applied",
+      value: single.appliedPerSecond,
+      unit: "events/s",
+    };
+    rows.push(singleApplied);
+    eventRows.push(singleApplied);
+
+    const open = { api, workload, service, maxInFlight: s.maxInFlight };
+    const quotes = await driveQuotes({
+      ...open,
+      rate: s.quoteRate,
+      seconds: s.quoteSeconds,
+      label: `(c) quotes at ${s.quoteRate}/s`,
+    });
+    cpuRows.push(["(c) quotes", quotes.cpu, quotes.seconds]);
+    service.assertAlive("(c) quotes");
+    results.quotes = quotes;
+    rows.push(
+      {
+        metric: `(c) Quotes: achieved at ${formatNumber(s.quoteRate)}/s offered`,
+        value: quotes.achievedPerSecond,
+        unit: "quotes/s",
+        reference:
+          quotes.notSent > 0 ? `${formatNumber(quotes.notSent)} not sent: the service fell behind` : "",
+      },
+      { metric: "(c) Quote latency p50", value: quotes.latency.p50, unit: "ms" },
+      {
+        metric: "(c) Quote latency p99",
+        value: quotes.latency.p99,
+        unit: "ms",
+        target: `≤ 5 at ${formatNumber(s.quoteRate)}/s`,
+        met: quotes.latency.p99 <= 5 && quotes.achievedPerSecond >= s.quoteRate * 0.98,
+        reference: `from the request's due time; from its sending: ${formatNumber(quotes.serviceLatency.p99)} ms`,
+      },
+      { metric: "(c) Quote latency p999", value: quotes.latency.p999, unit: "ms" },
+    );
+
+    const holds = await driveHolds({
+      ...open,
+      rate: s.holdRate,
+      seconds: s.holdSeconds,
+      label: `(d) holds at ${s.holdRate}/s`,
+    });
+    cpuRows.push(["(d) holds", holds.cpu, holds.seconds]);
+    service.assertAlive("(d) holds");
+    results.holds = holds;
+    rows.push(
+      {
+        metric: `(d) Hold create + release: achieved at ${formatNumber(s.holdRate)} pairs/s offered`,
+        value: holds.achievedPairsPerSecond,
+        unit: "pairs/s",
+      },
+      { metric: "(d) Hold create latency p50 / p99", value: latencyPair(holds.create), unit: "ms" },
+      {
+        metric: "(d) Hold release latency p50 / p99",
+        value: latencyPair(holds.release),
+        unit: "ms",
+        reference: `create + release p50 / p99 ${latencyPair(holds.pair)} ms`,
+      },
+    );
+
+    const balances = await driveBalances({
+      ...open,
+      rate: s.balanceRate,
+      seconds: s.balanceSeconds,
+      label: `(d) balance reads at ${s.balanceRate}/s`,
+    });
+    cpuRows.push(["(d) balance reads", balances.cpu, balances.seconds]);
+    service.assertAlive("(d) balance reads");
+    results.balances = balances;
+    rows.push(
+      {
+        metric: `(d) Balance reads: achieved at ${formatNumber(s.balanceRate)}/s offered`,
+        value: balances.achievedPerSecond,
+        unit: "reads/s",
+        reference:
+          balances.notSent > 0 ? `${formatNumber(balances.notSent)} not sent: the service fell behind` : "",
+      },
+      { metric: "(d) Balance read latency p50", value: balances.latency.p50, unit: "ms" },
+      {
+        metric: "(d) Balance read latency p99",
+        value: balances.latency.p99,
+        unit: "ms",
+        target: `≤ 2 at ${formatNumber(s.balanceRate)}/s`,
+        met: balances.latency.p99 <= 2 && balances.achievedPerSecond >= s.balanceRate * 0.98,
+        reference: `from the request's due time; from its sending: ${formatNumber(balances.serviceLatency.p99)} ms`,
+      },
+    );
+    results.workload = workload.counts;
+  });
+
+  const peakRssKb = service.peakRssKb();
+  await stop();
+  results.serviceMemory = { peakRssKb, peakRssMiB: round(peakRssKb / MB, 1) };
+
+  await part(report, "(f) ledger size", async () => {
+    results.orderEventsInDatabase = await eventStatuses(url);
+    const sizes = await ledgerSizes(url);
+    const perMovement = bytesPerMovement(sizes);
+    const m = await movementBytes(url);
+    results.ledgerSize = { tables: sizes, bytesPerMovement: perMovement, movement: m };
+    rows.push(
+      {
+        metric: "(f) Bytes per movement: movements + indexes",
+        value: perMovement.movementsOnly,
+        unit: "bytes",
+        target: "≤ 400",
+        met: perMovement.movementsOnly <= 400,
+        reference: `${formatNumber(perMovement.movements)} movements written by the HTTP phases`,
+      },
+      {
+        metric: "(f) Bytes per movement: + lots, holds, redemptions",
+        value: perMovement.withLotsHoldsRedemptions,
+        unit: "bytes",
+      },
+    );
+    const columns = Object.entries(m.averageColumnBytes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, bytes]) => `${name} ${formatNumber(bytes, 1)}`)
+      .join(", ");
+    sections.push(
+      `Bytes of one movement (${formatNumber(m.rows)} from the HTTP phases): heap ${formatNumber(m.heapBytesPerMovement, 1)}, ` +
+        `TOAST ${formatNumber(m.toastBytesPerMovement, 1)}, indexes ${Object.entries(m.indexBytesPerMovement)
+          .map(([name, bytes]) => `${name} ${formatNumber(bytes, 1)}`)
+          .join(", ")}; the stored row averages ${formatNumber(m.averageRowBytes, 1)} bytes: ${columns}`,
+    );
+  });
+  rows.push({ metric: "(g) Service peak RSS (VmHWM)", value: round(peakRssKb / MB, 1), unit: "MiB" });
+
+  // In-process: the batch path split into SQL and JavaScript, then the expiry job.
+  const timings = new SqlTimings();
+  const kopilka: Kopilka = await openInProcess(url, s.poolSize, timings);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await kopilka.close();
+  };
+  cleanups.push({ name: "close the in-process Kopilka", run: close });
+
+  if (s.profileBatches > 0) {
+    await part(report, "the in-process batch profile", async () => {
+      const bar = progressBar("in-process batch profile");
+      const p = await profileBatches(
+        kopilka,
+        timings,
+        feed,
+        s.profileBatches,
+        s.batchSize,
+        (d) => bar(d, s.profileBatches),
+        url,
+      );
+      results.batchProfile = p;
+      const b = p.breakdown;
+      sections.push(
+        `In-process batch profile (OrderService.handleEvents, ${formatNumber(p.events)} events in ${s.profileBatches} batches, ${formatNumber(p.applied)} applied): ` +
+          `${formatNumber(p.events / b.wallSeconds)} events/s one batch at a time; per event ${formatNumber((b.nodeCpuSeconds * 1000) / p.events, 3)} ms Node CPU, ` +
+          `${formatNumber((b.postgresBackendCpuSeconds * 1000) / p.events, 3)} ms PostgreSQL CPU (this database's backends); ${formatNumber(b.statements / s.profileBatches, 1)} statements a batch, ` +
+          `${formatNumber(b.sqlSeconds, 2)} s of the ${formatNumber(b.wallSeconds, 2)} s waiting on them`,
+        statementsTable(
+          "Statements of the batch path (in-process profile):",
+          b,
+          s.profileBatches,
+          `batch of ${s.batchSize}`,
+        ),
+        plansText(b),
+      );
+    });
+  }
+
+  if (s.profileReads > 0) {
+    await part(report, "the in-process read profile", async () => {
+      const bar = progressBar("in-process read profile");
+      const p = await profileReads(kopilka, timings, workload, s.profileReads, bar, url);
+      results.readProfile = p;
+      for (const [name, b] of [
+        ["balance read (LedgerService.balance)", p.balance],
+        ["quote (OrderService.quote)", p.quote],
+      ] as const) {
+        sections.push(
+          `In-process ${name}, ${p.count} one at a time: ${formatNumber((b.wallSeconds * 1000) / p.count, 3)} ms each; ` +
+            `${formatNumber((b.nodeCpuSeconds * 1000) / p.count, 3)} ms Node CPU, ${formatNumber((b.postgresBackendCpuSeconds * 1000) / p.count, 3)} ms PostgreSQL CPU ` +
+            `(this database's backends), ${formatNumber(b.statements / p.count, 1)} statements and ${formatNumber((b.sqlSeconds * 1000) / p.count, 3)} ms waiting on them, each`,
+          statementsTable(`Statements of the ${name}:`, b, p.count, "read"),
+          plansText(b),
+        );
+      }
+    });
+  }
+
+  if (s.expiry && s.expiryLots > 0) {
+    await part(report, "(e) expiry", async () => {
+      const customers = Math.ceil(s.expiryLots / s.lotsPerCustomer);
+      log(
+        `(e) writing ${s.expiryLots.toLocaleString("en-US")} expired lots for ${customers.toLocaleString("en-US")} customers…`,
+      );
+      const seeded = await seedExpiredLots(url, s.expiryLots, s.lotsPerCustomer);
+      const explain = await explainExpiryQueries(url);
+      const bar = progressBar("(e) expiry: customers settled");
+      const run = await runExpiry(
+        kopilka,
+        timings,
+        s.expiryBudget,
+        (n) => bar(Math.min(n, customers), customers),
+        url,
+      );
+      if (!run.finished) log(`(e) cut short after ${s.expiryBudget} s (--expiry-budget)`);
+      const check = await checkExpiry(url);
+      const b = run.breakdown;
+      const seconds = b.wallSeconds;
+      const expiredLots = check.expireMovements;
+      const projected = expiredLots > 0 ? (seconds * s.expiryLots) / expiredLots : Number.NaN;
+      results.expiry = {
+        lots: s.expiryLots,
+        customers,
+        seedSeconds: round(seeded.seconds, 1),
+        seedSteps: seeded.steps,
+        finished: run.finished,
+        seconds: round(seconds, 2),
+        customersSettled: run.customersSettled,
+        customersPerSecond: round(run.customersSettled / seconds, 1),
+        lotsExpired: expiredLots,
+        lotsPerSecond: round(expiredLots / seconds, 1),
+        /** When cut short: the time all the lots would take at the rate reached. */
+        projectedSecondsForAllLots: round(projected, 1),
+        check,
+        breakdown: b,
+        explain,
+      };
+      results.ledgerSizeAfterExpiry = { bytesPerMovement: bytesPerMovement(await ledgerSizes(url)) };
+      const value = run.finished ? seconds : projected;
+      const per1M = (value * 1_000_000) / s.expiryLots;
+      rows.push({
+        metric: `(e) Expiry of ${formatNumber(s.expiryLots)} lots (${formatNumber(customers)} customers)${run.finished ? "" : ", projected"}`,
+        value,
+        unit: "s",
+        target: s.expiryLots === 1_000_000 ? "≤ 10" : "≤ 10 for 1M",
+        met: run.finished ? per1M <= 10 : false,
+        reference:
+          `${formatNumber(expiredLots / seconds)} lots/s, ${formatNumber(run.customersSettled / seconds)} customers/s` +
+          (run.finished ? "" : `; cut at ${s.expiryBudget} s after ${formatNumber(expiredLots)} lots`) +
+          (check.openExpiredLots + check.postingMismatches > 0 && run.finished
+            ? `; CHECK FAILED: ${JSON.stringify(check)}`
+            : ""),
+      });
+      const settled = Math.max(1, run.customersSettled);
+      sections.push(
+        `Expiry run: ${formatNumber(seconds, 1)} s wall, ${formatNumber(b.sqlSeconds, 1)} s waiting on ${formatNumber(b.statements)} statements ` +
+          `(${formatNumber((b.statements / settled) * 1000, 1)} per 1,000 customers), ${formatNumber(b.nodeCpuSeconds, 1)} s Node CPU, ` +
+          `${formatNumber(b.postgresBackendCpuSeconds, 1)} s PostgreSQL CPU (this database's backends); ${formatNumber((seconds * 1000) / settled, 3)} ms a customer`,
+        statementsTable("Statements of the expiry run:", b, settled / 1000, "1,000 customers"),
+        plansText(b),
+        `EXPLAIN ANALYZE of customersWithDueWork's first page before the run: ${explain.customersWithDueWork?.at(-1) ?? ""}`,
+      );
+    });
+  }
+  await close();
+
+  if (s.pgbench) {
+    await part(report, "(h) pgbench", async () => {
+      const bin = findPgbench();
+      if (!bin) {
+        log("pgbench not found: the reference is skipped");
+        results.pgbench = { skipped: "pgbench not found" };
+        return;
+      }
+      const scratch = `kopilka_pgbench_${randomBytes(4).toString("hex")}`;
+      const scratchUrl = await createDatabase(s.url, scratch);
+      cleanups.push({ name: `drop ${scratch}`, run: () => dropDatabase(s.url, scratch) });
+      const scriptDir = mkdtempSync(join(tmpdir(), "kopilka-pgbench-"));
+      const steps = 3;
+      let step = 0;
+      const bar = progressBar("(h) pgbench");
+      bar(0, steps);
+      const pgbench = await pgbenchReference({
+        bin,
+        url: scratchUrl,
+        scale: s.pgbenchScale,
+        clients: s.pgbenchClients,
+        threads: s.pgbenchThreads,
+        seconds: s.pgbenchSeconds,
+        scriptDir,
+        onStep: () => {
+          if (step > 0) bar(step, steps);
+          step += 1;
+        },
+      });
+      bar(steps, steps);
+      rmSync(scriptDir, { recursive: true, force: true });
+      results.pgbench = pgbench;
+      rows.push(
+        {
+          metric: `(h) pgbench TPC-B (-s ${s.pgbenchScale} -c ${s.pgbenchClients} -j ${s.pgbenchThreads} -T ${s.pgbenchSeconds})`,
+          value: pgbench.tpcb.tps,
+          unit: "tps",
+          reference: `latency avg ${formatNumber(pgbench.tpcb.latencyMs ?? Number.NaN)} ms`,
+        },
+        {
+          metric: `(h) pgbench one INSERT per commit (-c ${s.pgbenchClients} -j ${s.pgbenchThreads} -T ${s.pgbenchSeconds})`,
+          value: pgbench.insert.tps,
+          unit: "tps",
+          reference: `latency avg ${formatNumber(pgbench.insert.latencyMs ?? Number.NaN)} ms`,
+        },
+      );
+      for (const r of eventRows) {
+        r.reference = `pgbench on this server: ${formatNumber(pgbench.insert.tps)} one-INSERT commits/s, ${formatNumber(pgbench.tpcb.tps)} TPC-B tps`;
+      }
+    });
+  }
+}
+
+async function embeddedRun(s: Settings, report: Report) {
+  const { results, rows, cpuRows } = report;
+  const dataDir = mkdtempSync(join(tmpdir(), "kopilka-bench-pglite-"));
+  cleanups.push({
+    name: "remove the PGlite folder",
+    run: async () => rmSync(dataDir, { recursive: true, force: true }),
+  });
+  const env = serviceEnv({ KOPILKA_DATABASE_URL: "", KOPILKA_DATA_DIR: dataDir }, s.poolSize);
+  log(`PGlite run in ${dataDir}`);
+  const key = await createOperatorKey(env);
+  const service = await startService(env, join(dataDir, "service.log"));
+  const { stop } = stopOnExit(service);
+  const api = new ApiClient(service.base, key);
+  const full = !s.postgres;
+  const seconds = full ? s.batchSeconds : s.embeddedSeconds;
+  // Every PGlite customer is credited over HTTP (no SQL from outside: the service holds the data folder).
+  const workload = new Workload({
+    seed: s.seed,
+    customers: s.embeddedCustomers,
+    zipf: s.zipf,
+    sellers: s.sellers,
+    productsPerSeller: s.productsPerSeller,
+    lagOrders: Math.ceil(s.batchSize / 2),
+    expectedOrders: Math.max(10_000, seconds * 2_000),
+    epoch: new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000),
+  });
+  const embedded: Record<string, unknown> = {};
+  results.embedded = embedded;
+  await part(report, "the PGlite run", async () => {
+    const seeded = await seed({
+      api,
+      workload,
+      concurrency: 8,
+      withSellerPoints: false,
+      httpCustomers: s.embeddedCustomers,
+    });
+    service.assertAlive("seeding");
+    embedded.seed = seeded;
+    rows.push({
+      metric: `PGlite: credits, one per request (8 in flight)`,
+      value: seeded.creditsPerSecond,
+      unit: "credits/s",
+    });
+    const batch = await driveEvents({
+      api,
+      feed: new OrderedFeed(workload),
+      service,
+      eventsPerRequest: s.batchSize,
+      concurrency: 2,
+      seconds,
+      label: "PGlite: order events, batches",
+    });
+    cpuRows.push(["PGlite batch events", batch.cpu, batch.seconds]);
+    service.assertAlive("PGlite batch events");
+    embedded.batch = batch;
+    rows.push({
+      metric: `PGlite: order events, batches of ${s.batchSize} (2 in flight): applied`,
+      value: batch.appliedPerSecond,
+      unit: "events/s",
+      reference: `accepted ${formatNumber(batch.acceptedPerSecond)}/s`,
+    });
+    const open = { api, workload, service, maxInFlight: s.maxInFlight };
+    const quotes = await driveQuotes({
+      ...open,
+      rate: s.quoteRate,
+      seconds: full ? s.quoteSeconds : s.embeddedSeconds,
+      label: `PGlite: quotes at ${s.quoteRate}/s`,
+    });
+    cpuRows.push(["PGlite quotes", quotes.cpu, quotes.seconds]);
+    service.assertAlive("PGlite quotes");
+    embedded.quotes = quotes;
+    rows.push({
+      metric: `PGlite: quote latency p99 at ${formatNumber(s.quoteRate)}/s offered`,
+      value: quotes.latency.p99,
+      unit: "ms",
+      reference: `achieved ${formatNumber(quotes.achievedPerSecond)}/s, p50 ${formatNumber(quotes.latency.p50)} ms`,
+    });
+    const balances = await driveBalances({
+      ...open,
+      rate: s.balanceRate,
+      seconds: full ? s.balanceSeconds : s.embeddedSeconds,
+      label: `PGlite: balance reads at ${s.balanceRate}/s`,
+    });
+    cpuRows.push(["PGlite balance reads", balances.cpu, balances.seconds]);
+    service.assertAlive("PGlite balance reads");
+    embedded.balances = balances;
+    rows.push({
+      metric: `PGlite: balance read latency p99 at ${formatNumber(s.balanceRate)}/s offered`,
+      value: balances.latency.p99,
+      unit: "ms",
+      reference: `achieved ${formatNumber(balances.achievedPerSecond)}/s, p50 ${formatNumber(balances.latency.p50)} ms`,
+    });
+    embedded.workload = workload.counts;
+  });
+  const peakRssKb = service.peakRssKb();
+  await stop();
+  embedded.peakRssKb = peakRssKb;
+  rows.push({ metric: "PGlite: service peak RSS (VmHWM)", value: round(peakRssKb / MB, 1), unit: "MiB" });
+}
+
+function cpuTable(cpuRows: [string, CpuShare, number][], cores: number): string {
+  const lines = [
+    `| phase | seconds | service | PostgreSQL: this database's backends | PostgreSQL: all processes | load generator | other processes | whole machine (of ${cores}) |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const [name, c, seconds] of cpuRows) {
+    const other = c.machineBusyCores - c.serviceCores - c.postgresCores - c.loadGeneratorCores;
+    lines.push(
+      `| ${name} | ${formatNumber(seconds, 1)} | ${formatNumber(c.serviceCores, 2)} | ${formatNumber(c.postgresBackendCores, 2)} | ${formatNumber(c.postgresCores, 2)} | ${formatNumber(c.loadGeneratorCores, 2)} | ${formatNumber(other, 2)} | ${formatNumber(c.machineBusyCores, 2)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The replayed plans of the slowest reading statements: execution time and the nodes that took it. */
+function plansText(b: {
+  plans: { statement: string; tookMs: number; plan: string[]; withoutJit?: string[] }[];
+}): string {
+  const executionTime = (plan: string[]) => plan.find((l) => l.startsWith("Execution Time")) ?? plan[0] ?? "";
+  return b.plans
+    .map((p) => {
+      const nodes = hottestNodes(p.plan, 4).map((n) => `  ${formatNumber(n.selfMs, 1)} ms self: ${n.node}`);
+      const jit = jitSummary(p.plan);
+      return [
+        `EXPLAIN ANALYZE of \`${p.statement}\` (its slowest run took ${formatNumber(p.tookMs, 1)} ms; replayed: ${executionTime(p.plan)}):`,
+        ...(jit
+          ? [
+              `  ${jit} — counted in the top node's own time; with jit = off: ${p.withoutJit ? executionTime(p.withoutJit) : "?"}`,
+            ]
+          : []),
+        "  the nodes that took the time:",
+        ...nodes,
+      ].join("\n");
+    })
+    .join("\n\n");
+}
+
+function statementsTable(
+  title: string,
+  b: { topStatements: { statement: string; count: number; totalMs: number; meanMs: number }[] },
+  units: number,
+  unit: string,
+) {
+  const lines = [
+    title,
+    "",
+    `| statement | count | per ${unit} | mean ms | total ms |`,
+    "|---|---:|---:|---:|---:|",
+  ];
+  for (const t of b.topStatements.slice(0, 8)) {
+    lines.push(
+      `| \`${t.statement.replaceAll("|", "\\|")}\` | ${t.count} | ${formatNumber(t.count / Math.max(1e-9, units), 2)} | ${formatNumber(t.meanMs, 3)} | ${formatNumber(t.totalMs, 0)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main() {
+  const s = parseSettings(process.argv);
+  const startedAt = new Date();
+  const machine = machineFacts();
+  const report: Report = {
+    results: {
+      startedAt: startedAt.toISOString(),
+      machine,
+      settings: { ...s, url: s.url.replace(/\/\/([^:@/]+):[^@/]+@/, "//$1:***@") },
+      source: sourceState(),
+      loadAverageAtStart: loadavg().map((l) => round(l, 2)),
+    },
+    rows: [],
+    sections: [],
+    cpuRows: [],
+    failures: [],
+  };
+  const { results } = report;
+  process.once("SIGINT", () => {
+    log("interrupted: cleaning up…");
+    void cleanUp().then(() => process.exit(130));
+  });
+  if (s.postgres) await part(report, "the PostgreSQL run", () => postgresRun(s, report));
+  await cleanUp();
+  if (s.embedded) await part(report, "the PGlite run", () => embeddedRun(s, report));
+  await cleanUp();
+
+  results.finishedAt = new Date().toISOString();
+  results.loadAverageAtEnd = loadavg().map((l) => round(l, 2));
+  results.table = report.rows;
+  results.cpu = report.cpuRows.map(([phase, cpu, seconds]) => ({ phase, seconds, ...cpu }));
+  results.failures = report.failures;
+  const source = results.source as ReturnType<typeof sourceState>;
+  const header =
+    `Kopilka benchmark ${startedAt.toISOString()}${s.quick ? " (--quick)" : ""}: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}` +
+    (results.postgres ? `, ${(results.postgres as { version: string }).version.split(" on ")[0]}` : "") +
+    `; code ${source.commit.slice(0, 8)}${source.uncommittedSrcFiles > 0 ? ` + ${source.uncommittedSrcFiles} uncommitted src files` : ""}` +
+    `; load average ${(results.loadAverageAtStart as number[]).join(" ")} at start, ${(results.loadAverageAtEnd as number[]).join(" ")} at end`;
+  const out = [
+    header,
+    markdownTable(report.rows),
+    `Where the CPU went (cores busy on average during each phase):\n\n${cpuTable(report.cpuRows, machine.nproc)}`,
+    ...report.sections,
+  ];
+  if (report.failures.length > 0) {
+    out.push(`Broken: ${report.failures.map((f) => f.split("\n")[0]).join("; ")}`);
+  }
+  console.log(`\n${out.join("\n\n")}\n`);
+  mkdirSync(s.resultsDir, { recursive: true });
+  const file = join(s.resultsDir, `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`Results: ${file}`);
+  process.exit(report.failures.length > 0 ? 1 : 0);
+}
+
+void main();
