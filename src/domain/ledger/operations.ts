@@ -299,7 +299,15 @@ export function hold(ledger: CustomerLedger, input: HoldInput, ctx: OperationCon
   });
 }
 
-function activeHold(draft: LedgerDraft, holdId: string): Hold | ReturnType<typeof refuse> {
+/**
+ * R20: the hold a capture or release acts on. One already in the state asked for is answered as it
+ * is (idempotent by order id); one timed out, or already in the other final state, is refused.
+ */
+function holdToSettle(
+  draft: LedgerDraft,
+  holdId: string,
+  into: "captured" | "released",
+): { hold: Hold; done: boolean } | ReturnType<typeof refuse> {
   const found = draft.hold(holdId);
   if (!found) return refuse("HOLD_NOT_FOUND", `no hold ${holdId}`, { holdId });
   if (found.state === "released" && found.releaseReason === "timeout") {
@@ -308,7 +316,15 @@ function activeHold(draft: LedgerDraft, holdId: string): Hold | ReturnType<typeo
       expiredAt: found.expiresAt.toISOString(),
     });
   }
-  return found;
+  if (found.state === into) return { hold: found, done: true };
+  if (found.state !== "active") {
+    const advice = found.state === "captured" ? "; refund it instead" : "";
+    return refuse("HOLD_NOT_ACTIVE", `hold ${holdId} was ${found.state}${advice}`, {
+      holdId,
+      state: found.state,
+    });
+  }
+  return { hold: found, done: false };
 }
 
 /** R20: capture turns held points into spent ones. Capturing a captured hold changes nothing. */
@@ -318,15 +334,10 @@ export function capture(
   ctx: OperationContext,
 ): LedgerResult<Hold> {
   return run(ledger, ctx, (draft) => {
-    const found = activeHold(draft, input.holdId);
-    if ("ok" in found) return found;
-    if (found.state === "captured") return found;
-    if (found.state === "released") {
-      return refuse("HOLD_NOT_ACTIVE", `hold ${input.holdId} was released`, {
-        holdId: input.holdId,
-        state: found.state,
-      });
-    }
+    const target = holdToSettle(draft, input.holdId, "captured");
+    if ("ok" in target) return target;
+    const found = target.hold;
+    if (target.done) return found;
     const captured: Hold = { ...found, state: "captured" };
     draft.putHold(captured);
     draft.putRedemption({
@@ -359,15 +370,10 @@ export function release(
   ctx: OperationContext,
 ): LedgerResult<Hold> {
   return run(ledger, ctx, (draft) => {
-    const found = activeHold(draft, input.holdId);
-    if ("ok" in found) return found;
-    if (found.state === "released") return found;
-    if (found.state === "captured") {
-      return refuse("HOLD_NOT_ACTIVE", `hold ${input.holdId} was captured; refund it instead`, {
-        holdId: input.holdId,
-        state: found.state,
-      });
-    }
+    const target = holdToSettle(draft, input.holdId, "released");
+    if ("ok" in target) return target;
+    const found = target.hold;
+    if (target.done) return found;
     releaseHold(draft, found, "requested");
     return draft.hold(found.holdId) as Hold;
   });
