@@ -6,7 +6,7 @@ import type { OrderEvent as DomainEvent } from "../src/domain/orders/index.js";
 import { fingerprintOf } from "../src/http/context.js";
 import { createKopilka, type Kopilka } from "../src/main.js";
 import type { OrderedFeed } from "./phases.js";
-import { backendPids, explainAnalyze, explainReplay, withClient } from "./postgres.js";
+import { backendPids, explainReplay, withClient } from "./postgres.js";
 import { hash32, Rng } from "./random.js";
 import { cpuSecondsOf, postgresCpuSeconds } from "./service.js";
 import { type SqlTimings, type StatementTiming, sessionOptionsOf, timedDatabase } from "./sql-timing.js";
@@ -129,32 +129,6 @@ export async function checkExpiry(url: string): Promise<ExpiryCheck> {
       ),
     };
   });
-}
-
-/** The query ScheduledWork pages customers with, as the store sends it (first page). */
-const DUE_QUERY = `
-  select distinct customer_id from (
-    (select customer_id from lots where state = 'pending' and available_from <= $1
-      order by available_from limit 500)
-    union all
-    (select customer_id from lots where state = 'available' and remaining > 0 and expires_at <= $1
-      order by expires_at limit 500)
-    union all
-    (select customer_id from holds where state = 'active' and expires_at <= $1
-      order by expires_at limit 500)
-  ) as due
-  limit 500`;
-
-const LEDGER_LOTS_QUERY = `
-  select * from lots
-  where customer_id = $1 and (remaining > 0 or state = 'pending' or lot_id = any($2::text[]))`;
-
-export async function explainExpiryQueries(url: string): Promise<Record<string, string[]>> {
-  const now = new Date();
-  return {
-    customersWithDueWork: await explainAnalyze(url, DUE_QUERY, [now], sessionOptions),
-    loadLedgerLots: await explainAnalyze(url, LEDGER_LOTS_QUERY, ["ex-0000001", []], sessionOptions),
-  };
 }
 
 class ExpiryBudgetSpent extends Error {}

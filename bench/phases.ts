@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { progressBar } from "../src/cli/progress.js";
 import { type ApiClient, closedLoop, openLoop, type Tick } from "./http.js";
-import { backendPids } from "./postgres.js";
+import { backendPids, sampleSessions } from "./postgres.js";
 import { hash32, Rng } from "./random.js";
 import { cpuSecondsOf, machineCpuSeconds, postgresCpuSeconds, type RunningService } from "./service.js";
 import { Latencies, type LatencySummary, round, Tally } from "./stats.js";
@@ -21,10 +21,13 @@ export interface CpuShare {
   postgresCores: number;
   loadGeneratorCores: number;
   machineBusyCores: number;
+  /** The service's database sessions on average, by state (see sampleSessions); empty on PGlite. */
+  sessions: Record<string, number>;
 }
 
 export async function cpuMeter(service: RunningService | undefined) {
   const url = service?.databaseUrl;
+  const stopSampling = url ? await sampleSessions(url) : async () => ({});
   const b0 = cpuSecondsOf(await backendPids(url));
   const s0 = service?.cpuSeconds() ?? Number.NaN;
   const p0 = postgresCpuSeconds();
@@ -49,6 +52,7 @@ export async function cpuMeter(service: RunningService | undefined) {
       postgresCores: share(p1, p0, wall),
       loadGeneratorCores: round((c.user + c.system) / 1e6 / wall, 2),
       machineBusyCores: round((m.busy - m0.busy) / wall, 2),
+      sessions: await stopSampling(),
     };
   };
 }

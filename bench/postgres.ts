@@ -50,6 +50,58 @@ export async function backendPids(url: string | undefined): Promise<number[]> {
   }
 }
 
+/**
+ * Samples pg_stat_activity of this URL's database every `everyMs` until stopped: the average number of
+ * the service's sessions in each state — running ("active: on CPU or I/O"), waiting on a lock
+ * ("active: Lock/transactionid"…), or idle inside a transaction while the service computes
+ * ("idle in transaction"). Idle sessions are left out.
+ */
+export async function sampleSessions(
+  url: string,
+  everyMs = 100,
+): Promise<() => Promise<Record<string, number>>> {
+  const client = new pg.Client({ connectionString: url });
+  client.on("error", () => {});
+  await client.connect();
+  const counts: Record<string, number> = {};
+  let samples = 0;
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const r = await client.query<{ state: string; wait: string | null }>(
+        `select state, wait_event_type || '/' || wait_event as wait from pg_stat_activity
+         where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'
+           and state <> 'idle'`,
+      );
+      samples += 1;
+      for (const row of r.rows) {
+        const key =
+          row.state === "active"
+            ? row.wait && !row.wait.startsWith("Client/")
+              ? `active: waiting ${row.wait}`
+              : "active: on CPU or I/O"
+            : row.state;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+    } catch {
+      // A failed sample (a restart) is skipped.
+    } finally {
+      busy = false;
+    }
+  }, everyMs);
+  return async () => {
+    clearInterval(timer);
+    await client.end().catch(() => {});
+    return Object.fromEntries(
+      Object.entries(counts)
+        .map(([k, n]): [string, number] => [k, Math.round((n / Math.max(1, samples)) * 100) / 100])
+        .sort((a, b) => b[1] - a[1]),
+    );
+  };
+}
+
 const SAFE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function createDatabase(adminUrl: string, name: string): Promise<string> {
@@ -210,26 +262,6 @@ export async function movementBytes(url: string) {
       ),
     };
   });
-}
-
-/** EXPLAIN (ANALYZE, BUFFERS) of one statement, as text lines. */
-export async function explainAnalyze(
-  url: string,
-  statement: string,
-  params: unknown[] = [],
-  sessionOptions?: string,
-): Promise<string[]> {
-  return withClient(
-    url,
-    async (c) => {
-      const result = await c.query<{ "QUERY PLAN": string }>(
-        `explain (analyze, buffers) ${statement}`,
-        params,
-      );
-      return result.rows.map((r) => r["QUERY PLAN"]);
-    },
-    sessionOptions,
-  );
 }
 
 /**

@@ -18,14 +18,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { progressBar } from "../src/cli/progress.js";
 import type { Kopilka } from "../src/main.js";
 import { ApiClient } from "./http.js";
-import {
-  checkExpiry,
-  explainExpiryQueries,
-  openInProcess,
-  profileBatches,
-  profileReads,
-  runExpiry,
-} from "./in-process.js";
+import { checkExpiry, openInProcess, profileBatches, profileReads, runExpiry } from "./in-process.js";
 import {
   type CpuShare,
   driveBalances,
@@ -81,7 +74,7 @@ const KNOBS = {
   holdSeconds: { full: 15, quick: 4, help: "(d) hold seconds" },
   balanceRate: { full: 5_000, quick: 5_000, help: "(d) offered balance reads per second (open loop)" },
   balanceSeconds: { full: 20, quick: 5, help: "(d) balance seconds" },
-  maxInFlight: { full: 512, quick: 512, help: "open loop: most requests waiting at once" },
+  maxInFlight: { full: 512, quick: 128, help: "open loop: most requests waiting at once" },
   poolSize: {
     full: 10,
     quick: 10,
@@ -104,7 +97,7 @@ const KNOBS = {
   pgbenchSeconds: { full: 20, quick: 5, help: "(h) pgbench -T" },
   pgbenchClients: { full: 8, quick: 8, help: "(h) pgbench -c" },
   pgbenchThreads: { full: 2, quick: 2, help: "(h) pgbench -j" },
-  embeddedCustomers: { full: 2_000, quick: 500, help: "PGlite run: customers" },
+  embeddedCustomers: { full: 2_000, quick: 200, help: "PGlite run: customers" },
   embeddedSeconds: { full: 10, quick: 4, help: "PGlite run: seconds per phase" },
 } as const;
 
@@ -271,6 +264,22 @@ async function part(report: Report, name: string, work: () => Promise<void>): Pr
   }
 }
 
+/** "; 181 answered 503" when requests did not get the answer the phase expects (a restart, overload…). */
+function failed(counts: Record<string, number>, ok: (status: string) => boolean = () => false): string {
+  const bad = Object.entries(counts).filter(([status]) => !ok(status));
+  if (bad.length === 0) return "";
+  return `; not OK: ${bad.map(([status, n]) => `${formatNumber(n)} × ${status}`).join(", ")}`;
+}
+
+/** Events not applied: parked (waiting for an earlier event that never came) or refused. */
+function statusNote(r: { parked: number; refused: number; refusalCodes: Record<string, number> }): string {
+  const parts = [];
+  if (r.parked > 0) parts.push(`${formatNumber(r.parked)} parked`);
+  if (r.refused > 0)
+    parts.push(`${formatNumber(r.refused)} refused (${Object.keys(r.refusalCodes).join(", ")})`);
+  return parts.join(", ");
+}
+
 function latencyPair(l: { p50: number; p99: number }) {
   return `${formatNumber(l.p50)} / ${formatNumber(l.p99)}`;
 }
@@ -346,7 +355,7 @@ async function postgresRun(s: Settings, report: Report) {
       metric: `(a) Order events, batches of ${s.batchSize} (${s.batchConcurrency} in flight): accepted (HTTP 200)`,
       value: batch.acceptedPerSecond,
       unit: "events/s",
-      reference: `${batch.requests} requests; p50 / p99 ${latencyPair(batch.requestLatency)} ms a batch`,
+      reference: `${batch.requests} requests; p50 / p99 ${latencyPair(batch.requestLatency)} ms a batch${failed(batch.httpStatuses, (st) => st === "200")}`,
     });
     const batchApplied: Row = {
       metric: "(a) Order events, batches: applied",
@@ -354,6 +363,7 @@ async function postgresRun(s: Settings, report: Report) {
       unit: "events/s",
       target: "≥ 30,000",
       met: batch.appliedPerSecond >= 30_000,
+      reference: statusNote(batch),
     };
     rows.push(batchApplied);
     eventRows.push(batchApplied);
@@ -374,12 +384,13 @@ async function postgresRun(s: Settings, report: Report) {
       metric: `(b) Order events, one per request (${s.singleConcurrency} in flight): accepted`,
       value: single.acceptedPerSecond,
       unit: "events/s",
-      reference: `p50 / p99 ${latencyPair(single.requestLatency)} ms a request`,
+      reference: `p50 / p99 ${latencyPair(single.requestLatency)} ms a request${failed(single.httpStatuses, (st) => st === "200")}`,
     });
     const singleApplied: Row = {
       metric: "(b) Order events, one per request: applied",
       value: single.appliedPerSecond,
       unit: "events/s",
+      reference: statusNote(single),
     };
     rows.push(singleApplied);
     eventRows.push(singleApplied);
@@ -400,7 +411,8 @@ async function postgresRun(s: Settings, report: Report) {
         value: quotes.achievedPerSecond,
         unit: "quotes/s",
         reference:
-          quotes.notSent > 0 ? `${formatNumber(quotes.notSent)} not sent: the service fell behind` : "",
+          (quotes.notSent > 0 ? `${formatNumber(quotes.notSent)} not sent: the service fell behind` : "") +
+          failed(quotes.failures),
       },
       { metric: "(c) Quote latency p50", value: quotes.latency.p50, unit: "ms" },
       {
@@ -428,6 +440,7 @@ async function postgresRun(s: Settings, report: Report) {
         metric: `(d) Hold create + release: achieved at ${formatNumber(s.holdRate)} pairs/s offered`,
         value: holds.achievedPairsPerSecond,
         unit: "pairs/s",
+        reference: failed(holds.failures).replace(/^; /, ""),
       },
       { metric: "(d) Hold create latency p50 / p99", value: latencyPair(holds.create), unit: "ms" },
       {
@@ -453,7 +466,9 @@ async function postgresRun(s: Settings, report: Report) {
         value: balances.achievedPerSecond,
         unit: "reads/s",
         reference:
-          balances.notSent > 0 ? `${formatNumber(balances.notSent)} not sent: the service fell behind` : "",
+          (balances.notSent > 0
+            ? `${formatNumber(balances.notSent)} not sent: the service fell behind`
+            : "") + failed(balances.failures),
       },
       { metric: "(d) Balance read latency p50", value: balances.latency.p50, unit: "ms" },
       {
@@ -574,7 +589,6 @@ async function postgresRun(s: Settings, report: Report) {
         `(e) writing ${s.expiryLots.toLocaleString("en-US")} expired lots for ${customers.toLocaleString("en-US")} customers…`,
       );
       const seeded = await seedExpiredLots(url, s.expiryLots, s.lotsPerCustomer);
-      const explain = await explainExpiryQueries(url);
       const bar = progressBar("(e) expiry: customers settled");
       const run = await runExpiry(
         kopilka,
@@ -604,7 +618,6 @@ async function postgresRun(s: Settings, report: Report) {
         projectedSecondsForAllLots: round(projected, 1),
         check,
         breakdown: b,
-        explain,
       };
       results.ledgerSizeAfterExpiry = { bytesPerMovement: bytesPerMovement(await ledgerSizes(url)) };
       const value = run.finished ? seconds : projected;
@@ -629,7 +642,6 @@ async function postgresRun(s: Settings, report: Report) {
           `${formatNumber(b.postgresBackendCpuSeconds, 1)} s PostgreSQL CPU (this database's backends); ${formatNumber((seconds * 1000) / settled, 3)} ms a customer`,
         statementsTable("Statements of the expiry run:", b, settled / 1000, "1,000 customers"),
         plansText(b),
-        `EXPLAIN ANALYZE of customersWithDueWork's first page before the run: ${explain.customersWithDueWork?.at(-1) ?? ""}`,
       );
     });
   }
@@ -682,7 +694,7 @@ async function postgresRun(s: Settings, report: Report) {
         },
       );
       for (const r of eventRows) {
-        r.reference = `pgbench on this server: ${formatNumber(pgbench.insert.tps)} one-INSERT commits/s, ${formatNumber(pgbench.tpcb.tps)} TPC-B tps`;
+        r.reference = `${r.reference ? `${r.reference}; ` : ""}pgbench on this server: ${formatNumber(pgbench.insert.tps)} one-INSERT commits/s, ${formatNumber(pgbench.tpcb.tps)} TPC-B tps`;
       }
     });
   }
@@ -802,6 +814,26 @@ function cpuTable(cpuRows: [string, CpuShare, number][], cores: number): string 
   return lines.join("\n");
 }
 
+/** Where the service's database sessions were during each phase (PostgreSQL phases only). */
+function sessionsTable(cpuRows: [string, CpuShare, number][]): string {
+  const rows = cpuRows.filter(([, c]) => Object.keys(c.sessions).length > 0);
+  if (rows.length === 0) return "";
+  const lines = [
+    "The service's database sessions, on average (sampled from pg_stat_activity every 100 ms; idle ones left out):",
+    "",
+    "| phase | sessions by state |",
+    "|---|---|",
+  ];
+  for (const [name, c] of rows) {
+    const states = Object.entries(c.sessions)
+      .slice(0, 5)
+      .map(([state, n]) => `${state} ${formatNumber(n, 2)}`)
+      .join("; ");
+    lines.push(`| ${name} | ${states} |`);
+  }
+  return lines.join("\n");
+}
+
 /** The replayed plans of the slowest reading statements: execution time and the nodes that took it. */
 function plansText(b: {
   plans: { statement: string; tookMs: number; plan: string[]; withoutJit?: string[] }[];
@@ -887,12 +919,13 @@ async function main() {
     header,
     markdownTable(report.rows),
     `Where the CPU went (cores busy on average during each phase):\n\n${cpuTable(report.cpuRows, machine.nproc)}`,
+    sessionsTable(report.cpuRows),
     ...report.sections,
   ];
   if (report.failures.length > 0) {
     out.push(`Broken: ${report.failures.map((f) => f.split("\n")[0]).join("; ")}`);
   }
-  console.log(`\n${out.join("\n\n")}\n`);
+  console.log(`\n${out.filter((section) => section !== "").join("\n\n")}\n`);
   mkdirSync(s.resultsDir, { recursive: true });
   const file = join(s.resultsDir, `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
