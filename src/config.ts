@@ -38,7 +38,13 @@ export const SETTINGS = {
     env: "KOPILKA_CUSTOMERS_PER_TRANSACTION",
     default: "500",
     description:
-      "Customers whose order events share one transaction in a batch; 1 keeps every transaction on one customer (for a database distributed by customer)",
+      "Most customers whose writes (requests and batch events alike) one group commit shares; 1 keeps every transaction on one customer (for a database distributed by customer)",
+  },
+  writeLanes: {
+    env: "KOPILKA_WRITE_LANES",
+    default: "4",
+    description:
+      "Group-commit lanes on PostgreSQL: ranges of customer-id hashes, each with one write transaction in flight; at most the pool size (PGlite: always 1)",
   },
   expiringWithinDays: {
     env: "KOPILKA_EXPIRING_WITHIN_DAYS",
@@ -60,6 +66,8 @@ export interface Config {
   bodyLimitBytes: number;
   schedulerIntervalSeconds: number;
   customersPerTransaction: number;
+  /** Group-commit lanes (PostgreSQL); each holds one connection while it commits. */
+  writeLanes: number;
   /** R6: the balance reports points expiring within this many days. */
   expiringWithinDays: number;
 }
@@ -78,6 +86,15 @@ function integer(env: NodeJS.ProcessEnv, name: SettingName, min: number, max: nu
     throw new ConfigError(`${SETTINGS[name].env} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function lanesWithinPool(lanes: number, poolSize: number): number {
+  if (lanes > poolSize) {
+    throw new ConfigError(
+      `KOPILKA_WRITE_LANES (${lanes}) must not exceed KOPILKA_DB_POOL_SIZE (${poolSize}): each lane holds a connection while it commits`,
+    );
+  }
+  return lanes;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -99,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: integer(env, "bodyLimitBytes", 1024, 256 * 1024 * 1024),
     schedulerIntervalSeconds: integer(env, "schedulerIntervalSeconds", 0, 86_400),
     customersPerTransaction: integer(env, "customersPerTransaction", 1, 10_000),
+    writeLanes: lanesWithinPool(integer(env, "writeLanes", 1, 256), integer(env, "poolSize", 1, 1000)),
     expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
   };
 }

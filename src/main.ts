@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import pino from "pino";
 import { AccessService } from "./app/access.js";
+import { GroupCommitter } from "./app/group-commit.js";
 import { LedgerService } from "./app/ledger-service.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
@@ -41,7 +42,16 @@ export async function createKopilka(
   const store = new PostgresLedgerStore(database.db);
   const orderStore = new PostgresOrderStore(database.db, ids);
   const rules = new ProgrammeRules(() => orderStore.configVersions(), config.expiringWithinDays);
-  const ledger = new LedgerService(store, clock, ids, rules);
+  const committer = new GroupCommitter(
+    store,
+    clock,
+    async (now) => ({ now, newId: (prefix) => ids.newId(prefix), policy: await rules.ledgerPolicy(now) }),
+    {
+      lanes: database.kind === "pglite" ? 1 : config.writeLanes,
+      customersPerTransaction: config.customersPerTransaction,
+    },
+  );
+  const ledger = new LedgerService(store, committer, clock, rules);
   if (!config.jwtSecret)
     log.warn(
       "KOPILKA_JWT_SECRET is not set: customer tokens are signed with a random secret and die with this process",
@@ -50,7 +60,7 @@ export async function createKopilka(
     new PostgresApiKeyStore(database.db, ids),
     new JwtCustomerTokens(config.jwtSecret ?? randomBytes(32).toString("hex")),
   );
-  const orders = new OrderService(orderStore, clock, ids, rules, store, config.customersPerTransaction);
+  const orders = new OrderService(orderStore, clock, rules, ledger, committer);
   const scheduledWork = new ScheduledWork(store, ledger, new PostgresRunClaims(database.db), clock);
   let stopScheduler: (() => Promise<void>) | undefined;
 
@@ -93,6 +103,7 @@ export async function createKopilka(
     },
     async close() {
       await stopScheduler?.();
+      await committer.drained();
       await database.close();
     },
   };

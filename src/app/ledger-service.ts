@@ -15,16 +15,23 @@ import {
   hold,
   type LedgerChange,
   type LedgerResult,
-  ledgerTotals,
   type OperationContext,
   type Refusal,
   refund,
   release,
   settle,
   spend,
-  summarizeBalance,
+  totalsAfter,
 } from "../domain/ledger/index.js";
-import type { Clock, CustomerState, CustomerWrite, IdGenerator, LedgerRefs, LedgerStore } from "./ports.js";
+import type { GroupCommitter } from "./group-commit.js";
+import {
+  type BalanceSnapshot,
+  type Clock,
+  type CustomerLoad,
+  type CustomerState,
+  idempotencySlot,
+  type LedgerStore,
+} from "./ports.js";
 import type { PolicySource } from "./programme-rules.js";
 import {
   balanceView,
@@ -72,71 +79,62 @@ export interface BalanceResponse {
   kinds: Record<PointKind, KindBalanceView>;
 }
 
-/** Ledger use cases: each write is one customer transaction, idempotent by (customer, scope, key). */
+/** Ledger use cases: each write is one customer's work, idempotent by (customer, scope, key). */
 export class LedgerService {
   constructor(
     private readonly store: LedgerStore,
+    private readonly committer: GroupCommitter,
     private readonly clock: Clock,
-    private readonly ids: IdGenerator,
     private readonly policies: PolicySource,
   ) {}
 
-  private async context(): Promise<OperationContext> {
-    const now = this.clock.now();
-    return { now, newId: (prefix) => this.ids.newId(prefix), policy: await this.policies.ledgerPolicy(now) };
-  }
-
-  private async write<T, V>(
+  private write<T, V>(
     customerId: string,
     scope: string,
     request: WriteRequest,
-    refs: LedgerRefs,
+    load: Pick<CustomerLoad, "refs" | "spend">,
     operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<T>,
     present: (value: T) => V,
   ): Promise<WriteResult<V> | ConflictRefusal> {
-    // Everything read outside the customer's transaction is read before it: on PGlite the transaction
-    // holds the only connection.
-    const ctx = await this.context();
-    return this.store.withCustomers([customerId], async (tx) => {
-      const loaded = await tx.load([
-        { customerId, refs, idempotency: { scope, key: request.idempotencyKey } },
-      ]);
-      const { ledger, outcome: prior } = loaded.get(customerId) as CustomerState;
-      if (prior) {
-        if (prior.fingerprint !== request.fingerprint) {
-          return {
-            ok: false,
-            code: "IDEMPOTENCY_CONFLICT",
-            message: "this Idempotency-Key was used with a different request",
-            details: { idempotencyKey: request.idempotencyKey, originalRequestId: prior.requestId },
-            replayed: false,
-            requestId: request.requestId,
-          } satisfies ConflictRefusal;
+    const slot = { scope, key: request.idempotencyKey };
+    return this.committer.submit<WriteResult<V> | ConflictRefusal>({
+      customerId,
+      load: { ...load, idempotency: [slot] },
+      run: (state, ctx) => {
+        const prior = state.outcomes.get(idempotencySlot(slot));
+        if (prior) {
+          if (prior.fingerprint !== request.fingerprint) {
+            return {
+              result: {
+                ok: false,
+                code: "IDEMPOTENCY_CONFLICT",
+                message: "this Idempotency-Key was used with a different request",
+                details: { idempotencyKey: request.idempotencyKey, originalRequestId: prior.requestId },
+                replayed: false,
+                requestId: request.requestId,
+              },
+            };
+          }
+          return { result: { ...(prior.outcome as Outcome<V>), replayed: true, requestId: prior.requestId } };
         }
-        return { ...(prior.outcome as Outcome<V>), replayed: true, requestId: prior.requestId };
-      }
-      const result = operation(ledger, ctx);
-      const outcome: Outcome<V> = result.ok
-        ? { ok: true, value: present(result.value) }
-        : { ok: false, code: result.code, message: result.message, details: result.details };
-      await tx.write(
-        [
-          {
-            customerId,
+        const result = operation(state.ledger, ctx);
+        const outcome: Outcome<V> = result.ok
+          ? { ok: true, value: present(result.value) }
+          : { ok: false, code: result.code, message: result.message, details: result.details };
+        return {
+          result: { ...outcome, replayed: false, requestId: request.requestId },
+          write: {
             actor: request.actor,
-            ledger: result.ok
-              ? { change: result, totals: ledgerTotals(applyChange(ledger, result)) }
-              : undefined,
-            outcome: {
-              scope,
-              key: request.idempotencyKey,
-              stored: { fingerprint: request.fingerprint, requestId: request.requestId, outcome },
-            },
+            ledger: result.ok ? ledgerWrite(state.ledger, result) : undefined,
+            outcomes: [
+              {
+                ...slot,
+                stored: { fingerprint: request.fingerprint, requestId: request.requestId, outcome },
+              },
+            ],
           },
-        ],
-        ctx.now,
-      );
-      return { ...outcome, replayed: false, requestId: request.requestId };
+        };
+      },
     });
   }
 
@@ -149,7 +147,7 @@ export class LedgerService {
       customerId,
       "adjust",
       request,
-      {},
+      { spend: input.amount < 0 ? { [input.kind]: -input.amount } : {} },
       (l, c) => adjust(l, input, c),
       () => ({
         kind: input.kind,
@@ -164,7 +162,10 @@ export class LedgerService {
       customerId,
       "hold",
       request,
-      { holdIds: [input.holdId], redemptionIds: [input.holdId] },
+      {
+        refs: { holdIds: [input.holdId], redemptionIds: [input.holdId] },
+        spend: { [input.kind]: input.amount },
+      },
       (l, c) => hold(l, input, c),
       holdView,
     );
@@ -175,7 +176,7 @@ export class LedgerService {
       customerId,
       "capture",
       request,
-      { holdIds: [holdId] },
+      { refs: { holdIds: [holdId] } },
       (l, c) => capture(l, { holdId }, c),
       holdView,
     );
@@ -186,7 +187,7 @@ export class LedgerService {
       customerId,
       "release",
       request,
-      { holdIds: [holdId] },
+      { refs: { holdIds: [holdId] } },
       (l, c) => release(l, { holdId }, c),
       holdView,
     );
@@ -201,7 +202,10 @@ export class LedgerService {
       customerId,
       "spend",
       request,
-      { holdIds: [input.redemptionId], redemptionIds: [input.redemptionId] },
+      {
+        refs: { holdIds: [input.redemptionId], redemptionIds: [input.redemptionId] },
+        spend: { [input.kind]: input.amount },
+      },
       (l, c) => spend(l, input, c),
       redemptionView,
     );
@@ -212,7 +216,7 @@ export class LedgerService {
       customerId,
       "refund",
       request,
-      { redemptionIds: [input.redemptionId] },
+      { refs: { redemptionIds: [input.redemptionId] } },
       (l, c) => refund(l, input, c),
       (v) => ({ ...redemptionView(v.redemption), graceUntil: v.graceUntil?.toISOString() ?? null }),
     );
@@ -223,31 +227,29 @@ export class LedgerService {
       customerId,
       "clawback",
       request,
-      { lotIds: input.lotIds ?? [] },
+      { refs: { lotIds: input.lotIds ?? [] }, spend: { [input.kind]: input.amount } },
       (l, c) => clawback(l, input, c),
       (v: ClawbackOutcome) => v,
     );
   }
 
   /**
-   * Runs several operations per customer, each at its own instant, for many customers in one
-   * transaction, and commits what the successful ones changed (a refused step changes nothing).
-   * For loaders and batches; requests from the outside go through the idempotent writes above.
+   * Runs several operations per customer, each at its own instant, and commits what the successful
+   * ones changed (a refused step changes nothing). For loaders; requests from the outside go through
+   * the idempotent writes above.
    */
-  async runSequences(
+  runSequences(
     sequences: { customerId: string; steps: Step[] }[],
     actor: string,
   ): Promise<LedgerResult<unknown>[][]> {
-    const base = await this.context();
-    return this.store.withCustomers(
-      sequences.map((s) => s.customerId),
-      async (tx) => {
-        const loaded = await tx.load(sequences.map((s) => ({ customerId: s.customerId })));
-        const writes: CustomerWrite[] = [];
-        const results = sequences.map(({ customerId, steps }) => {
-          let ledger = (loaded.get(customerId) as CustomerState).ledger;
+    return this.committer.submitAll(
+      sequences.map(({ customerId, steps }) => ({
+        customerId,
+        load: {},
+        run: (state: CustomerState, base: OperationContext) => {
+          let ledger = state.ledger;
           let combined: LedgerChange<unknown> | undefined;
-          const stepResults = steps.map((step) => {
+          const results = steps.map((step) => {
             const result = step.operation(ledger, { ...base, now: step.at });
             if (result.ok) {
               ledger = applyChange(ledger, result);
@@ -255,43 +257,39 @@ export class LedgerService {
             }
             return result;
           });
-          if (combined)
-            writes.push({ customerId, actor, ledger: { change: combined, totals: ledgerTotals(ledger) } });
-          return stepResults;
-        });
-        await tx.write(writes, base.now);
-        return results;
-      },
+          const write = combined ? { actor, ledger: ledgerWrite(state.ledger, combined) } : undefined;
+          return { result: results, write };
+        },
+      })),
     );
   }
 
   /**
-   * Brings customers up to now (R5, R13, R20) in one transaction: what the scheduled work calls for
-   * each page of customers with something due. Returns the number of movements written.
+   * Brings customers up to now (R5, R13, R20): what balance reads and quotes run when something is
+   * due, and the scheduled work for each page of customers. Returns the number of movements written.
    */
   async settleCustomers(customerIds: string[]): Promise<number> {
-    const ctx = await this.context();
-    return this.store.withCustomers(customerIds, async (tx) => {
-      const loaded = await tx.load(customerIds.map((customerId) => ({ customerId })));
-      const writes: CustomerWrite[] = [];
-      for (const [customerId, state] of loaded) {
-        const result = settle(state.ledger, ctx);
-        // A lot can fall due with nothing in it (all cancelled): a change without a movement.
-        if (
-          !result.ok ||
-          (result.movements.length === 0 && result.lots.length === 0 && result.holds.length === 0)
-        ) {
-          continue;
-        }
-        writes.push({
-          customerId,
-          actor: "system",
-          ledger: { change: result, totals: ledgerTotals(applyChange(state.ledger, result)) },
-        });
-      }
-      if (writes.length > 0) await tx.write(writes, ctx.now);
-      return writes.reduce((n, w) => n + (w.ledger?.change.movements.length ?? 0), 0);
-    });
+    const counts = await this.committer.submitAll(
+      customerIds.map((customerId) => ({
+        customerId,
+        load: {},
+        run: (state: CustomerState, ctx: OperationContext) => {
+          const result = settle(state.ledger, ctx);
+          // A lot can fall due with nothing in it (all cancelled): a change without a movement.
+          if (
+            !result.ok ||
+            (result.movements.length === 0 && result.lots.length === 0 && result.holds.length === 0)
+          ) {
+            return { result: 0 };
+          }
+          return {
+            result: result.movements.length,
+            write: { actor: "system", ledger: ledgerWrite(state.ledger, result) },
+          };
+        },
+      })),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** Brings one customer up to now. */
@@ -299,19 +297,25 @@ export class LedgerService {
     return this.settleCustomers([customerId]);
   }
 
-  /** R6. Settles first when something is due, so the answer never depends on when the jobs last ran. */
-  async balance(customerId: string): Promise<BalanceResponse> {
+  /**
+   * R6 from the balance cache, never from the lots. Settles first when something is due (a pending
+   * lot's time, an expiry, a hold's time-out at or before now), so the answer never depends on when
+   * the scheduled work last ran.
+   */
+  async currentBalance(customerId: string): Promise<BalanceSnapshot & { asOf: Date; withinDays: number }> {
     const now = this.clock.now();
-    let ledger = await this.store.readLedger(customerId);
-    if (hasDueWork(ledger, now)) {
+    const { expiringWithinDays } = await this.policies.ledgerPolicy(now);
+    let snapshot = await this.store.readBalance(customerId, now, expiringWithinDays);
+    if (snapshot.nextDueAt && snapshot.nextDueAt.getTime() <= now.getTime()) {
       await this.settle(customerId);
-      ledger = await this.store.readLedger(customerId);
+      snapshot = await this.store.readBalance(customerId, now, expiringWithinDays);
     }
-    return {
-      customerId,
-      asOf: now.toISOString(),
-      kinds: balanceView(summarizeBalance(ledger, now, await this.policies.ledgerPolicy(now))),
-    };
+    return { ...snapshot, asOf: now, withinDays: expiringWithinDays };
+  }
+
+  async balance(customerId: string): Promise<BalanceResponse> {
+    const snapshot = await this.currentBalance(customerId);
+    return { customerId, asOf: snapshot.asOf.toISOString(), kinds: balanceView(snapshot) };
   }
 
   async history(
@@ -324,13 +328,7 @@ export class LedgerService {
   }
 }
 
-function hasDueWork(ledger: CustomerLedger, now: Date): boolean {
-  const t = now.getTime();
-  return (
-    ledger.lots.some(
-      (l) =>
-        (l.state === "pending" && l.availableFrom.getTime() <= t) ||
-        (l.state === "available" && l.remaining > 0 && l.expiresAt.getTime() <= t),
-    ) || ledger.holds.some((h) => h.state === "active" && h.expiresAt.getTime() <= t)
-  );
+/** A successful change and the balance cache after it (the cache moved by the change's postings). */
+export function ledgerWrite(ledger: CustomerLedger, change: LedgerChange<unknown>) {
+  return { change, totals: totalsAfter(ledger.totals, change.movements) };
 }

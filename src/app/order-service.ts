@@ -6,14 +6,12 @@ import {
   quoteSpend,
   validateCart,
 } from "../domain/checkout/index.js";
-import { POINT_KINDS } from "../domain/kinds.js";
+import { POINT_KINDS, type PointKind } from "../domain/kinds.js";
 import {
   applyChange,
   combineChanges,
   type LedgerChange,
-  ledgerTotals,
   type OperationContext,
-  settle,
 } from "../domain/ledger/index.js";
 import {
   applyOrderEvent,
@@ -27,6 +25,8 @@ import {
   validateProgrammeConfig,
   versionInForce,
 } from "../domain/orders/index.js";
+import type { CustomerWork, GroupCommitter } from "./group-commit.js";
+import { type LedgerService, ledgerWrite } from "./ledger-service.js";
 import { orderView } from "./order-views.js";
 import type {
   Clock,
@@ -34,8 +34,6 @@ import type {
   CustomerState,
   CustomerWrite,
   EventOutcome,
-  IdGenerator,
-  LedgerStore,
   OrderStore,
   StoredOrderEvent,
 } from "./ports.js";
@@ -59,11 +57,9 @@ export class OrderService {
   constructor(
     private readonly store: OrderStore,
     private readonly clock: Clock,
-    private readonly ids: IdGenerator,
     private readonly rules: ProgrammeRules,
-    private readonly ledgerStore: LedgerStore,
-    /** Customers whose events share one transaction: 1 keeps every transaction on one customer. */
-    private readonly customersPerTransaction: number,
+    private readonly ledger: LedgerService,
+    private readonly committer: GroupCommitter,
   ) {}
 
   private currentVersions(): Promise<ConfigVersion[]> {
@@ -99,16 +95,12 @@ export class OrderService {
     const now = this.clock.now();
     const version = versionInForce(await this.currentVersions(), now);
     const lines = await this.withSellerPoints(input.lines);
-    // Settled in memory only, so the quote sees points that became available a moment ago.
-    const ledger = await this.ledgerStore.readLedger(input.customerId);
-    const policy = await this.rules.ledgerPolicy(now);
-    const settled = settle(ledger, { now, newId: (p) => this.ids.newId(p), policy });
-    const current = settled.ok ? applyChange(ledger, settled) : ledger;
-    const balance = ledgerTotals(current);
+    // From the balance cache, settled first when something fell due a moment ago.
+    const { totals } = await this.ledger.currentBalance(input.customerId);
     const balances = {
-      bonus: balance.bonus.available,
-      savings: balance.savings.available,
-      referral: balance.referral.available,
+      bonus: totals.bonus.available,
+      savings: totals.savings.available,
+      referral: totals.referral.available,
     };
     const quote = quoteSpend({ lines, config: version.config.earning, balances });
     const allocation = allocateSpend(lines, quote.combination);
@@ -163,15 +155,7 @@ export class OrderService {
     incoming.forEach((item, index) => {
       byCustomer.set(item.event.customerId, [...(byCustomer.get(item.event.customerId) ?? []), index]);
     });
-    const outcomes: EventOutcome[] = new Array(incoming.length);
-    // Read before any customer's transaction opens (on PGlite a transaction holds the only connection).
     const versions = await this.currentVersions();
-    const now = this.clock.now();
-    const ctx: OperationContext = {
-      now,
-      newId: (p) => this.ids.newId(p),
-      policy: await this.rules.ledgerPolicy(now),
-    };
     const sellerPoints = await this.store.sellerPoints(
       incoming.flatMap(({ event }) => (event.type === "placed" ? event.lines : [])),
     );
@@ -182,46 +166,22 @@ export class OrderService {
             event: { ...item.event, lines: item.event.lines.map((l) => withPoints(l, sellerPoints)) },
           }
         : item;
-    const customers = [...byCustomer.keys()];
-    const chunks: string[][] = [];
-    for (let i = 0; i < customers.length; i += this.customersPerTransaction) {
-      chunks.push(customers.slice(i, i + this.customersPerTransaction));
-    }
+    const outcomes: EventOutcome[] = new Array(incoming.length);
     await Promise.all(
-      chunks.map((chunk) =>
-        this.ledgerStore.withCustomers(chunk, async (tx) => {
-          const work = chunk.map((customerId) => {
-            const items = (byCustomer.get(customerId) ?? []).map((i) => enrich(incoming[i] as IncomingEvent));
-            const orderIds = [...new Set(items.map((i) => i.event.orderId))];
-            const spendIds = orderIds.flatMap((o) => POINT_KINDS.map((k) => spendId(o, k)));
-            return {
-              customerId,
-              items,
-              load: {
-                customerId,
-                refs: { holdIds: spendIds, redemptionIds: spendIds },
-                orderIds,
-                eventIds: items.map((i) => i.event.eventId),
-              },
-            };
-          });
-          const loaded = await tx.load(work.map((w) => w.load));
-          const writes: CustomerWrite[] = [];
-          for (const w of work) {
-            const { answers, write } = this.applyForCustomer(
-              loaded.get(w.customerId) as CustomerState,
-              w.items,
-              versions,
-              ctx,
-            );
-            if (write) writes.push({ ...write, customerId: w.customerId, actor });
-            (byCustomer.get(w.customerId) ?? []).forEach((index, k) => {
-              outcomes[index] = answers[k] as EventOutcome;
-            });
-          }
-          if (writes.length > 0) await tx.write(writes, now);
-        }),
-      ),
+      [...byCustomer].map(async ([customerId, indexes]) => {
+        const items = indexes.map((i) => enrich(incoming[i] as IncomingEvent));
+        const answers = await this.committer.submit<EventOutcome[]>({
+          customerId,
+          load: eventsLoad(items),
+          run: (state, ctx) => {
+            const { answers, write } = this.applyForCustomer(state, items, versions, ctx);
+            return { result: answers, write: write && { ...write, actor } };
+          },
+        });
+        indexes.forEach((index, k) => {
+          outcomes[index] = answers[k] as EventOutcome;
+        });
+      }),
     );
     return outcomes;
   }
@@ -314,7 +274,7 @@ export class OrderService {
     const write =
       combined || changedOrders.size > 0 || written.size > 0
         ? {
-            ledger: combined ? { change: combined, totals: ledgerTotals(ledger) } : undefined,
+            ledger: combined ? ledgerWrite(state.ledger, combined) : undefined,
             orders: [...changedOrders.values()],
             events: [...written.values()],
           }
@@ -395,6 +355,28 @@ export class OrderService {
     const { previous } = await this.store.setSellerPoints({ ...input, at: this.clock.now() });
     return { sellerId: input.sellerId, sku: input.sku, pointsPerUnit: input.pointsPerUnit, previous };
   }
+}
+
+/**
+ * What a customer's events can touch: the orders with their lots, the orders' holds and redemptions
+ * (R20: one per kind, named after the order), the events by id, and for orders being placed an R4
+ * prefix covering the points they spend.
+ */
+function eventsLoad(items: IncomingEvent[]): CustomerWork<unknown>["load"] {
+  const orderIds = [...new Set(items.map((i) => i.event.orderId))];
+  const spendIds = orderIds.flatMap((o) => POINT_KINDS.map((k) => spendId(o, k)));
+  const spend: Partial<Record<PointKind, number>> = {};
+  for (const { event } of items) {
+    if (event.type !== "placed") continue;
+    for (const kind of POINT_KINDS)
+      if (event.spend[kind] > 0) spend[kind] = (spend[kind] ?? 0) + event.spend[kind];
+  }
+  return {
+    refs: { holdIds: spendIds, redemptionIds: spendIds },
+    spend,
+    orderIds,
+    eventIds: items.map((i) => i.event.eventId),
+  };
 }
 
 function refusedOutcome(

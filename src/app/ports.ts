@@ -29,23 +29,45 @@ export interface StoredOutcome {
   outcome: unknown;
 }
 
-/** Which holds, redemptions and lots an operation refers to, beyond the customer's open lots. */
+/** Which holds, redemptions and lots an operation names (the lots behind their takes come too). */
 export interface LedgerRefs {
   holdIds?: string[];
   redemptionIds?: string[];
   lotIds?: string[];
 }
 
-/** What one transaction loads for one of its customers. */
+/** An Idempotency-Key as stored: per customer and operation. */
+export interface IdempotencyRef {
+  scope: string;
+  key: string;
+}
+
+/**
+ * What one transaction loads for one of its customers: its working set. Whatever time has made due
+ * (pending lots, expiries, hold time-outs, and the lots behind those holds) always comes; the rest is
+ * what the operations name. Nothing here scales with the customer's history.
+ */
 export interface CustomerLoad {
   customerId: string;
   refs?: LedgerRefs;
+  /** R4: per kind, the points the loaded prefix of spendable lots must cover (a spend or hold). */
+  spend?: Partial<Record<PointKind, number>>;
+  /**
+   * Load the prefix even where the balance cannot cover it. First loads skip a prefix that cannot be
+   * spent (a refusal must not read every lot); a load widened after WorkingSetTooSmall does not.
+   */
+  spendBeyondBalance?: boolean;
+  /** Orders with their lots (returns claw back from them first). */
   orderIds?: string[];
   eventIds?: string[];
-  idempotency?: { scope: string; key: string };
+  idempotency?: IdempotencyRef[];
 }
 
-/** One customer's state as loaded: the ledger plus the orders, events and stored answer asked for. */
+export function idempotencySlot(ref: IdempotencyRef): string {
+  return `${ref.scope}\u0000${ref.key}`;
+}
+
+/** One customer's state as loaded: the ledger's working set plus the orders, events and stored answers. */
 export interface CustomerState {
   ledger: CustomerLedger;
   orders: Order[];
@@ -53,7 +75,8 @@ export interface CustomerState {
   events: StoredOrderEvent[];
   /** Parked events of the orders asked for. */
   parked: StoredOrderEvent[];
-  outcome: StoredOutcome | undefined;
+  /** Stored answers by `idempotencySlot`. */
+  outcomes: Map<string, StoredOutcome>;
 }
 
 /** What one transaction writes for one of its customers. */
@@ -63,7 +86,7 @@ export interface CustomerWrite {
   ledger?: { change: LedgerChange<unknown>; totals: Record<PointKind, BalanceTotals> };
   orders?: Order[];
   events?: StoredOrderEvent[];
-  outcome?: { scope: string; key: string; stored: StoredOutcome };
+  outcomes?: (IdempotencyRef & { stored: StoredOutcome })[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
   actor: string;
 }
@@ -73,8 +96,17 @@ export interface CustomerWrite {
  * statement, whatever the number of customers: round trips, not rows, are what cost here.
  */
 export interface LedgerTransaction {
-  load(requests: CustomerLoad[]): Promise<Map<string, CustomerState>>;
+  /** `now` decides what is due: the instant the operations run at. */
+  load(requests: CustomerLoad[], now: Date): Promise<Map<string, CustomerState>>;
   write(writes: CustomerWrite[], at: Date): Promise<void>;
+}
+
+export interface BalanceSnapshot {
+  totals: Record<PointKind, BalanceTotals>;
+  /** Points of available lots expiring after now and within the days asked for, and the nearest date. */
+  expiringSoon: Record<PointKind, { amount: number; nearestDate: Date | null }>;
+  /** The earliest instant something falls due (a pending lot, an expiry, a hold time-out), if any. */
+  nextDueAt: Date | null;
 }
 
 export interface HistoryPage {
@@ -88,8 +120,8 @@ export interface LedgerStore {
    * customers that are new. A serialization failure or deadlock runs it again from the start.
    */
   withCustomers<T>(customerIds: string[], work: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
-  /** Reads without locking (a consistent snapshot of one customer). */
-  readLedger(customerId: string): Promise<CustomerLedger>;
+  /** R6 without locking and without loading lots: the cache, an indexed expiring-soon sum, what is due. */
+  readBalance(customerId: string, now: Date, expiringWithinDays: number): Promise<BalanceSnapshot>;
   history(customerId: string, cursor: string | null, limit: number): Promise<HistoryPage>;
   /** Up to `limit` customers with a pending lot due, a lot expired, or a hold timed out as of `now`. */
   customersWithDueWork(now: Date, limit: number): Promise<string[]>;

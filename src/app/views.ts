@@ -1,12 +1,6 @@
 import type { PointKind } from "../domain/kinds.js";
-import {
-  type Hold,
-  type KindBalance,
-  type Lot,
-  type Movement,
-  type Redemption,
-  WALLET,
-} from "../domain/ledger/index.js";
+import { type Hold, type Lot, type Movement, type Redemption, WALLET } from "../domain/ledger/index.js";
+import type { BalanceSnapshot } from "./ports.js";
 
 /** JSON-safe shapes the use cases answer with; they are also what idempotent replays return. */
 
@@ -77,12 +71,19 @@ export interface KindBalanceView {
   expiringSoon: { amount: number; nearestDate: string | null; withinDays: number };
 }
 
-export function balanceView(b: Record<PointKind, KindBalance>): Record<PointKind, KindBalanceView> {
-  const view = (k: KindBalance): KindBalanceView => ({
-    ...k,
-    expiringSoon: { ...k.expiringSoon, nearestDate: k.expiringSoon.nearestDate?.toISOString() ?? null },
+/** R6 per kind: the cached totals and what expires within the reported days. */
+export function balanceView(
+  b: Pick<BalanceSnapshot, "totals" | "expiringSoon"> & { withinDays: number },
+): Record<PointKind, KindBalanceView> {
+  const view = (kind: PointKind): KindBalanceView => ({
+    ...b.totals[kind],
+    expiringSoon: {
+      amount: b.expiringSoon[kind].amount,
+      nearestDate: b.expiringSoon[kind].nearestDate?.toISOString() ?? null,
+      withinDays: b.withinDays,
+    },
   });
-  return { bonus: view(b.bonus), savings: view(b.savings), referral: view(b.referral) };
+  return { bonus: view("bonus"), savings: view("savings"), referral: view("referral") };
 }
 
 export interface MovementView {

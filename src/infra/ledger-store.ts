@@ -1,23 +1,27 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import type {
-  CustomerLoad,
-  CustomerState,
-  CustomerWrite,
-  EventOutcome,
-  HistoryPage,
-  LedgerStore,
-  LedgerTransaction,
-  StoredOrderEvent,
+import {
+  type BalanceSnapshot,
+  type CustomerLoad,
+  type CustomerState,
+  type CustomerWrite,
+  type EventOutcome,
+  type HistoryPage,
+  idempotencySlot,
+  type LedgerStore,
+  type LedgerTransaction,
+  type StoredOrderEvent,
 } from "../app/ports.js";
 import { POINT_KINDS, type PointKind } from "../domain/kinds.js";
-import type {
-  CreditSource,
-  CustomerLedger,
-  Hold,
-  Lot,
-  LotTake,
-  Movement,
-  Redemption,
+import {
+  addDays,
+  type BalanceTotals,
+  type CreditSource,
+  type Hold,
+  type Lot,
+  type LotTake,
+  type Movement,
+  type Redemption,
+  type SpendableCoverage,
 } from "../domain/ledger/index.js";
 import type { Order, OrderEvent } from "../domain/orders/index.js";
 import type { Database } from "./schema.js";
@@ -143,36 +147,82 @@ function pairs(
   return [customers, ids];
 }
 
+type StoredEventRow = { customer_id: string; event: unknown; fingerprint: string; outcome: string };
+
 interface LoadRow {
+  balances: ({ customer_id: string; kind: string } & BalanceTotals)[];
   holds: HoldRow[];
   redemptions: RedemptionRow[];
   lots: LotRow[];
-  debts: { customer_id: string; kind: string; debt: number }[];
+  /** Per (customer, kind) asked to cover: whether the prefix was walked, and how far it got. */
+  prefixes: {
+    customer_id: string;
+    kind: string;
+    target: number;
+    walked: boolean;
+    reached: number | null;
+    last_expires_at: string | null;
+    last_created_at: string | null;
+    last_lot_id: string | null;
+  }[];
   orders: { customer_id: string; document: unknown }[];
-  events: { customer_id: string; event: unknown; fingerprint: string; outcome: string }[];
-  parked: { customer_id: string; event: unknown; fingerprint: string; outcome: string }[];
-  outcomes: { customer_id: string; fingerprint: string; request_id: string; outcome: string }[];
+  events: StoredEventRow[];
+  parked: StoredEventRow[];
+  outcomes: {
+    customer_id: string;
+    scope: string;
+    key: string;
+    fingerprint: string;
+    request_id: string;
+    outcome: string;
+  }[];
 }
 
 /**
- * Everything the customers' operations need, in one statement. Lookups by key go through `lateral`
- * with `limit 1` (`offset 0` where several rows match) so the planner cannot flatten them into a
- * hash join over the whole table: each stays an index probe whatever it guesses about the arrays: open lots (pending, or with points
- * left) plus the lots behind loaded holds and redemptions (points may go back into empty lots),
- * active and referenced holds, referenced redemptions, debts, orders, events and stored answers.
+ * The working sets of a transaction's customers, in one statement (`customers_working_set`). Nothing
+ * in it reads a customer's whole history:
+ *  - due: pending lots whose time has come, lots expired by now, holds timed out by now (and the lots
+ *    behind them) — the three `*_due`/`lots_spendable` index ranges up to `now`;
+ *  - named: holds, redemptions and lots by id, the lots behind their takes, orders and their lots,
+ *    events by id, parked events of those orders, stored answers by Idempotency-Key;
+ *  - spend prefix (R4): per (customer, kind, points to cover) the soonest-expiring spendable lots
+ *    whose running sum covers the points, walked one `lots_spendable` probe a lot by a recursive
+ *    CTE. A prefix the balance could not pay anyway is skipped unless `spendBeyondBalance`.
+ * Lookups by key go through `lateral … limit 1` so the planner keeps each an index probe whatever it
+ * guesses about the arrays.
  */
-async function loadCustomers(db: Kysely<Database> | Transaction<Database>, requests: CustomerLoad[]) {
+async function loadWorkingSets(
+  db: Kysely<Database> | Transaction<Database>,
+  requests: CustomerLoad[],
+  now: Date,
+) {
   const customers = requests.map((r) => r.customerId);
   const [holdCustomers, holdIds] = pairs(requests, (r) => r.refs?.holdIds);
   const [redemptionCustomers, redemptionIds] = pairs(requests, (r) => r.refs?.redemptionIds);
   const [lotCustomers, lotIds] = pairs(requests, (r) => r.refs?.lotIds);
   const [orderCustomers, orderIds] = pairs(requests, (r) => r.orderIds);
   const [eventCustomers, eventIds] = pairs(requests, (r) => r.eventIds);
-  const withKey = requests.filter((r) => r.idempotency);
+  const keys = requests.flatMap((r) =>
+    (r.idempotency ?? []).map((k) => ({ customerId: r.customerId, ...k })),
+  );
+  const targets = requests.flatMap((r) =>
+    POINT_KINDS.filter((k) => (r.spend?.[k] ?? 0) > 0).map((kind) => ({
+      customerId: r.customerId,
+      kind,
+      target: r.spend?.[kind] ?? 0,
+      guarded: !r.spendBeyondBalance,
+    })),
+  );
   const result = await sql<LoadRow>`
-    with
+    with recursive
+      due_holds as (
+        select x.* from unnest(${customers}::text[]) as c (customer_id)
+          cross join lateral (
+            select * from holds
+            where holds.customer_id = c.customer_id and holds.state = 'active' and holds.expires_at <= ${now}
+            offset 0) as x),
       h as (
-        select * from holds where customer_id = any(${customers}::text[]) and state = 'active'
+        select * from due_holds
         union
         select x.* from unnest(${holdCustomers}::text[], ${holdIds}::text[]) as w (customer_id, hold_id)
           cross join lateral (
@@ -199,19 +249,79 @@ async function loadCustomers(db: Kysely<Database> | Transaction<Database>, reque
           from o cross join jsonb_array_elements(o.document -> 'lines') as line
         union select o.customer_id, jsonb_array_elements_text(line -> 'sellerLotIds')
           from o cross join jsonb_array_elements(o.document -> 'lines') as line),
+      due_lots as (
+        select x.* from unnest(${customers}::text[]) as c (customer_id)
+          cross join lateral (
+            select * from lots
+            where lots.customer_id = c.customer_id and lots.state = 'pending' and lots.available_from <= ${now}
+            offset 0) as x
+        union all
+        select x.* from unnest(${customers}::text[]) as c (customer_id)
+          cross join unnest(array['bonus', 'savings', 'referral']) as k (kind)
+          cross join lateral (
+            select * from lots
+            where lots.customer_id = c.customer_id and lots.kind = k.kind and lots.state = 'available'
+              and lots.remaining > 0 and lots.expires_at <= ${now}
+            offset 0) as x),
+      -- R4: which prefixes to walk. The guard is an upper bound of what settling can make available
+      -- (the cache, plus due pending lots, plus timed-out holds): below it the spend is refused anyway.
+      targets as (
+        select t.customer_id, t.kind, t.target,
+               (not t.guarded
+                or coalesce((select b.available from balances as b
+                             where b.customer_id = t.customer_id and b.kind = t.kind), 0)
+                   + coalesce((select sum(remaining) from due_lots as d
+                               where d.customer_id = t.customer_id and d.kind = t.kind and d.state = 'pending'), 0)
+                   + coalesce((select sum(amount) from due_holds as d
+                               where d.customer_id = t.customer_id and d.kind = t.kind), 0)
+                   >= t.target) as walked
+        from unnest(${targets.map((t) => t.customerId)}::text[], ${targets.map((t) => t.kind)}::text[],
+                    ${targets.map((t) => t.target)}::bigint[], ${targets.map((t) => t.guarded)}::boolean[])
+          as t (customer_id, kind, target, guarded)),
+      prefix (customer_id, kind, target, lot_id, expires_at, created_at, running) as (
+        select t.customer_id, t.kind, t.target, x.lot_id, x.expires_at, x.created_at, x.remaining
+        from targets as t
+          cross join lateral (
+            select lot_id, expires_at, created_at, remaining from lots
+            where lots.customer_id = t.customer_id and lots.kind = t.kind and lots.state = 'available'
+              and lots.remaining > 0 and lots.expires_at > ${now}
+            order by expires_at, created_at, lot_id limit 1) as x
+        where t.walked
+        union all
+        select p.customer_id, p.kind, p.target, x.lot_id, x.expires_at, x.created_at, p.running + x.remaining
+        from prefix as p
+          cross join lateral (
+            select lot_id, expires_at, created_at, remaining from lots
+            where lots.customer_id = p.customer_id and lots.kind = p.kind and lots.state = 'available'
+              and lots.remaining > 0
+              and (lots.expires_at, lots.created_at, lots.lot_id) > (p.expires_at, p.created_at, p.lot_id)
+            order by expires_at, created_at, lot_id limit 1) as x
+        where p.running < p.target),
       l as (
-        select * from lots
-        where customer_id = any(${customers}::text[]) and (remaining > 0 or state = 'pending')
+        select * from due_lots
         union
         select x.* from wanted_lots as w
           cross join lateral (
-            select * from lots where lots.customer_id = w.customer_id and lots.lot_id = w.lot_id limit 1) as x)
+            select * from lots where lots.customer_id = w.customer_id and lots.lot_id = w.lot_id limit 1) as x
+        union
+        select x.* from prefix as p
+          cross join lateral (
+            select * from lots where lots.customer_id = p.customer_id and lots.lot_id = p.lot_id limit 1) as x)
     select
+      (select coalesce(json_agg(json_build_object('customer_id', customer_id, 'kind', kind,
+                 'available', available, 'pending', pending, 'held', held, 'debt', debt)), '[]')
+         from balances where customer_id = any(${customers}::text[])) as balances,
       (select coalesce(json_agg(h), '[]') from h) as holds,
       (select coalesce(json_agg(r), '[]') from r) as redemptions,
       (select coalesce(json_agg(l), '[]') from l) as lots,
-      (select coalesce(json_agg(json_build_object('customer_id', customer_id, 'kind', kind, 'debt', debt)), '[]')
-         from balances where customer_id = any(${customers}::text[]) and debt > 0) as debts,
+      (select coalesce(json_agg(json_build_object('customer_id', t.customer_id, 'kind', t.kind,
+                 'target', t.target, 'walked', t.walked, 'reached', last.running,
+                 'last_expires_at', last.expires_at, 'last_created_at', last.created_at,
+                 'last_lot_id', last.lot_id)), '[]')
+         from targets as t
+         left join lateral (
+           select * from prefix as p where p.customer_id = t.customer_id and p.kind = t.kind
+           order by p.running desc limit 1) as last on true) as prefixes,
       (select coalesce(json_agg(o), '[]') from o) as orders,
       (select coalesce(json_agg(json_build_object('customer_id', e.customer_id, 'event', e.event,
                  'fingerprint', e.fingerprint, 'outcome', e.outcome)), '[]')
@@ -226,11 +336,10 @@ async function loadCustomers(db: Kysely<Database> | Transaction<Database>, reque
            select * from order_events
            where order_events.customer_id = w.customer_id and order_events.order_id = w.order_id
              and order_events.status = 'parked' offset 0) as e) as parked,
-      (select coalesce(json_agg(json_build_object('customer_id', i.customer_id, 'fingerprint', i.fingerprint,
-                 'request_id', i.request_id, 'outcome', i.outcome)), '[]')
-         from unnest(${withKey.map((r) => r.customerId)}::text[],
-                     ${withKey.map((r) => r.idempotency?.scope ?? "")}::text[],
-                     ${withKey.map((r) => r.idempotency?.key ?? "")}::text[]) as w (customer_id, scope, key)
+      (select coalesce(json_agg(json_build_object('customer_id', i.customer_id, 'scope', i.scope, 'key', i.key,
+                 'fingerprint', i.fingerprint, 'request_id', i.request_id, 'outcome', i.outcome)), '[]')
+         from unnest(${keys.map((k) => k.customerId)}::text[], ${keys.map((k) => k.scope)}::text[],
+                     ${keys.map((k) => k.key)}::text[]) as w (customer_id, scope, key)
          cross join lateral (
            select * from idempotency
            where idempotency.customer_id = w.customer_id and idempotency.scope = w.scope
@@ -240,34 +349,71 @@ async function loadCustomers(db: Kysely<Database> | Transaction<Database>, reque
   const state = (customerId: string): CustomerState => {
     let s = states.get(customerId);
     if (!s) {
-      const debt = { bonus: 0, savings: 0, referral: 0 } as Record<PointKind, number>;
       s = {
-        ledger: { customerId, lots: [], holds: [], redemptions: [], debt },
+        ledger: {
+          customerId,
+          lots: [],
+          holds: [],
+          redemptions: [],
+          totals: zeroTotals(),
+          spendable: { bonus: NOTHING_SPENDABLE, savings: NOTHING_SPENDABLE, referral: NOTHING_SPENDABLE },
+        },
         orders: [],
         events: [],
         parked: [],
-        outcome: undefined,
+        outcomes: new Map(),
       };
       states.set(customerId, s);
     }
     return s;
   };
   for (const id of customers) state(id);
+  for (const b of row.balances) {
+    const { customer_id, kind, ...totals } = b;
+    state(customer_id).ledger.totals[kind as PointKind] = totals;
+  }
   for (const h of row.holds) state(h.customer_id).ledger.holds.push(holdFromRow(h));
   for (const r of row.redemptions) state(r.customer_id).ledger.redemptions.push(redemptionFromRow(r));
   for (const l of row.lots) state(l.customer_id).ledger.lots.push(lotFromRow(l));
-  for (const d of row.debts) state(d.customer_id).ledger.debt[d.kind as PointKind] = d.debt;
+  for (const p of row.prefixes) {
+    state(p.customer_id).ledger.spendable[p.kind as PointKind] = coverage(p);
+  }
   for (const o of row.orders) state(o.customer_id).orders.push(orderFromDocument(o.document));
   for (const e of row.events) state(e.customer_id).events.push(storedEventFromRow(e));
   for (const e of row.parked) state(e.customer_id).parked.push(storedEventFromRow(e));
   for (const o of row.outcomes) {
-    state(o.customer_id).outcome = {
+    state(o.customer_id).outcomes.set(idempotencySlot(o), {
       fingerprint: o.fingerprint,
       requestId: o.request_id,
       outcome: JSON.parse(o.outcome),
-    };
+    });
   }
   return states;
+}
+
+const NOTHING_SPENDABLE: SpendableCoverage = { complete: false, through: null, covers: 0 };
+
+function zeroTotals(): Record<PointKind, BalanceTotals> {
+  return {
+    bonus: { available: 0, pending: 0, held: 0, debt: 0 },
+    savings: { available: 0, pending: 0, held: 0, debt: 0 },
+    referral: { available: 0, pending: 0, held: 0, debt: 0 },
+  };
+}
+
+/** What a walked prefix says: it reached the target (up to its last lot), or ran out (all lots). */
+function coverage(p: LoadRow["prefixes"][number]): SpendableCoverage {
+  if (!p.walked) return { complete: false, through: null, covers: p.target };
+  if (p.reached === null || p.reached < p.target || !p.last_lot_id) return { complete: true };
+  return {
+    complete: false,
+    covers: p.target,
+    through: {
+      expiresAt: new Date(p.last_expires_at as string),
+      createdAt: new Date(p.last_created_at as string),
+      lotId: p.last_lot_id,
+    },
+  };
 }
 
 /**
@@ -375,14 +521,14 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         received_at: at,
       });
     }
-    if (w.outcome) {
+    for (const o of w.outcomes ?? []) {
       outcomes.push({
         customer_id,
-        scope: w.outcome.scope,
-        key: w.outcome.key,
-        fingerprint: w.outcome.stored.fingerprint,
-        request_id: w.outcome.stored.requestId,
-        outcome: JSON.stringify(w.outcome.stored.outcome),
+        scope: o.scope,
+        key: o.key,
+        fingerprint: o.stored.fingerprint,
+        request_id: o.stored.requestId,
+        outcome: JSON.stringify(o.stored.outcome),
         created_at: at,
       });
     }
@@ -473,7 +619,7 @@ export class PostgresLedgerStore implements LedgerStore {
             select * from unnest(${customers}::text[])
             on conflict (customer_id) do update set customer_id = excluded.customer_id`.execute(trx);
           return work({
-            load: (requests) => loadCustomers(trx, requests),
+            load: (requests, now) => loadWorkingSets(trx, requests, now),
             write: (writes, at) => writeCustomers(trx, writes, at),
           });
         });
@@ -484,9 +630,49 @@ export class PostgresLedgerStore implements LedgerStore {
     }
   }
 
-  async readLedger(customerId: string): Promise<CustomerLedger> {
-    const states = await loadCustomers(this.db, [{ customerId }]);
-    return (states.get(customerId) as CustomerState).ledger;
+  /**
+   * R6 (`customer_balance`): the cached totals, the expiring-soon sum over the `lots_spendable`
+   * range from now to the horizon, and the earliest due instant from the three per-customer due
+   * indexes (one probe each). No lot is loaded.
+   */
+  async readBalance(customerId: string, now: Date, expiringWithinDays: number): Promise<BalanceSnapshot> {
+    const horizon = addDays(now, expiringWithinDays);
+    const result = await sql<{
+      balances: ({ kind: string } & BalanceTotals)[];
+      expiring: { kind: string; amount: number; nearest: string }[];
+      next_due_at: Date | null;
+    }>`
+      select
+        (select coalesce(json_agg(json_build_object('kind', kind, 'available', available, 'pending', pending,
+                   'held', held, 'debt', debt)), '[]')
+           from balances where customer_id = ${customerId}) as balances,
+        (select coalesce(json_agg(json_build_object('kind', k.kind, 'amount', e.amount, 'nearest', e.nearest)), '[]')
+           from unnest(array['bonus', 'savings', 'referral']) as k (kind)
+           cross join lateral (
+             select sum(remaining)::bigint as amount, min(expires_at) as nearest from lots
+             where customer_id = ${customerId} and lots.kind = k.kind and state = 'available' and remaining > 0
+               and expires_at > ${now} and expires_at <= ${horizon}) as e
+           where e.amount is not null) as expiring,
+        least(
+          (select min(available_from) from lots where customer_id = ${customerId} and state = 'pending'),
+          (select min(expires_at) from lots
+             where customer_id = ${customerId} and kind = any(array['bonus', 'savings', 'referral'])
+               and state = 'available' and remaining > 0),
+          (select min(expires_at) from holds where customer_id = ${customerId} and state = 'active')
+        ) as next_due_at`.execute(this.db);
+    const row = result.rows[0];
+    const totals = zeroTotals();
+    const expiringSoon = {
+      bonus: { amount: 0, nearestDate: null },
+      savings: { amount: 0, nearestDate: null },
+      referral: { amount: 0, nearestDate: null },
+    } as BalanceSnapshot["expiringSoon"];
+    for (const { kind, ...t } of row?.balances ?? []) totals[kind as PointKind] = t;
+    for (const e of row?.expiring ?? []) {
+      expiringSoon[e.kind as PointKind] = { amount: e.amount, nearestDate: new Date(e.nearest) };
+    }
+    const nextDue = row?.next_due_at ?? null;
+    return { totals, expiringSoon, nextDueAt: nextDue === null ? null : new Date(nextDue) };
   }
 
   async history(customerId: string, cursor: string | null, limit: number): Promise<HistoryPage> {

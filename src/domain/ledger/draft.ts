@@ -1,16 +1,21 @@
 import type { PointKind } from "../kinds.js";
-import type {
-  CustomerLedger,
-  Explanation,
-  Hold,
-  LedgerChange,
-  Lot,
-  LotTake,
-  Movement,
-  MovementType,
-  OperationContext,
-  Posting,
-  Redemption,
+import { WALLET } from "./accounts.js";
+import {
+  type BalanceTotals,
+  type CustomerLedger,
+  type Explanation,
+  type Hold,
+  type LedgerChange,
+  type Lot,
+  type LotTake,
+  type Movement,
+  type MovementType,
+  type OperationContext,
+  type Posting,
+  type Redemption,
+  type SpendableCoverage,
+  type SpendingKey,
+  WorkingSetTooSmall,
 } from "./types.js";
 
 const DAY_MS = 86_400_000;
@@ -20,7 +25,7 @@ export function addDays(d: Date, days: number): Date {
 }
 
 /** R4: soonest-expiring first, then oldest first; the lot id breaks the last tie so the order is total. */
-export function spendingOrder(a: Lot, b: Lot): number {
+export function spendingOrder(a: SpendingKey, b: SpendingKey): number {
   return (
     a.expiresAt.getTime() - b.expiresAt.getTime() ||
     a.createdAt.getTime() - b.createdAt.getTime() ||
@@ -43,7 +48,8 @@ export class LedgerDraft {
   private readonly movements: Movement[] = [];
   /** Set while the ledger is being brought up to date: those movements are the clock's doing. */
   private clockDriven = false;
-  readonly debt: Record<PointKind, number>;
+  private readonly totals: Record<PointKind, BalanceTotals>;
+  private readonly coverage: Record<PointKind, SpendableCoverage>;
 
   constructor(
     ledger: CustomerLedger,
@@ -55,7 +61,23 @@ export class LedgerDraft {
       this.holds.set(hold.holdId, { ...hold, takes: hold.takes.map((t) => ({ ...t })) });
     for (const r of ledger.redemptions)
       this.redemptions.set(r.redemptionId, { ...r, takes: r.takes.map((t) => ({ ...t })) });
-    this.debt = { ...ledger.debt };
+    this.totals = ledger.totals;
+    this.coverage = ledger.spendable;
+  }
+
+  /** What this draft's movements posted to one of the customer's accounts for a kind. */
+  private posted(kind: PointKind, account: string): number {
+    let sum = 0;
+    for (const m of this.movements) {
+      if (m.kind !== kind) continue;
+      for (const p of m.postings) if (p.account === account) sum += p.amount;
+    }
+    return sum;
+  }
+
+  /** R14: what the customer owes of a kind now: the cached debt moved by this draft's postings. */
+  debt(kind: PointKind): number {
+    return this.totals[kind].debt - this.posted(kind, WALLET.debt);
   }
 
   /** The instant being worked at: the operation's, or while catching up, the due item's own. */
@@ -97,17 +119,37 @@ export class LedgerDraft {
     return [...this.holds.values()];
   }
 
-  /** Available lots of a kind with points left, in the R4 spending order. */
+  /**
+   * Available lots of a kind with points left, in the R4 spending order, as far as the working set
+   * holds all of them: a lot past the loaded prefix could have others before it that were not loaded.
+   */
   spendableLots(kind: PointKind): Lot[] {
+    const coverage = this.coverage[kind];
     return this.allLots()
-      .filter((l) => l.kind === kind && l.state === "available" && l.remaining > 0)
+      .filter(
+        (l) =>
+          l.kind === kind &&
+          l.state === "available" &&
+          l.remaining > 0 &&
+          (coverage.complete || (coverage.through !== null && spendingOrder(l, coverage.through) <= 0)),
+      )
       .sort(spendingOrder);
   }
 
+  /**
+   * Signals that an operation needs spendable lots beyond the loaded prefix (there are more: the
+   * coverage is not complete). The caller loads a wider prefix and runs the operation again.
+   */
+  needMoreLots(kind: PointKind, amount: number): never {
+    const coverage = this.coverage[kind];
+    if (coverage.complete)
+      throw new Error(`the ${kind} lots do not hold the ${amount} points the totals promise`);
+    throw new WorkingSetTooSmall(kind, coverage.covers * 2 + amount);
+  }
+
+  /** R6: the available points of a kind: the cached total moved by this draft's postings. */
   available(kind: PointKind): number {
-    let sum = 0;
-    for (const lot of this.spendableLots(kind)) sum += lot.remaining;
-    return sum;
+    return this.totals[kind].available + this.posted(kind, WALLET.available);
   }
 
   addLot(lot: Lot): void {
@@ -144,7 +186,7 @@ export class LedgerDraft {
       takes.push({ lotId: lot.lotId, amount: take, returned: 0 });
       left -= take;
     }
-    if (left !== 0) throw new Error(`took ${amount - left} of ${amount} ${kind} points`);
+    if (left !== 0) this.needMoreLots(kind, amount);
     return takes;
   }
 
@@ -235,7 +277,6 @@ export class LedgerDraft {
       lots: pick(this.lots, this.touchedLots),
       holds: pick(this.holds, this.touchedHolds),
       redemptions: pick(this.redemptions, this.touchedRedemptions),
-      debt: { ...this.debt },
     };
   }
 }

@@ -1,5 +1,6 @@
 import type { PointKind } from "../kinds.js";
 import { type Funder, funderAccount, SINK, WALLET } from "./accounts.js";
+import { totalsAfter } from "./balance.js";
 import { addDays, LedgerDraft, spendingOrder } from "./draft.js";
 import {
   explainAdjustment,
@@ -52,11 +53,10 @@ function insufficient(draft: LedgerDraft, kind: PointKind, requested: number) {
  * R14: points that become available pay off the customer's debt of that kind first.
  */
 function offsetDebt(draft: LedgerDraft, lot: Lot): void {
-  const owed = draft.debt[lot.kind];
+  const owed = draft.debt(lot.kind);
   const offset = Math.min(owed, lot.remaining);
   if (offset === 0) return;
   draft.changeLot(lot, { remaining: lot.remaining - offset });
-  draft.debt[lot.kind] = owed - offset;
   draft.post(
     "debt_offset",
     lot.kind,
@@ -66,7 +66,7 @@ function offsetDebt(draft: LedgerDraft, lot: Lot): void {
     ],
     [{ lotId: lot.lotId, delta: -offset }],
     lot.reference,
-    explainDebtOffset(offset, draft.debt[lot.kind]),
+    explainDebtOffset(offset, owed - offset),
   );
 }
 
@@ -526,6 +526,9 @@ export function clawback(
         clawedBack += take;
       }
     }
+    // More points are available than the working set's lots hold: they must be taken (R4) first.
+    if (left > 0 && draft.available(input.kind) - clawedBack > 0)
+      draft.needMoreLots(input.kind, input.amount);
     if (clawedBack > 0) {
       postings.push(
         { account: WALLET.available, amount: -clawedBack },
@@ -534,7 +537,6 @@ export function clawback(
     }
     const shortfall = left;
     if (shortfall > 0) {
-      draft.debt[input.kind] += shortfall;
       postings.push(
         { account: WALLET.debt, amount: -shortfall },
         { account: SINK.clawedBack, amount: shortfall },
@@ -548,7 +550,7 @@ export function clawback(
       input.reference ?? null,
       explainClawback(cancelledPending, clawedBack, shortfall, input.reference ?? null, input.explanation),
     );
-    return { cancelledPending, clawedBack, shortfall, debtAfter: draft.debt[input.kind] };
+    return { cancelledPending, clawedBack, shortfall, debtAfter: draft.debt(input.kind) };
   });
 }
 
@@ -616,14 +618,15 @@ export function adjust(
   });
 }
 
-/** The ledger as it stands after `change`: what the balance cache is computed from. */
+/** The working set as it stands after `change`, its totals moved by the change's postings. */
 export function applyChange(ledger: CustomerLedger, change: LedgerChange<unknown>): CustomerLedger {
   return {
     customerId: ledger.customerId,
     lots: mergeById(ledger.lots, change.lots, (l) => l.lotId),
     holds: mergeById(ledger.holds, change.holds, (h) => h.holdId),
     redemptions: mergeById(ledger.redemptions, change.redemptions, (r) => r.redemptionId),
-    debt: change.debt,
+    totals: totalsAfter(ledger.totals, change.movements),
+    spendable: ledger.spendable,
   };
 }
 
@@ -642,6 +645,5 @@ export function combineChanges<A, B>(first: LedgerChange<A>, second: LedgerChang
     lots: mergeById(first.lots, second.lots, (l) => l.lotId),
     holds: mergeById(first.holds, second.holds, (h) => h.holdId),
     redemptions: mergeById(first.redemptions, second.redemptions, (r) => r.redemptionId),
-    debt: second.debt,
   };
 }

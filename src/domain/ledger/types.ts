@@ -98,15 +98,59 @@ export interface Movement {
   causedBy: "request" | "clock";
 }
 
-/** The part of one customer's ledger an operation needs to see. */
+/** What the balance cache keeps per kind; a change moves it by exactly its postings. */
+export interface BalanceTotals {
+  available: number;
+  pending: number;
+  held: number;
+  /** R14: points owed from returns, netted against the next accruals. */
+  debt: number;
+}
+
+/** Where a lot stands in the R4 spending order: soonest-expiring, then oldest, then by id. */
+export interface SpendingKey {
+  expiresAt: Date;
+  createdAt: Date;
+  lotId: string;
+}
+
+/**
+ * Which of a kind's spendable lots a working set holds: every lot up to `through` in the R4 order
+ * (none when null), or all of them. `covers` is the amount the loader was asked to cover, so an
+ * operation that needs more can ask for a wider load.
+ */
+export type SpendableCoverage =
+  | { complete: true }
+  | { complete: false; through: SpendingKey | null; covers: number };
+
+/**
+ * The part of one customer's ledger an operation can touch — its working set — and the cached totals
+ * of all of it. The working set holds every lot and hold that time has made due, the holds,
+ * redemptions and lots the operation names (and the lots behind their takes), and for each kind a
+ * prefix of the spendable lots in the R4 order (`spendable`). Totals never come from summing lots.
+ */
 export interface CustomerLedger {
   customerId: string;
-  /** Open lots (pending, or available with points left) plus any lot an operation refers to. */
   lots: Lot[];
   holds: Hold[];
   redemptions: Redemption[];
-  /** Outstanding debt per kind, as a positive number of points (R14). */
-  debt: Record<PointKind, number>;
+  /** The balance cache per kind as loaded (debt included), before the operation. */
+  totals: Record<PointKind, BalanceTotals>;
+  spendable: Record<PointKind, SpendableCoverage>;
+}
+
+/**
+ * The working set did not hold enough of a kind's spendable lots for this operation: the caller loads
+ * a prefix covering at least `atLeast` points of `kind` and runs the operation again. Not a refusal:
+ * the operation's outcome is decided only once enough is loaded.
+ */
+export class WorkingSetTooSmall extends Error {
+  constructor(
+    readonly kind: PointKind,
+    readonly atLeast: number,
+  ) {
+    super(`the working set does not cover ${atLeast} ${kind} points`);
+  }
 }
 
 /** Configurable defaults from rules.md; every one is a number an operator can change. */
@@ -168,7 +212,6 @@ export interface LedgerChange<T> {
   lots: Lot[];
   holds: Hold[];
   redemptions: Redemption[];
-  debt: Record<PointKind, number>;
 }
 
 export type LedgerResult<T> = LedgerChange<T> | Refusal;

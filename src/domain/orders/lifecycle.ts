@@ -125,9 +125,11 @@ function cloneOrder(order: Order): Order {
 }
 
 function available(ledger: CustomerLedger): KindPoints {
-  const sums: Record<PointKind, number> = { bonus: 0, savings: 0, referral: 0 };
-  for (const lot of ledger.lots) if (lot.state === "available") sums[lot.kind] += lot.remaining;
-  return sums;
+  return {
+    bonus: ledger.totals.bonus.available,
+    savings: ledger.totals.savings.available,
+    referral: ledger.totals.referral.available,
+  };
 }
 
 function joinLines(texts: LocalizedText[]): LocalizedText {

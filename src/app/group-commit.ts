@@ -1,0 +1,281 @@
+import { POINT_KINDS } from "../domain/kinds.js";
+import { applyChange, type OperationContext, WorkingSetTooSmall } from "../domain/ledger/index.js";
+import {
+  type Clock,
+  type CustomerLoad,
+  type CustomerState,
+  type CustomerWrite,
+  idempotencySlot,
+  type LedgerStore,
+  type LedgerTransaction,
+} from "./ports.js";
+
+/** What one piece of work changed for its customer; `customerId` comes from the work. */
+export type CustomerChanges = Omit<CustomerWrite, "customerId">;
+
+/**
+ * One request's work on one customer: what to load, and a pure step over the loaded state. `run` may
+ * be called more than once (after a wider load, or alone after a failed group): it must not have
+ * effects besides its return value.
+ */
+export interface CustomerWork<R> {
+  customerId: string;
+  load: Omit<CustomerLoad, "customerId">;
+  run(state: CustomerState, ctx: OperationContext): { result: R; write?: CustomerChanges | undefined };
+}
+
+export interface GroupCommitOptions {
+  /** Lanes, each a range of customer-id hashes with at most one transaction in flight. */
+  lanes: number;
+  /** Customers whose work one transaction may group; 1 keeps every transaction on one customer. */
+  customersPerTransaction: number;
+}
+
+interface Queued {
+  work: CustomerWork<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Answer = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** How often one customer's load may be widened in one transaction before it is a bug. */
+const MAX_WIDENINGS = 8;
+
+/**
+ * 32-bit FNV-1a of the customer id. Lanes are contiguous ranges of it — the way a database
+ * distributed by customer splits customers into shards — so one group commit stays in one range.
+ */
+export function customerHash(customerId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < customerId.length; i++) {
+    hash ^= customerId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/**
+ * Group commit across requests, as TigerBeetle batches transfers: concurrent work for different
+ * customers shares transactions. Each customer maps to one lane by its hash; a lane runs one
+ * transaction at a time, taking what is queued (up to `customersPerTransaction` customers): one load
+ * statement, each work's pure step in arrival order, one write statement, one commit, and each waiter
+ * gets its own answer. A customer's work never waits on another in-flight transaction of this
+ * instance for its lock (across instances the customers' row locks still order it).
+ *
+ * A refusal is a work's own result and answers only it. A work that throws answers only itself. A
+ * transaction that fails (not a retryable conflict: the store retries those whole) is split: every
+ * work runs again alone, so a failure never answers for work that would have succeeded alone.
+ */
+export class GroupCommitter {
+  private readonly lanes: Lane[];
+
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly clock: Clock,
+    private readonly contextAt: (now: Date) => Promise<OperationContext>,
+    private readonly options: GroupCommitOptions,
+  ) {
+    this.lanes = Array.from({ length: Math.max(1, options.lanes) }, () => new Lane(this));
+  }
+
+  private laneOf(customerId: string): Lane {
+    const index = Math.floor((customerHash(customerId) * this.lanes.length) / 2 ** 32);
+    return this.lanes[index] as Lane;
+  }
+
+  submit<R>(work: CustomerWork<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.laneOf(work.customerId).enqueue({
+        work: work as CustomerWork<unknown>,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+    });
+  }
+
+  submitAll<R>(works: CustomerWork<R>[]): Promise<R[]> {
+    return Promise.all(works.map((w) => this.submit(w)));
+  }
+
+  /** Resolves when every lane is idle (for shutdown and tests). */
+  async drained(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.idle()));
+  }
+
+  get customersPerTransaction(): number {
+    return Math.max(1, this.options.customersPerTransaction);
+  }
+
+  /** Runs a group as one transaction; if it fails, each of its works alone. */
+  async commit(group: Queued[]): Promise<void> {
+    // Read outside the transaction: on PGlite the transaction holds the only connection.
+    const now = this.clock.now();
+    let ctx: OperationContext;
+    try {
+      ctx = await this.contextAt(now);
+    } catch (error) {
+      for (const q of group) q.reject(error);
+      return;
+    }
+    const customers = [...new Set(group.map((q) => q.work.customerId))];
+    let answers: Map<Queued, Answer>;
+    try {
+      answers = await this.store.withCustomers(customers, (tx) => runGroup(tx, group, ctx));
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]?.reject(error);
+        return;
+      }
+      for (const q of group) await this.commit([q]);
+      return;
+    }
+    for (const q of group) {
+      const answer = answers.get(q);
+      if (!answer) q.reject(new Error("the group commit gave this work no answer"));
+      else if (answer.ok) q.resolve(answer.value);
+      else q.reject(answer.error);
+    }
+  }
+}
+
+class Lane {
+  private readonly queue: Queued[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly committer: GroupCommitter) {}
+
+  enqueue(item: Queued): void {
+    this.queue.push(item);
+    if (!this.running) this.running = this.drain();
+  }
+
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.committer.commit(this.takeGroup());
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** The longest head of the queue with at most `customersPerTransaction` customers: arrival order kept. */
+  private takeGroup(): Queued[] {
+    const limit = this.committer.customersPerTransaction;
+    const customers = new Set<string>();
+    let n = 0;
+    for (; n < this.queue.length; n++) {
+      const id = (this.queue[n] as Queued).work.customerId;
+      if (!customers.has(id) && customers.size === limit) break;
+      customers.add(id);
+    }
+    return this.queue.splice(0, n);
+  }
+}
+
+/** All the group's works: one load, each customer's works in order, one write. */
+async function runGroup(tx: LedgerTransaction, group: Queued[], ctx: OperationContext) {
+  const byCustomer = new Map<string, Queued[]>();
+  for (const q of group) byCustomer.set(q.work.customerId, [...(byCustomer.get(q.work.customerId) ?? []), q]);
+  const loads = [...byCustomer].map(([customerId, items]) => mergeLoads(customerId, items));
+  const states = await tx.load(loads, ctx.now);
+  const answers = new Map<Queued, Answer>();
+  const writes: CustomerWrite[] = [];
+  for (const load of loads) {
+    const items = byCustomer.get(load.customerId) as Queued[];
+    let state = states.get(load.customerId) as CustomerState;
+    for (let widenings = 0; ; widenings++) {
+      try {
+        const done = runCustomer(state, items, ctx);
+        for (const [q, a] of done.answers) answers.set(q, a);
+        writes.push(...done.writes);
+        break;
+      } catch (error) {
+        if (!(error instanceof WorkingSetTooSmall) || widenings >= MAX_WIDENINGS) throw error;
+        // R4: the prefix did not reach far enough for this customer: load a wider one and run its
+        // works again from the start (nothing is written until every customer is done).
+        const spend = load.spend ?? {};
+        spend[error.kind] = Math.max(spend[error.kind] ?? 0, error.atLeast);
+        load.spend = spend;
+        load.spendBeyondBalance = true;
+        state = (await tx.load([load], ctx.now)).get(load.customerId) as CustomerState;
+      }
+    }
+  }
+  if (writes.length > 0) await tx.write(writes, ctx.now);
+  return answers;
+}
+
+/** One customer's works in arrival order, each on the state the ones before it left. */
+function runCustomer(initial: CustomerState, items: Queued[], ctx: OperationContext) {
+  let state = initial;
+  const answers: [Queued, Answer][] = [];
+  const writes: CustomerWrite[] = [];
+  for (const q of items) {
+    let done: ReturnType<CustomerWork<unknown>["run"]>;
+    try {
+      done = q.work.run(state, ctx);
+    } catch (error) {
+      if (error instanceof WorkingSetTooSmall) throw error;
+      answers.push([q, { ok: false, error }]);
+      continue;
+    }
+    answers.push([q, { ok: true, value: done.result }]);
+    if (done.write) {
+      writes.push({ ...done.write, customerId: q.work.customerId });
+      state = advance(state, done.write);
+    }
+  }
+  return { answers, writes };
+}
+
+/** One load that serves every work of a customer. */
+function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
+  const union = (pick: (l: CustomerWork<unknown>["load"]) => readonly string[] | undefined) => [
+    ...new Set(items.flatMap((q) => pick(q.work.load) ?? [])),
+  ];
+  const spend: CustomerLoad["spend"] = {};
+  for (const q of items)
+    for (const kind of POINT_KINDS) {
+      const amount = q.work.load.spend?.[kind] ?? 0;
+      if (amount > 0) spend[kind] = (spend[kind] ?? 0) + amount;
+    }
+  return {
+    customerId,
+    refs: {
+      holdIds: union((l) => l.refs?.holdIds),
+      redemptionIds: union((l) => l.refs?.redemptionIds),
+      lotIds: union((l) => l.refs?.lotIds),
+    },
+    spend,
+    spendBeyondBalance: items.some((q) => q.work.load.spendBeyondBalance),
+    orderIds: union((l) => l.orderIds),
+    eventIds: union((l) => l.eventIds),
+    idempotency: items.flatMap((q) => q.work.load.idempotency ?? []),
+  };
+}
+
+/** The state as a later work of the same transaction sees it: what the earlier ones wrote, applied. */
+export function advance(state: CustomerState, write: CustomerChanges): CustomerState {
+  const orders = new Map(state.orders.map((o) => [o.orderId, o]));
+  for (const o of write.orders ?? []) orders.set(o.orderId, o);
+  const events = new Map(state.events.map((e) => [e.event.eventId, e]));
+  const parked = new Map(state.parked.map((e) => [e.event.eventId, e]));
+  for (const e of write.events ?? []) {
+    events.set(e.event.eventId, e);
+    if (e.outcome.status === "parked") parked.set(e.event.eventId, e);
+    else parked.delete(e.event.eventId);
+  }
+  const outcomes = new Map(state.outcomes);
+  for (const o of write.outcomes ?? []) outcomes.set(idempotencySlot(o), o.stored);
+  return {
+    ledger: write.ledger ? applyChange(state.ledger, write.ledger.change) : state.ledger,
+    orders: [...orders.values()],
+    events: [...events.values()],
+    parked: [...parked.values()],
+    outcomes,
+  };
+}
