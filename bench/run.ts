@@ -38,6 +38,7 @@ import {
   jitSummary,
   ledgerSizes,
   movementBytes,
+  orderLifecycleBytes,
   pgbenchReference,
   serverFacts,
   withClient,
@@ -555,7 +556,13 @@ async function postgresRun(s: Settings, report: Report) {
     const sizes = await ledgerSizes(url);
     const perMovement = bytesPerMovement(sizes);
     const m = await movementBytes(url);
-    results.ledgerSize = { tables: sizes, bytesPerMovement: perMovement, movement: m };
+    const lifecycle = await orderLifecycleBytes(url);
+    results.ledgerSize = {
+      tables: sizes,
+      bytesPerMovement: perMovement,
+      bytesPerOrderLifecycle: lifecycle,
+      movement: m,
+    };
     rows.push(
       {
         metric: "(f) Bytes per movement: movements + indexes",
@@ -570,7 +577,22 @@ async function postgresRun(s: Settings, report: Report) {
         value: perMovement.withLotsHoldsRedemptions,
         unit: "bytes",
       },
+      {
+        metric: "(f) Bytes per completed order lifecycle: order and ledger tables + indexes + TOAST",
+        value: lifecycle.bytes,
+        unit: "bytes",
+        target: "≤ 2,000",
+        met: lifecycle.bytes <= 2_000,
+        reference:
+          `${formatNumber(lifecycle.totalBytes / 2 ** 20, 1)} MiB in ${Object.keys(lifecycle.tables).join(", ")} / ` +
+          `${formatNumber(lifecycle.completedOrders)} orders delivered, returned or cancelled ` +
+          `(of ${formatNumber(lifecycle.orders)}; the seed's credits counted too)`,
+      },
     );
+    const byTable = Object.values(lifecycle.tables)
+      .sort((x, y) => y.totalBytes - x.totalBytes)
+      .map((t) => `${t.table} ${formatNumber(t.bytesPerCompletedOrder, 1)} (${formatNumber(t.rows)} rows)`)
+      .join(", ");
     const columns = Object.entries(m.averageColumnBytes)
       .sort((a, b) => b[1] - a[1])
       .map(([name, bytes]) => `${name} ${formatNumber(bytes, 1)}`)
@@ -580,6 +602,7 @@ async function postgresRun(s: Settings, report: Report) {
         `TOAST ${formatNumber(m.toastBytesPerMovement, 1)}, indexes ${Object.entries(m.indexBytesPerMovement)
           .map(([name, bytes]) => `${name} ${formatNumber(bytes, 1)}`)
           .join(", ")}; the stored row averages ${formatNumber(m.averageRowBytes, 1)} bytes: ${columns}`,
+      `Bytes per completed order lifecycle by table (${formatNumber(lifecycle.completedOrders)} completed orders): ${byTable}`,
     );
   });
   rows.push({ metric: "(g) Service peak RSS (VmHWM)", value: round(peakRssKb / MB, 1), unit: "MiB" });
