@@ -442,6 +442,8 @@ export async function driveBalances(options: {
 export interface HoldsResult {
   targetPairsPerSecond: number;
   seconds: number;
+  /** Pairs the schedule asked for. */
+  offered: number;
   pairs: number;
   achievedPairsPerSecond: number;
   notSent: number;
@@ -516,6 +518,7 @@ export async function driveHolds(options: {
   return {
     targetPairsPerSecond: options.rate,
     seconds: round(seconds, 2),
+    offered: result.offered,
     pairs,
     achievedPairsPerSecond: round(pairs / seconds, 1),
     notSent: result.notSent,
