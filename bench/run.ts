@@ -376,7 +376,7 @@ function eventRows(
         metric: `${name}${detail} (${r.concurrency} in flight): accepted (HTTP 200)`,
         value: r.acceptedPerSecond,
         unit: "events/s",
-        reference: `${formatNumber(r.requests)} requests${failed(r.httpStatuses, (st) => st === "200")}`,
+        reference: `${formatNumber(r.requests, 0)} requests${failed(r.httpStatuses, (st) => st === "200")}`,
       },
       applied,
       {
