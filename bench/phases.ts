@@ -234,6 +234,9 @@ export interface EventsResult {
   appliedPerSecond: number;
   httpStatuses: Record<string, number>;
   refusalCodes: Record<string, number>;
+  /** From sending a request to its answer: per batch request in (a), per event in (b), ms. */
+  latency: LatencySummary;
+  /** The same figures under their earlier name. */
   requestLatency: LatencySummary;
   cpu: CpuShare;
 }
@@ -309,6 +312,7 @@ export async function driveEvents(options: {
     },
   });
   const seconds = elapsedMs / 1000;
+  const requestLatency = latency.summary();
   return {
     mode: single ? "single" : "batch",
     seconds: round(seconds, 2),
@@ -324,7 +328,8 @@ export async function driveEvents(options: {
     appliedPerSecond: round(applied / seconds, 1),
     httpStatuses: statuses.counts,
     refusalCodes: refusals.counts,
-    requestLatency: latency.summary(),
+    latency: requestLatency,
+    requestLatency,
     cpu: await meter(),
   };
 }
@@ -437,6 +442,8 @@ export async function driveBalances(options: {
 export interface HoldsResult {
   targetPairsPerSecond: number;
   seconds: number;
+  /** Pairs the schedule asked for. */
+  offered: number;
   pairs: number;
   achievedPairsPerSecond: number;
   notSent: number;
@@ -511,6 +518,7 @@ export async function driveHolds(options: {
   return {
     targetPairsPerSecond: options.rate,
     seconds: round(seconds, 2),
+    offered: result.offered,
     pairs,
     achievedPairsPerSecond: round(pairs / seconds, 1),
     notSent: result.notSent,

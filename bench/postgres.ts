@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
+import { round } from "./stats.js";
 
 /** The PostgreSQL side: scratch databases, server facts, on-disk sizes, EXPLAIN and pgbench. */
 
@@ -162,25 +163,29 @@ export interface TableSize {
   indexBytes: number;
 }
 
-/** Exact row counts and pg_total_relation_size of the ledger tables. */
-export async function ledgerSizes(url: string): Promise<Record<string, TableSize>> {
+/** A table name as an SQL identifier, quoted. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Exact row counts and on-disk sizes of these tables (of the schema in use): pg_total_relation_size
+ * (heap, TOAST, maps and indexes) and pg_indexes_size, summed over the partitions of a partitioned one.
+ */
+export async function tableSizes(url: string, tables: readonly string[]): Promise<Record<string, TableSize>> {
   return withClient(url, async (c) => {
     const out: Record<string, TableSize> = {};
-    for (const table of [
-      "movements",
-      "lots",
-      "holds",
-      "redemptions",
-      "balances",
-      "orders",
-      "order_events",
-      "idempotency",
-    ]) {
+    for (const table of tables) {
+      const name = quoteIdentifier(table);
       const row = (
         await c.query<{ n: string; total: string; idx: string }>(
-          `select (select count(*) from ${table}) as n,
-                  pg_total_relation_size('${table}') as total,
-                  pg_indexes_size('${table}') as idx`,
+          // pg_partition_tree lists no rows for a table that is not partitioned.
+          `select (select count(*) from ${name}) as n,
+                  coalesce((select sum(pg_total_relation_size(relid)) from pg_partition_tree($1::regclass)),
+                           pg_total_relation_size($1::regclass)) as total,
+                  coalesce((select sum(pg_indexes_size(relid)) from pg_partition_tree($1::regclass)),
+                           pg_indexes_size($1::regclass)) as idx`,
+          [name],
         )
       ).rows[0];
       out[table] = {
@@ -192,6 +197,64 @@ export async function ledgerSizes(url: string): Promise<Record<string, TableSize
     }
     return out;
   });
+}
+
+/** Exact row counts and pg_total_relation_size of the ledger tables. */
+export function ledgerSizes(url: string): Promise<Record<string, TableSize>> {
+  return tableSizes(url, [
+    "movements",
+    "lots",
+    "holds",
+    "redemptions",
+    "balances",
+    "orders",
+    "order_events",
+    "idempotency",
+  ]);
+}
+
+/** The tables an order's lifecycle writes to, besides any table whose name starts with `order_`. */
+const LIFECYCLE_TABLES = ["orders", "order_events", "lots", "movements", "holds", "redemptions"];
+/** The order states after which an order's lifecycle is over. */
+const COMPLETED_ORDER_STATES = ["delivered", "returned", "cancelled"];
+
+/**
+ * Bytes per completed order lifecycle: the total size on disk (indexes and TOAST included) of the
+ * order and ledger tables — those of LIFECYCLE_TABLES that exist and every `order_*` table, found in
+ * pg_class of the schema in use — divided by the orders in a final state (delivered, returned,
+ * cancelled). Every row of those tables counts, the seed's credits and the unfinished orders included.
+ */
+export async function orderLifecycleBytes(url: string) {
+  const { tables, byState } = await withClient(url, async (c) => {
+    const found = await c.query<{ name: string }>(
+      `select c.relname as name from pg_class as c
+       where c.relnamespace = current_schema()::regnamespace and c.relkind in ('r', 'p')
+         and not c.relispartition and (c.relname = any($1) or c.relname like 'order\\_%')
+       order by c.relname`,
+      [LIFECYCLE_TABLES],
+    );
+    const states = await c.query<{ state: string; n: string }>(
+      "select state, count(*) as n from orders group by state order by state",
+    );
+    return {
+      tables: found.rows.map((r) => r.name),
+      byState: Object.fromEntries(states.rows.map((r) => [r.state, Number(r.n)])),
+    };
+  });
+  const sizes = await tableSizes(url, tables);
+  const completedOrders = COMPLETED_ORDER_STATES.reduce((n, state) => n + (byState[state] ?? 0), 0);
+  const totalBytes = Object.values(sizes).reduce((n, t) => n + t.totalBytes, 0);
+  const per = (bytes: number) => (completedOrders > 0 ? round(bytes / completedOrders, 1) : Number.NaN);
+  return {
+    bytes: per(totalBytes),
+    totalBytes,
+    completedOrders,
+    orders: Object.values(byState).reduce((n, k) => n + k, 0),
+    ordersByState: byState,
+    tables: Object.fromEntries(
+      Object.values(sizes).map((t) => [t.table, { ...t, bytesPerCompletedOrder: per(t.totalBytes) }]),
+    ),
+  };
 }
 
 /** Bytes per ledger movement: movements alone, and with the lots, holds and redemptions they touch. */

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 
 /** The service under test runs as its own process, exactly as an operator starts it. */
@@ -160,6 +161,8 @@ export interface RunningService {
   /** KOPILKA_DATABASE_URL of the service; undefined on PGlite. */
   databaseUrl: string | undefined;
   logPath: string;
+  /** Seconds from spawning `kopilka serve` until /ready first answered 200 (polled every 25 ms). */
+  readySeconds: number;
   /** Throws if the process has exited (a crash mid-phase makes the phase's numbers meaningless). */
   assertAlive(during: string): void;
   cpuSeconds(): number;
@@ -172,6 +175,7 @@ export interface RunningService {
 export async function startService(env: NodeJS.ProcessEnv, logPath: string): Promise<RunningService> {
   const port = await freePort();
   const log = createWriteStream(logPath, { flags: "a" });
+  const spawnedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, [CLI, "serve"], {
     cwd: REPO_ROOT,
     env: { ...env, PORT: String(port), HOST: "127.0.0.1" },
@@ -203,11 +207,13 @@ export async function startService(env: NodeJS.ProcessEnv, logPath: string): Pro
       child.kill("SIGKILL");
       throw new Error(`the service did not become ready in 120 s; see ${logPath}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 25));
   }
+  const readySeconds = (performance.now() - spawnedAt) / 1000;
   return {
     pid,
     base,
+    readySeconds,
     databaseUrl: env.KOPILKA_DATABASE_URL || undefined,
     logPath,
     assertAlive(during: string) {
