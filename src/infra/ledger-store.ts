@@ -534,18 +534,22 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
     }
   }
   const json = (rows: unknown[]) => JSON.stringify(rows);
+  // Several works of one customer in one group commit may change the same row: the last state wins
+  // (an upsert cannot touch a row twice in one statement).
+  const latest = <R extends { customer_id: string }>(rows: R[], key: (r: R) => string) =>
+    json([...new Map(rows.map((r) => [`${r.customer_id}\u0000${key(r)}`, r])).values()]);
   await sql`
     with
       lot_rows as (
         insert into lots
-        select * from jsonb_to_recordset(${json(lots)}::jsonb) as x(
+        select * from jsonb_to_recordset(${latest(lots, (r) => r.lot_id)}::jsonb) as x(
           customer_id text, lot_id text, kind text, amount bigint, remaining bigint, source text, funder text,
           state text, created_at timestamptz, available_from timestamptz, expires_at timestamptz, reference text)
         on conflict (customer_id, lot_id) do update set remaining = excluded.remaining, state = excluded.state
         returning 1),
       hold_rows as (
         insert into holds
-        select * from jsonb_to_recordset(${json(holds)}::jsonb) as x(
+        select * from jsonb_to_recordset(${latest(holds, (r) => r.hold_id)}::jsonb) as x(
           customer_id text, hold_id text, kind text, amount bigint, state text, release_reason text,
           created_at timestamptz, expires_at timestamptz, take_lot_ids text[], take_amounts bigint[],
           take_returned bigint[])
@@ -554,7 +558,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         returning 1),
       redemption_rows as (
         insert into redemptions
-        select * from jsonb_to_recordset(${json(redemptions)}::jsonb) as x(
+        select * from jsonb_to_recordset(${latest(redemptions, (r) => r.redemption_id)}::jsonb) as x(
           customer_id text, redemption_id text, kind text, amount bigint, refunded bigint, created_at timestamptz,
           take_lot_ids text[], take_amounts bigint[], take_returned bigint[])
         on conflict (customer_id, redemption_id) do update
@@ -569,14 +573,14 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         returning 1),
       balance_rows as (
         insert into balances
-        select * from jsonb_to_recordset(${json(balances)}::jsonb) as x(
+        select * from jsonb_to_recordset(${latest(balances, (r) => r.kind)}::jsonb) as x(
           customer_id text, kind text, available bigint, pending bigint, held bigint, debt bigint)
         on conflict (customer_id, kind) do update
           set available = excluded.available, pending = excluded.pending, held = excluded.held, debt = excluded.debt
         returning 1),
       order_rows as (
         insert into orders
-        select * from jsonb_to_recordset(${json(orders)}::jsonb) as x(
+        select * from jsonb_to_recordset(${latest(orders, (r) => r.order_id)}::jsonb) as x(
           customer_id text, order_id text, state text, config_version integer, placed_at timestamptz,
           updated_at timestamptz, document jsonb)
         on conflict (customer_id, order_id) do update
@@ -584,7 +588,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         returning 1),
       event_rows as (
         insert into order_events
-        select * from jsonb_to_recordset(${json(events)}::jsonb) as x(
+        select * from jsonb_to_recordset(${latest(events, (r) => r.event_id)}::jsonb) as x(
           customer_id text, event_id text, order_id text, sequence integer, fingerprint text, status text,
           event jsonb, outcome text, received_at timestamptz)
         on conflict (customer_id, event_id) do update set status = excluded.status, outcome = excluded.outcome
