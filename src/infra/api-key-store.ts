@@ -9,10 +9,24 @@ function hashSecret(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }
 
+type FoundKey = { keyId: string; role: ApiRole; sellerId: string | null };
+
+/** Known keys kept this long by default: every request authenticates, and a round trip each doubled a read's cost. */
+const KEY_CACHE_TTL_MS = 5_000;
+const KEY_CACHE_MAX = 10_000;
+
 export class PostgresApiKeyStore implements ApiKeyStore {
+  /**
+   * Keys found recently, by hash (never the secret). A key revoked here leaves the cache at once;
+   * one revoked by another instance is refused within `cacheTtlMs`. Unknown keys are not cached,
+   * so a key just created works at once.
+   */
+  private readonly found = new Map<string, { key: FoundKey; at: number }>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly ids: IdGenerator,
+    private readonly cacheTtlMs = KEY_CACHE_TTL_MS,
   ) {}
 
   async create(input: { name: string; role: ApiRole; sellerId: string | null }) {
@@ -33,14 +47,24 @@ export class PostgresApiKeyStore implements ApiKeyStore {
     return { keyId, secret };
   }
 
-  async findBySecret(secret: string) {
+  async findBySecret(secret: string): Promise<FoundKey | undefined> {
+    const hash = hashSecret(secret);
+    const cached = this.found.get(hash);
+    if (cached && Date.now() - cached.at < this.cacheTtlMs) return cached.key;
     const row = await this.db
       .selectFrom("api_keys")
       .select(["key_id", "role", "seller_id"])
-      .where("key_hash", "=", hashSecret(secret))
+      .where("key_hash", "=", hash)
       .where("revoked_at", "is", null)
       .executeTakeFirst();
-    return row && { keyId: row.key_id, role: row.role as ApiRole, sellerId: row.seller_id };
+    if (!row) {
+      this.found.delete(hash);
+      return undefined;
+    }
+    const key = { keyId: row.key_id, role: row.role as ApiRole, sellerId: row.seller_id };
+    if (this.found.size >= KEY_CACHE_MAX) this.found.clear();
+    this.found.set(hash, { key, at: Date.now() });
+    return key;
   }
 
   async list() {
@@ -62,6 +86,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
       .where("key_id", "=", keyId)
       .where("revoked_at", "is", null)
       .executeTakeFirst();
+    for (const [hash, entry] of this.found) if (entry.key.keyId === keyId) this.found.delete(hash);
     return result.numUpdatedRows > 0n;
   }
 }
