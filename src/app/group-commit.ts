@@ -262,10 +262,10 @@ function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
 export function advance(state: CustomerState, write: CustomerChanges): CustomerState {
   const orders = new Map(state.orders.map((o) => [o.orderId, o]));
   for (const o of write.orders ?? []) orders.set(o.orderId, o);
-  const events = new Map(state.events.map((e) => [e.event.eventId, e]));
+  const events = new Map(state.events.map((e) => [e.eventId, e]));
   const parked = new Map(state.parked.map((e) => [e.event.eventId, e]));
   for (const e of write.events ?? []) {
-    events.set(e.event.eventId, e);
+    events.set(e.event.eventId, { eventId: e.event.eventId, fingerprint: e.fingerprint, outcome: e.outcome });
     if (e.outcome.status === "parked") parked.set(e.event.eventId, e);
     else parked.delete(e.event.eventId);
   }

@@ -194,12 +194,13 @@ export class OrderService {
     ctx: OperationContext,
   ): { answers: EventOutcome[]; write: Omit<CustomerWrite, "customerId" | "actor"> | undefined } {
     const { now } = ctx;
-    const known = new Map(state.events.map((s) => [s.event.eventId, s]));
+    const known = new Map(state.events.map((s) => [s.eventId, s]));
     const orders = new Map(state.orders.map((o) => [o.orderId, o]));
     const parked = new Map(state.parked.map((p) => [p.event.eventId, p]));
     let ledger = state.ledger;
     let combined: LedgerChange<unknown> | undefined;
     const changedOrders = new Map<string, Order>();
+    const newOrderIds = new Set<string>();
     const written = new Map<string, StoredOrderEvent>();
 
     const apply = (event: OrderEvent): EventOutcome => {
@@ -220,6 +221,7 @@ export class OrderService {
           : (versions.find((v) => v.version === order.configVersion) ?? versionInForce([], now));
       const result = applyOrderEvent(order, event, ledger, version, ctx);
       if (!result.ok) return refusedOutcome(event, result);
+      if (!order) newOrderIds.add(result.order.orderId);
       orders.set(result.order.orderId, result.order);
       changedOrders.set(result.order.orderId, result.order);
       if (result.change) {
@@ -276,6 +278,7 @@ export class OrderService {
         ? {
             ledger: combined ? ledgerWrite(state.ledger, combined) : undefined,
             orders: [...changedOrders.values()],
+            newOrderIds: [...newOrderIds],
             events: [...written.values()],
           }
         : undefined;

@@ -72,7 +72,7 @@ export interface CustomerState {
   ledger: CustomerLedger;
   orders: Order[];
   /** The events asked for by id that were received before. */
-  events: StoredOrderEvent[];
+  events: ReceivedEvent[];
   /** Parked events of the orders asked for. */
   parked: StoredOrderEvent[];
   /** Stored answers by `idempotencySlot`. */
@@ -85,6 +85,8 @@ export interface CustomerWrite {
   /** The movements and changed lots/holds/redemptions, and the balance cache after them. */
   ledger?: { change: LedgerChange<unknown>; totals: Record<PointKind, BalanceTotals> };
   orders?: Order[];
+  /** The orders among `orders` this write creates (placed): their lines are stored once, now. */
+  newOrderIds?: string[];
   events?: StoredOrderEvent[];
   outcomes?: (IdempotencyRef & { stored: StoredOutcome })[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
@@ -138,8 +140,16 @@ export type EventOutcome =
       error: { code: string; message: string; details: Record<string, unknown> };
     };
 
+/** An event as written: whole, since a parked one is kept whole until its turn comes. */
 export interface StoredOrderEvent {
   event: OrderEvent;
+  fingerprint: string;
+  outcome: EventOutcome;
+}
+
+/** An event received before, as a redelivery needs it: its fingerprint and the answer it got. */
+export interface ReceivedEvent {
+  eventId: string;
   fingerprint: string;
   outcome: EventOutcome;
 }

@@ -23,7 +23,8 @@ import {
   type Redemption,
   type SpendableCoverage,
 } from "../domain/ledger/index.js";
-import type { Order, OrderEvent } from "../domain/orders/index.js";
+import type { OrderEvent } from "../domain/orders/index.js";
+import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
 import type { Database } from "./schema.js";
 
 /** SQLSTATEs after which the whole transaction can simply run again: serialization failure, deadlock. */
@@ -104,30 +105,12 @@ function redemptionFromRow(r: RedemptionRow): Redemption {
   };
 }
 
-type OrderDocument = Omit<Order, "placedAt" | "updatedAt"> & { placedAt: string; updatedAt: string };
-
-export function orderFromDocument(doc: unknown): Order {
-  const d = doc as OrderDocument;
-  return { ...d, placedAt: new Date(d.placedAt), updatedAt: new Date(d.updatedAt) };
-}
-
-function storedEventFromRow(r: { event: unknown; fingerprint: string; outcome: string }): StoredOrderEvent {
+function parkedEventFromRow(r: { event: unknown; fingerprint: string; outcome: string }): StoredOrderEvent {
   const e = r.event as OrderEvent & { occurredAt: string };
   return {
     event: { ...e, occurredAt: new Date(e.occurredAt) } as OrderEvent,
     fingerprint: r.fingerprint,
     outcome: JSON.parse(r.outcome) as EventOutcome,
-  };
-}
-
-function eventStub(e: OrderEvent) {
-  return {
-    eventId: e.eventId,
-    orderId: e.orderId,
-    customerId: e.customerId,
-    type: e.type,
-    sequence: e.sequence,
-    occurredAt: e.occurredAt,
   };
 }
 
@@ -165,8 +148,8 @@ interface LoadRow {
     last_created_at: string | null;
     last_lot_id: string | null;
   }[];
-  orders: { customer_id: string; document: unknown }[];
-  events: StoredEventRow[];
+  orders: { row: OrderRow; lines: PlacedLine[] }[];
+  events: { customer_id: string; event_id: string; fingerprint: string; outcome: string }[];
   parked: StoredEventRow[];
   outcomes: {
     customer_id: string;
@@ -235,9 +218,9 @@ async function loadWorkingSets(
       wanted_orders (customer_id, order_id) as (
         select * from unnest(${orderCustomers}::text[], ${orderIds}::text[])),
       o as (
-        select x.customer_id, x.document from wanted_orders as w
+        select x.* from wanted_orders as w
           cross join lateral (
-            select customer_id, document from orders
+            select * from orders
             where orders.customer_id = w.customer_id and orders.order_id = w.order_id limit 1) as x),
       -- Lots the operations may name: asked for, behind loaded holds and redemptions (points go back
       -- into them), and credited by loaded orders (returns claw back from them first).
@@ -245,10 +228,10 @@ async function loadWorkingSets(
         select * from unnest(${lotCustomers}::text[], ${lotIds}::text[])
         union select customer_id, unnest(take_lot_ids) from h
         union select customer_id, unnest(take_lot_ids) from r
-        union select o.customer_id, jsonb_array_elements_text(line -> 'accrualLotIds')
-          from o cross join jsonb_array_elements(o.document -> 'lines') as line
-        union select o.customer_id, jsonb_array_elements_text(line -> 'sellerLotIds')
-          from o cross join jsonb_array_elements(o.document -> 'lines') as line),
+        union select o.customer_id, jsonb_array_elements_text(line -> 7)
+          from o cross join jsonb_array_elements(o.progress -> 'lines') as line
+        union select o.customer_id, jsonb_array_elements_text(line -> 8)
+          from o cross join jsonb_array_elements(o.progress -> 'lines') as line),
       due_lots as (
         select x.* from unnest(${customers}::text[]) as c (customer_id)
           cross join lateral (
@@ -322,8 +305,9 @@ async function loadWorkingSets(
          left join lateral (
            select * from prefix as p where p.customer_id = t.customer_id and p.kind = t.kind
            order by p.running desc limit 1) as last on true) as prefixes,
-      (select coalesce(json_agg(o), '[]') from o) as orders,
-      (select coalesce(json_agg(json_build_object('customer_id', e.customer_id, 'event', e.event,
+      (select coalesce(json_agg(json_build_object('row', o, 'lines', ol.lines)), '[]')
+         from o join order_lines as ol on ol.customer_id = o.customer_id and ol.order_id = o.order_id) as orders,
+      (select coalesce(json_agg(json_build_object('customer_id', e.customer_id, 'event_id', e.event_id,
                  'fingerprint', e.fingerprint, 'outcome', e.outcome)), '[]')
          from unnest(${eventCustomers}::text[], ${eventIds}::text[]) as w (customer_id, event_id)
          cross join lateral (
@@ -378,9 +362,15 @@ async function loadWorkingSets(
   for (const p of row.prefixes) {
     state(p.customer_id).ledger.spendable[p.kind as PointKind] = coverage(p);
   }
-  for (const o of row.orders) state(o.customer_id).orders.push(orderFromDocument(o.document));
-  for (const e of row.events) state(e.customer_id).events.push(storedEventFromRow(e));
-  for (const e of row.parked) state(e.customer_id).parked.push(storedEventFromRow(e));
+  for (const o of row.orders) state(o.row.customer_id).orders.push(orderFromRows(o.row, o.lines));
+  for (const e of row.events) {
+    state(e.customer_id).events.push({
+      eventId: e.event_id,
+      fingerprint: e.fingerprint,
+      outcome: JSON.parse(e.outcome) as EventOutcome,
+    });
+  }
+  for (const e of row.parked) state(e.customer_id).parked.push(parkedEventFromRow(e));
   for (const o of row.outcomes) {
     state(o.customer_id).outcomes.set(idempotencySlot(o), {
       fingerprint: o.fingerprint,
@@ -427,7 +417,8 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
   const redemptions = [];
   const movements = [];
   const balances = [];
-  const orders = [];
+  const orders: OrderRow[] = [];
+  const orderLines: { customer_id: string; order_id: string; lines: PlacedLine[] }[] = [];
   const events = [];
   const outcomes = [];
   for (const w of writes) {
@@ -496,16 +487,10 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
       for (const kind of POINT_KINDS)
         if (moved.has(kind)) balances.push({ customer_id, kind, ...totals[kind] });
     }
+    const created = new Set(w.newOrderIds ?? []);
     for (const o of w.orders ?? []) {
-      orders.push({
-        customer_id,
-        order_id: o.orderId,
-        state: o.state,
-        config_version: o.configVersion,
-        placed_at: o.placedAt,
-        updated_at: o.updatedAt,
-        document: o,
-      });
+      orders.push(orderRow(o));
+      if (created.has(o.orderId)) orderLines.push({ customer_id, order_id: o.orderId, lines: placedLines(o) });
     }
     for (const e of w.events ?? []) {
       events.push({
@@ -516,7 +501,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         fingerprint: e.fingerprint,
         status: e.outcome.status,
         // The whole event is kept only while it waits; a replay needs just its fingerprint and outcome.
-        event: e.outcome.status === "parked" ? e.event : eventStub(e.event),
+        event: e.outcome.status === "parked" ? e.event : null,
         outcome: JSON.stringify(e.outcome),
         received_at: at,
       });
@@ -580,11 +565,18 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         returning 1),
       order_rows as (
         insert into orders
+          (customer_id, order_id, state, config_version, placed_at, updated_at, payment_method, spend, progress)
         select * from jsonb_to_recordset(${latest(orders, (r) => r.order_id)}::jsonb) as x(
           customer_id text, order_id text, state text, config_version integer, placed_at timestamptz,
-          updated_at timestamptz, document jsonb)
+          updated_at timestamptz, payment_method text, spend bigint[], progress jsonb)
         on conflict (customer_id, order_id) do update
-          set state = excluded.state, updated_at = excluded.updated_at, document = excluded.document
+          set state = excluded.state, updated_at = excluded.updated_at, progress = excluded.progress
+        returning 1),
+      order_line_rows as (
+        insert into order_lines
+        select * from jsonb_to_recordset(${latest(orderLines, (r) => r.order_id)}::jsonb) as x(
+          customer_id text, order_id text, lines jsonb)
+        on conflict (customer_id, order_id) do nothing
         returning 1),
       event_rows as (
         insert into order_events
@@ -601,7 +593,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         returning 1)
     select
       (select count(*) from lot_rows) + (select count(*) from hold_rows) + (select count(*) from redemption_rows)
-      + (select count(*) from movement_rows) + (select count(*) from balance_rows) + (select count(*) from order_rows)
+      + (select count(*) from movement_rows) + (select count(*) from balance_rows) + (select count(*) from order_rows) + (select count(*) from order_line_rows)
       + (select count(*) from event_rows) + (select count(*) from outcome_rows) as written`.execute(trx);
 }
 

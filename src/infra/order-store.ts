@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { ConfigVersionRecord, IdGenerator, OrderStore } from "../app/ports.js";
 import type { Order, ProgrammeConfig } from "../domain/orders/index.js";
-import { orderFromDocument } from "./ledger-store.js";
+import { type OrderRow, orderFromRows, type PlacedLine } from "./order-rows.js";
 import type { Database } from "./schema.js";
 
 /** An arbitrary constant: the lock that numbers configuration versions one at a time. */
@@ -28,11 +28,19 @@ export class PostgresOrderStore implements OrderStore {
   async readOrder(customerId: string, orderId: string): Promise<Order | undefined> {
     const row = await this.db
       .selectFrom("orders")
-      .select("document")
-      .where("customer_id", "=", customerId)
-      .where("order_id", "=", orderId)
+      .innerJoin("order_lines", (join) =>
+        join
+          .onRef("order_lines.customer_id", "=", "orders.customer_id")
+          .onRef("order_lines.order_id", "=", "orders.order_id"),
+      )
+      .selectAll("orders")
+      .select("order_lines.lines")
+      .where("orders.customer_id", "=", customerId)
+      .where("orders.order_id", "=", orderId)
       .executeTakeFirst();
-    return row && orderFromDocument(row.document);
+    if (!row) return undefined;
+    const { lines, ...order } = row;
+    return orderFromRows(order as OrderRow, lines as PlacedLine[]);
   }
 
   async configVersions(): Promise<ConfigVersionRecord[]> {

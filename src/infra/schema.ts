@@ -128,7 +128,14 @@ export interface OrdersDatabase {
     config_version: number;
     placed_at: Date;
     updated_at: Date;
-    document: unknown;
+    payment_method: string;
+    spend: number[];
+    progress: unknown;
+  };
+  order_lines: {
+    customer_id: string;
+    order_id: string;
+    lines: unknown;
   };
   order_events: {
     customer_id: string;
@@ -137,7 +144,7 @@ export interface OrdersDatabase {
     sequence: number | null;
     fingerprint: string;
     status: string;
-    event: unknown;
+    event: unknown | null;
     outcome: string;
     received_at: Date;
   };

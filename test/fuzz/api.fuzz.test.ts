@@ -733,7 +733,7 @@ async function ledgerState(h: Harness): Promise<string> {
       (select count(*) from redemptions) as redemptions,
       (select coalesce(sum(refunded), 0) from redemptions) as refunded,
       (select count(*) from orders) as orders,
-      (select coalesce(string_agg(md5(document::text), ',' order by customer_id, order_id), '') from orders) as order_documents,
+      (select coalesce(string_agg(md5(progress::text || state), ',' order by customer_id, order_id), '') from orders) as order_documents,
       (select coalesce(string_agg(concat_ws(':', customer_id, kind, available, pending, held, debt), ',' order by customer_id, kind), '') from balances) as balances,
       (select count(*) from programme_config_versions) as config_versions,
       (select coalesce(string_agg(concat_ws(':', seller_id, sku, points_per_unit), ',' order by seller_id, sku), '') from seller_product_points) as seller_points,
