@@ -490,7 +490,8 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
     const created = new Set(w.newOrderIds ?? []);
     for (const o of w.orders ?? []) {
       orders.push(orderRow(o));
-      if (created.has(o.orderId)) orderLines.push({ customer_id, order_id: o.orderId, lines: placedLines(o) });
+      if (created.has(o.orderId))
+        orderLines.push({ customer_id, order_id: o.orderId, lines: placedLines(o) });
     }
     for (const e of w.events ?? []) {
       events.push({
