@@ -1,10 +1,12 @@
 import type { PointKind } from "../domain/kinds.js";
 import {
+  type CategoryNames,
   type Hold,
   type KindBalance,
   type Lot,
   type Movement,
   type Redemption,
+  renderExplanation,
   WALLET,
 } from "../domain/ledger/index.js";
 
@@ -98,7 +100,11 @@ export interface MovementView {
   occurredAt: string;
 }
 
-export function movementView(m: Omit<Movement, "causedBy"> & { actor: string }): MovementView {
+/** `names`: the category names an order's explanation shows (R33), by programme version. */
+export function movementView(
+  m: Omit<Movement, "causedBy"> & { actor: string },
+  names: CategoryNames,
+): MovementView {
   const sum = (account: string) =>
     m.postings.filter((p) => p.account === account).reduce((s, p) => s + p.amount, 0);
   return {
@@ -113,7 +119,7 @@ export function movementView(m: Omit<Movement, "causedBy"> & { actor: string }):
     },
     postings: m.postings,
     reference: m.reference,
-    explanation: m.explanation,
+    explanation: renderExplanation(m.explanation, names),
     actor: m.actor,
     occurredAt: m.occurredAt.toISOString(),
   };

@@ -60,8 +60,9 @@ export interface Database extends OrdersDatabase {
     lot_ids: string[];
     lot_deltas: number[];
     reference: string | null;
-    explanation_ru: string;
-    explanation_en: string;
+    /** R33: a template code (src/infra/movement-rows.ts) and its params, rendered on read. */
+    explanation_code: number;
+    explanation_params: unknown;
     actor: string;
     occurred_at: Date;
   };

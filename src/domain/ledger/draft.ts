@@ -1,7 +1,7 @@
 import type { PointKind } from "../kinds.js";
+import type { ExplanationRef } from "./explain.js";
 import type {
   CustomerLedger,
-  Explanation,
   Hold,
   LedgerChange,
   Lot,
@@ -205,7 +205,7 @@ export class LedgerDraft {
     postings: Posting[],
     lotDeltas: { lotId: string; delta: number }[],
     reference: string | null,
-    explanation: Explanation,
+    explanation: ExplanationRef,
   ): Movement {
     const net = postings.reduce((sum, p) => sum + p.amount, 0);
     if (net !== 0) throw new Error(`movement ${type} does not net to zero: ${net}`);

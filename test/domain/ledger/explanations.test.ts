@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type CartLine,
@@ -9,29 +10,39 @@ import {
   type PaymentMethod,
   quoteSpend,
 } from "../../../src/domain/checkout/index.js";
+import { POINT_KINDS, type PointKind } from "../../../src/domain/kinds.js";
 import * as explain from "../../../src/domain/ledger/explain.js";
 import {
   applyChange,
+  CREDIT_SOURCES,
   type CreditSource,
   type CustomerLedger,
   credit,
   DEFAULT_LEDGER_POLICY,
+  type ExplanationRef,
   type Movement,
+  type ReturnedLine,
+  renderExplanation,
+  renderLineAccrual,
   settle,
 } from "../../../src/domain/ledger/index.js";
 import {
   applyOrderEvent,
   type ConfigVersion,
+  categoryNamesOf,
   DEFAULT_PROGRAMME_CONFIG,
+  explainOrderLine,
   type Order,
   type OrderEvent,
 } from "../../../src/domain/orders/index.js";
 
 /**
- * R33: the explanations customers read must not change. The fixture holds texts that the code
- * rendered at commit 86724cc for inputs fast-check drew at random (seed 20261201): every builder,
- * line accruals with the default and with operator-set category names, and whole order lifecycles
- * (placed, paid, shipped in parts, points made available or expired, returned in parts, cancelled).
+ * R33: movements keep an explanation as a code and params (what the database stores is their JSON)
+ * and render it when read; the texts customers read must not change. The fixture holds texts that
+ * the code, which stored texts, rendered at commit 86724cc for inputs fast-check drew at random
+ * (seed 20261201): every builder, line accruals with the default and with operator-set category
+ * names, and whole order lifecycles (placed, paid, shipped in parts, points made available or
+ * expired, returned in parts, cancelled).
  */
 interface Fixture {
   builders: Record<string, { args: unknown[]; text: LocalizedText }[]>;
@@ -73,19 +84,12 @@ const fixture = JSON.parse(
 
 const date = (iso: unknown) => new Date(iso as string);
 const orNull = (iso: unknown) => (iso === null ? null : date(iso));
-type ReturnedLine = { lineId: string; sku: string; quantity: number; of: number };
-
-/** What the lifecycle appends to a clawback or a refund for the returned lines. */
-function returnedLinesText(lines: ReturnedLine[] | null): LocalizedText | undefined {
-  if (lines === null) return undefined;
-  return {
-    ru: lines.map((l) => `Возврат: строка ${l.lineId} (${l.sku}), ${l.quantity} из ${l.of} шт.`).join("\n"),
-    en: lines.map((l) => `Returned: line ${l.lineId} (${l.sku}), ${l.quantity} of ${l.of} units`).join("\n"),
-  };
-}
+type RecordedLine = { lineId: string; sku: string; quantity: number; of: number };
+const returned = (lines: unknown): ReturnedLine[] | undefined =>
+  (lines as RecordedLine[] | null)?.map((l) => [l.lineId, l.sku, l.quantity, l.of]);
 
 /** Each builder, called with the recorded arguments. */
-const BUILDERS: Record<string, (a: unknown[]) => LocalizedText> = {
+const BUILDERS: Record<string, (a: unknown[]) => ExplanationRef> = {
   credit: (a) =>
     explain.explainCredit(
       a[0] as number,
@@ -96,8 +100,7 @@ const BUILDERS: Record<string, (a: unknown[]) => LocalizedText> = {
     ),
   madeAvailable: (a) => explain.explainMadeAvailable(a[0] as number, date(a[1]), a[2] as string | null),
   debtOffset: (a) => explain.explainDebtOffset(a[0] as number, a[1] as number),
-  hold: (a) =>
-    explain.explainHold(a[0] as number, a[1] as "bonus" | "savings" | "referral", a[2] as string, date(a[3])),
+  hold: (a) => explain.explainHold(a[0] as number, a[1] as PointKind, a[2] as string, date(a[3])),
   capture: (a) => explain.explainCapture(a[0] as number, a[1] as string),
   release: (a) => explain.explainRelease(a[0] as number, a[1] as string, a[2] as boolean),
   spend: (a) => explain.explainSpend(a[0] as number, a[1] as string),
@@ -108,17 +111,14 @@ const BUILDERS: Record<string, (a: unknown[]) => LocalizedText> = {
       a[1] as number,
       a[2] as number,
       a[3] as string | null,
-      returnedLinesText(a[4] as ReturnedLine[] | null),
+      returned(a[4]),
     ),
-  refund: (a) =>
-    explain.explainRefund(
-      a[0] as number,
-      a[1] as string,
-      orNull(a[2]),
-      returnedLinesText(a[3] as ReturnedLine[] | null),
-    ),
+  refund: (a) => explain.explainRefund(a[0] as number, a[1] as string, orNull(a[2]), returned(a[3])),
   adjustment: (a) => explain.explainAdjustment(a[0] as number, a[1] as string),
 };
+
+/** What the database keeps of an explanation: its JSON. */
+const stored = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 
 const CUSTOM_NAMES: EarningConfig["categoryNames"] = {
   ...DEFAULT_EARNING_CONFIG.categoryNames,
@@ -136,6 +136,7 @@ const VERSIONS: ConfigVersion[] = [
     },
   },
 ];
+const NAMES = categoryNamesOf(VERSIONS);
 
 /** Plays a recorded scenario through the domain: every movement's explanation and each line's. */
 function playLifecycle(s: Scenario) {
@@ -220,17 +221,24 @@ function playLifecycle(s: Scenario) {
       }
     }
   }
+  const shown = order;
   return {
-    movements: movements.map((m) => ({ type: m.type, text: m.explanation })),
-    lines: order?.lines.map((l) => ({ lineId: l.lineId, text: l.accrualExplanation })) ?? [],
+    movements: movements.map((m) => ({
+      type: m.type,
+      text: renderExplanation(stored(m.explanation), NAMES),
+    })),
+    lines:
+      shown?.lines.map((l) => ({ lineId: l.lineId, text: explainOrderLine(stored(shown), l, NAMES) })) ?? [],
   };
 }
 
 describe("R33: explanations read as they always did", () => {
-  it.each(Object.keys(fixture.builders))("%s", (name) => {
+  it.each(Object.keys(fixture.builders))("%s, stored and read back", (name) => {
     const build = BUILDERS[name];
     if (!build) throw new Error(`no builder ${name}`);
-    for (const { args, text } of fixture.builders[name] ?? []) expect(build(args)).toEqual(text);
+    for (const { args, text } of fixture.builders[name] ?? []) {
+      expect(renderExplanation(stored(build(args)), NAMES)).toEqual(text);
+    }
   });
 
   it("line accruals, with the default and with operator-set category names", () => {
@@ -248,6 +256,10 @@ describe("R33: explanations read as they always did", () => {
       }).lines;
       const { baseKop, rateBp, cardBp, accrualKop } = l;
       expect(accrual).toMatchObject({ baseKop, rateBp, cardBp, accrualKop, explanation: l.text });
+      const name = NAMES(l.customNames ? 1 : 0, l.line.category);
+      expect(
+        renderLineAccrual(l.orderId, name, [l.line.category, baseKop, rateBp, cardBp, accrualKop]),
+      ).toEqual(l.text);
     }
   });
 
@@ -257,5 +269,77 @@ describe("R33: explanations read as they always did", () => {
       expect(played.movements).toEqual(recorded.movements);
       expect(played.lines).toEqual(recorded.lines);
     }
+  });
+});
+
+const amount = fc.oneof(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 1_000_000_000_000 }));
+const instant = fc.date({
+  min: new Date("2000-01-01T00:00:00Z"),
+  max: new Date("2199-12-31T23:59:59.999Z"),
+  noInvalidDate: true,
+});
+const text = fc.string({ minLength: 1, maxLength: 30 });
+const kind = fc.constantFrom(...POINT_KINDS);
+const lines = fc.array(fc.tuple(text, text, fc.nat(), fc.nat()), { maxLength: 3 });
+
+/** Every template, built from random params. */
+const anyExplanation: fc.Arbitrary<ExplanationRef> = fc.oneof(
+  fc
+    .tuple(
+      amount,
+      fc.constantFrom(...CREDIT_SOURCES),
+      fc.option(instant, { nil: null }),
+      instant,
+      fc.option(text),
+    )
+    .map((a) => explain.explainCredit(...a)),
+  fc.tuple(amount, instant, fc.option(text)).map((a) => explain.explainMadeAvailable(...a)),
+  fc.tuple(amount, amount).map((a) => explain.explainDebtOffset(...a)),
+  fc.tuple(amount, kind, text, instant).map((a) => explain.explainHold(...a)),
+  fc.tuple(amount, text).map((a) => explain.explainCapture(...a)),
+  fc.tuple(amount, text, fc.boolean()).map((a) => explain.explainRelease(...a)),
+  fc.tuple(amount, text).map((a) => explain.explainSpend(...a)),
+  fc.tuple(amount, instant).map((a) => explain.explainExpire(...a)),
+  fc.tuple(amount, amount, amount, fc.option(text), lines).map((a) => explain.explainClawback(...a)),
+  fc.tuple(amount, text, fc.option(instant, { nil: null }), lines).map((a) => explain.explainRefund(...a)),
+  fc.tuple(fc.integer({ min: -1_000_000, max: 1_000_000 }), text).map((a) => explain.explainAdjustment(...a)),
+  fc
+    .tuple(
+      text,
+      amount,
+      fc.constantFrom(0, 1, 7),
+      fc.array(
+        fc.oneof(
+          fc.tuple(
+            fc.constantFrom("books", "toys", "constructor"),
+            amount,
+            fc.nat(10_000),
+            fc.nat(500),
+            amount,
+          ),
+          fc.record({ ru: text, en: text }),
+        ),
+        { maxLength: 4 },
+      ),
+    )
+    .map((a) => explain.explainOrderShipped(...a)),
+  fc
+    .tuple(text, amount, text, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }))
+    .map((a) => explain.explainSellerPoints(...a)),
+  fc.tuple(text, text).map(([ru, en]) => ({ code: "text", params: [ru, en] }) as ExplanationRef),
+);
+
+describe("R33: an explanation is its code and params", () => {
+  it("survives the round trip through JSON and reads the same after it", () => {
+    fc.assert(
+      fc.property(anyExplanation, (ref) => {
+        const back = stored(ref);
+        expect(back).toEqual(ref);
+        const shown = renderExplanation(back, NAMES);
+        expect(shown).toEqual(renderExplanation(ref, NAMES));
+        expect(shown.ru.length).toBeGreaterThan(0);
+        expect(shown.en.length).toBeGreaterThan(0);
+      }),
+    );
   });
 });
