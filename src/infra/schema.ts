@@ -55,13 +55,16 @@ export interface Database extends OrdersDatabase {
     movement_id: string;
     kind: string;
     type: string;
-    accounts: string[];
-    amounts: number[];
-    lot_ids: string[];
-    lot_deltas: number[];
-    reference: string | null;
     /** R33: a template code (src/infra/movement-rows.ts) and its params, rendered on read. */
     explanation_code: number;
+    /** R32: an account code per posting, parallel to amounts; funders without a code are named here. */
+    accounts: Uint8Array;
+    funders: string[] | null;
+    amounts: number[];
+    /** 17 bytes per lot touched, parallel to lot_deltas. */
+    lot_refs: Uint8Array;
+    lot_deltas: number[];
+    reference: string | null;
     explanation_params: unknown;
     actor: string;
     occurred_at: Date;

@@ -88,6 +88,28 @@ describe("migrating a ledger written before movements were compacted", () => {
     }
   });
 
+  it("keeps every movement's postings and lots, as the view spells them out", async () => {
+    type Row = {
+      movement_id: string;
+      accounts: string[];
+      amounts: number[];
+      lot_ids: string[];
+      lot_deltas: number[];
+    };
+    const pick = ({ movement_id, accounts, amounts, lot_ids, lot_deltas }: Row) => ({
+      movement_id,
+      accounts,
+      amounts,
+      lot_ids,
+      lot_deltas,
+    });
+    const rows = await sql<Row>`select * from movements_readable order by movement_id`.execute(h.database.db);
+    const recorded = (fixture.rows.movements as Row[])
+      .map(pick)
+      .sort((a, b) => (a.movement_id < b.movement_id ? -1 : 1));
+    expect(rows.rows.map(pick)).toEqual(recorded);
+  });
+
   it("goes on as before: orders placed earlier ship and return, time passes, points expire", async () => {
     for (const step of fixture.steps) {
       if ("clockMinutes" in step) h.clock.set(new Date(START + step.clockMinutes * 60_000));
@@ -121,6 +143,23 @@ describe("migrating a ledger written before movements were compacted", () => {
       const [customer, order] = key.split("/");
       const res = await get(`/v1/orders/${order}?customerId=${customer}`);
       expect({ status: res.statusCode, body: res.json() }).toEqual(recorded);
+    }
+    // What the service wrote since, read back by SQL alone, says what the history says.
+    const readable = await sql<{ movement_id: string; accounts: string[]; amounts: number[] }>`
+      select movement_id, accounts, amounts from movements_readable`.execute(h.database.db);
+    const bySql = new Map(readable.rows.map((r) => [r.movement_id, r]));
+    for (const customer of customers) {
+      const items = (await get(`/v1/customers/${customer}/history?limit=200`)).json()
+        .items as (HistoryItem & {
+        postings: { account: string; amount: number }[];
+      })[];
+      for (const m of items) {
+        const row = bySql.get(m.movementId);
+        expect(row && { accounts: row.accounts, amounts: row.amounts.map(Number) }).toEqual({
+          accounts: m.postings.map((p) => p.account),
+          amounts: m.postings.map((p) => p.amount),
+        });
+      }
     }
   });
 });
