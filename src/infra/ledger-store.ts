@@ -394,14 +394,14 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
           set refunded = excluded.refunded, take_returned = excluded.take_returned
         returning 1),
       movement_rows as (
-        insert into movements (customer_id, movement_id, kind, type, explanation_code, accounts, funders, amounts,
-          lot_refs, lot_deltas, reference, explanation_params, actor, occurred_at)
-        select customer_id, movement_id, kind, type, explanation_code, accounts, funders, amounts,
-          lot_refs, lot_deltas, reference, explanation_params::json, actor, occurred_at
+        insert into movements (customer_id, movement_id, occurred_at, kind, type, reference, actor,
+          explanation_code, explanation_params, accounts, funders, amounts, lot_refs, lot_deltas)
+        select customer_id, movement_id, occurred_at, kind, type, reference, actor,
+          explanation_code, explanation_params::json, accounts, funders, amounts, lot_refs, lot_deltas
         from jsonb_to_recordset(${json(movements)}::jsonb) as x(
-          customer_id text, movement_id text, kind text, type text, explanation_code smallint, accounts bytea,
-          funders text[], amounts bigint[], lot_refs bytea, lot_deltas bigint[], reference text,
-          explanation_params text, actor text, occurred_at timestamptz)
+          customer_id text, movement_id text, occurred_at timestamptz, kind text, type text, reference text,
+          actor text, explanation_code smallint, explanation_params text, accounts bytea, funders text[],
+          amounts bigint[], lot_refs bytea, lot_deltas bigint[])
         returning 1),
       balance_rows as (
         insert into balances

@@ -121,17 +121,17 @@ export function movementRow(customerId: string, m: Movement, actor: string) {
   return {
     customer_id: customerId,
     movement_id: m.movementId,
+    occurred_at: m.occurredAt,
     kind: m.kind,
     type: m.type,
+    reference: m.reference,
+    actor,
     explanation_code: EXPLANATION_CODES[m.explanation.code],
+    explanation_params: JSON.stringify(m.explanation.params),
     ...accountColumns(m.postings.map((p) => p.account)),
     amounts: m.postings.map((p) => p.amount),
     lot_refs: bytea(m.lotDeltas.map((d) => lotRef(d.lotId)).join("")),
     lot_deltas: m.lotDeltas.map((d) => d.delta),
-    reference: m.reference,
-    explanation_params: JSON.stringify(m.explanation.params),
-    actor,
-    occurred_at: m.occurredAt,
   };
 }
 

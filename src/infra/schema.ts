@@ -53,10 +53,14 @@ export interface Database extends OrdersDatabase {
   movements: {
     customer_id: string;
     movement_id: string;
+    occurred_at: Date;
     kind: string;
     type: string;
+    reference: string | null;
+    actor: string;
     /** R33: a template code (src/infra/movement-rows.ts) and its params, rendered on read. */
     explanation_code: number;
+    explanation_params: unknown;
     /** R32: an account code per posting, parallel to amounts; funders without a code are named here. */
     accounts: Uint8Array;
     funders: string[] | null;
@@ -64,10 +68,6 @@ export interface Database extends OrdersDatabase {
     /** 17 bytes per lot touched, parallel to lot_deltas. */
     lot_refs: Uint8Array;
     lot_deltas: number[];
-    reference: string | null;
-    explanation_params: unknown;
-    actor: string;
-    occurred_at: Date;
   };
   idempotency: {
     customer_id: string;

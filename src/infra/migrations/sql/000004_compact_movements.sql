@@ -124,18 +124,20 @@ alter index movements_pkey rename to movements_before_4_pkey;
 create table movements (
   customer_id text not null references customers,
   movement_id text not null,
+  occurred_at timestamptz not null,
   kind text not null check (kind in ('bonus', 'savings', 'referral')),
   type text not null,
+  reference text,
+  actor text not null,
   explanation_code smallint not null,
+  explanation_params json not null,
+  -- R32: the postings, account by account, must net to zero.
   accounts bytea not null,
   funders text[],
   amounts bigint[] not null,
+  -- The lots the movement touched, and by how much.
   lot_refs bytea not null,
   lot_deltas bigint[] not null,
-  reference text,
-  explanation_params json not null,
-  actor text not null,
-  occurred_at timestamptz not null,
   primary key (customer_id, movement_id),
   check (kopilka_sum(amounts) = 0),
   check (length(accounts) = cardinality(amounts) and length(accounts) >= 2),
@@ -143,15 +145,16 @@ create table movements (
   check (length(lot_refs) = 17 * cardinality(lot_deltas))
 );
 
-insert into movements (customer_id, movement_id, kind, type, explanation_code, accounts, funders, amounts,
-                       lot_refs, lot_deltas, reference, explanation_params, actor, occurred_at)
-select o.customer_id, o.movement_id, o.kind, o.type, 0,
+insert into movements (customer_id, movement_id, occurred_at, kind, type, reference, actor,
+                       explanation_code, explanation_params, accounts, funders, amounts, lot_refs, lot_deltas)
+select o.customer_id, o.movement_id, o.occurred_at, o.kind, o.type, o.reference, o.actor,
+       0, to_json(array[o.explanation_ru, o.explanation_en]),
        (select decode(string_agg(lpad(to_hex(kopilka_account_code(a, f.funders)), 2, '0'), '' order by i), 'hex')
         from unnest(o.accounts) with ordinality as u(a, i)),
        f.funders, o.amounts,
        coalesce((select string_agg(kopilka_lot_ref(l), ''::bytea order by i)
                  from unnest(o.lot_ids) with ordinality as u(l, i)), ''::bytea),
-       o.lot_deltas, o.reference, to_json(array[o.explanation_ru, o.explanation_en]), o.actor, o.occurred_at
+       o.lot_deltas
 from movements_before_4 as o
   cross join lateral (
     select array_agg(substr(a, 8) order by first) as funders
@@ -168,7 +171,7 @@ create trigger movements_append_only before update or delete on movements
 
 -- The movements with account names and lot ids spelled out, as they were stored before.
 create view movements_readable as
-  select customer_id, movement_id, kind, type, kopilka_accounts(accounts, funders) as accounts, amounts,
-         kopilka_lot_ids(lot_refs) as lot_ids, lot_deltas, reference, explanation_code, explanation_params,
-         actor, occurred_at
+  select customer_id, movement_id, occurred_at, kind, type, reference, actor, explanation_code,
+         explanation_params, kopilka_accounts(accounts, funders) as accounts, amounts,
+         kopilka_lot_ids(lot_refs) as lot_ids, lot_deltas
   from movements;
