@@ -37,14 +37,16 @@ export async function seedCredits(
        from (${rows}) as s`,
       params,
     );
+    // Migration 4's encoding: account 128 is the first of `funders`, 1 is wallet:available; explanation
+    // code 1 is the credit template (amount, source, pending until, expires at, reference).
     await c.query(
-      `insert into movements (customer_id, movement_id, kind, type, accounts, amounts, lot_ids, lot_deltas,
-                              reference, explanation_ru, explanation_en, actor, occurred_at)
-       select customer_id, 'mov_SD' || lpad(i::text, 24, '0'), 'bonus', 'credit',
-              array['funder:campaign:welcome', 'wallet:available'], array[-amount, amount]::bigint[],
-              array['lot_SD' || lpad(i::text, 24, '0')], array[amount]::bigint[], 'bench welcome points',
-              'Начислено ' || amount || ' баллов по акции, сгорят ' || to_char(expires_at, 'DD.MM.YYYY') || ' (bench welcome points)',
-              amount || ' points credited from a campaign, expire on ' || to_char(expires_at, 'FMDD Mon YYYY') || ' (bench welcome points)',
+      `insert into movements (customer_id, movement_id, kind, type, explanation_code, accounts, funders, amounts,
+                              lot_refs, lot_deltas, reference, explanation_params, actor, occurred_at)
+       select customer_id, 'mov_SD' || lpad(i::text, 24, '0'), 'bonus', 'credit', 1,
+              '\\x8001'::bytea, array['campaign:welcome'], array[-amount, amount]::bigint[],
+              kopilka_lot_ref('lot_SD' || lpad(i::text, 24, '0')), array[amount]::bigint[], 'bench welcome points',
+              json_build_array(amount, 'campaign', null,
+                to_char(expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'bench welcome points'),
               'bench', available_from
        from (${rows}) as s`,
       params,
@@ -109,13 +111,13 @@ export async function seedExpiredLots(
     ),
     timed(
       "movements",
-      `insert into movements (customer_id, movement_id, kind, type, accounts, amounts, lot_ids, lot_deltas,
-                              reference, explanation_ru, explanation_en, actor, occurred_at)
-       select customer_id, 'mov_EX' || lpad(i::text, 24, '0'), 'bonus', 'credit',
-              array['funder:campaign:bench-expiry', 'wallet:available'], array[-amount, amount]::bigint[],
-              array['lot_EX' || lpad(i::text, 24, '0')], array[amount]::bigint[], null,
-              'Начислено ' || amount || ' баллов по акции, сгорят ' || to_char(expires_at, 'DD.MM.YYYY'),
-              amount || ' points credited from a campaign, expire on ' || to_char(expires_at, 'FMDD Mon YYYY'),
+      `insert into movements (customer_id, movement_id, kind, type, explanation_code, accounts, funders, amounts,
+                              lot_refs, lot_deltas, reference, explanation_params, actor, occurred_at)
+       select customer_id, 'mov_EX' || lpad(i::text, 24, '0'), 'bonus', 'credit', 1,
+              '\\x8001'::bytea, array['campaign:bench-expiry'], array[-amount, amount]::bigint[],
+              kopilka_lot_ref('lot_EX' || lpad(i::text, 24, '0')), array[amount]::bigint[], null,
+              json_build_array(amount, 'campaign', null,
+                to_char(expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), null),
               'bench', expires_at - interval '365 days'
        from (${series}) as s`,
       [lots, perCustomer],

@@ -323,8 +323,11 @@ export class LedgerService {
     cursor: string | null,
     limit: number,
   ): Promise<{ items: MovementView[]; nextCursor: string | null }> {
-    const page = await this.store.history(customerId, cursor, limit);
-    return { items: page.movements.map(movementView), nextCursor: page.nextCursor };
+    const [page, names] = await Promise.all([
+      this.store.history(customerId, cursor, limit),
+      this.policies.categoryNames(),
+    ]);
+    return { items: page.movements.map((m) => movementView(m, names)), nextCursor: page.nextCursor };
   }
 }
 

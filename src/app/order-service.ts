@@ -288,7 +288,7 @@ export class OrderService {
 
   async getOrder(customerId: string, orderId: string) {
     const order = await this.store.readOrder(customerId, orderId);
-    return order ? orderView(order) : undefined;
+    return order ? orderView(order, await this.rules.categoryNames()) : undefined;
   }
 
   async listConfigVersions() {

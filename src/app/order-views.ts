@@ -1,7 +1,8 @@
-import type { Order } from "../domain/orders/index.js";
+import type { CategoryNames } from "../domain/ledger/index.js";
+import { explainOrderLine, type Order } from "../domain/orders/index.js";
 
 /** R33 and the order view: per line what was spent, earned, clawed back and refunded. */
-export function orderView(order: Order) {
+export function orderView(order: Order, names: CategoryNames) {
   return {
     orderId: order.orderId,
     customerId: order.customerId,
@@ -31,7 +32,7 @@ export function orderView(order: Order) {
       sellerPointsPerUnit: l.sellerPointsPerUnit ?? 0,
       sellerPointsEarned: l.sellerPointsEarned,
       sellerPointsClawedBack: l.sellerPointsRemoved,
-      explanation: l.accrualExplanation,
+      explanation: explainOrderLine(order, l, names),
     })),
   };
 }

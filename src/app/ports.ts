@@ -17,7 +17,10 @@ export interface Clock {
 export const ID_PREFIXES = ["mov", "lot", "req", "key", "aud"] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
-/** Prefixed, time-ordered ids (`mov_01J…`). */
+/**
+ * Prefixed, time-ordered ids (`mov_01J…`): the prefix, `_` and 26 Crockford base-32 digits, the shape
+ * movements store lot ids in (17 bytes each).
+ */
 export interface IdGenerator {
   newId(prefix: IdPrefix): string;
 }

@@ -1,14 +1,19 @@
-import type { LedgerPolicy } from "../domain/ledger/index.js";
-import { type LifecyclePolicy, versionInForce } from "../domain/orders/index.js";
+import type { CategoryNames, LedgerPolicy } from "../domain/ledger/index.js";
+import { categoryNamesOf, type LifecyclePolicy, versionInForce } from "../domain/orders/index.js";
 import type { ConfigVersionRecord } from "./ports.js";
 
-/** Where the ledger's policy (R3 expiry, R15 grace, R20 hold time-out) comes from at an instant. */
+/**
+ * Where the ledger's policy (R3 expiry, R15 grace, R20 hold time-out) comes from at an instant, and
+ * the category names explanations are rendered with (R33, per programme version).
+ */
 export interface PolicySource {
   ledgerPolicy(at: Date): Promise<LedgerPolicy>;
+  categoryNames(): Promise<CategoryNames>;
 }
 
+/** A fixed policy and the default category names. */
 export function fixedPolicy(policy: LedgerPolicy): PolicySource {
-  return { ledgerPolicy: async () => policy };
+  return { ledgerPolicy: async () => policy, categoryNames: async () => categoryNamesOf([]) };
 }
 
 export function ledgerPolicyOf(lifecycle: LifecyclePolicy, expiringWithinDays: number): LedgerPolicy {
@@ -43,6 +48,10 @@ export class ProgrammeRules implements PolicySource {
 
   invalidate(): void {
     this.cached = undefined;
+  }
+
+  async categoryNames(): Promise<CategoryNames> {
+    return categoryNamesOf(await this.versions());
   }
 
   async ledgerPolicy(at: Date): Promise<LedgerPolicy> {

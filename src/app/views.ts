@@ -1,5 +1,13 @@
 import type { PointKind } from "../domain/kinds.js";
-import { type Hold, type Lot, type Movement, type Redemption, WALLET } from "../domain/ledger/index.js";
+import {
+  type CategoryNames,
+  type Hold,
+  type Lot,
+  type Movement,
+  type Redemption,
+  renderExplanation,
+  WALLET,
+} from "../domain/ledger/index.js";
 import type { BalanceSnapshot } from "./ports.js";
 
 /** JSON-safe shapes the use cases answer with; they are also what idempotent replays return. */
@@ -99,7 +107,11 @@ export interface MovementView {
   occurredAt: string;
 }
 
-export function movementView(m: Omit<Movement, "causedBy"> & { actor: string }): MovementView {
+/** `names`: the category names an order's explanation shows (R33), by programme version. */
+export function movementView(
+  m: Omit<Movement, "causedBy"> & { actor: string },
+  names: CategoryNames,
+): MovementView {
   const sum = (account: string) =>
     m.postings.filter((p) => p.account === account).reduce((s, p) => s + p.amount, 0);
   return {
@@ -114,7 +126,7 @@ export function movementView(m: Omit<Movement, "causedBy"> & { actor: string }):
     },
     postings: m.postings,
     reference: m.reference,
-    explanation: m.explanation,
+    explanation: renderExplanation(m.explanation, names),
     actor: m.actor,
     occurredAt: m.occurredAt.toISOString(),
   };

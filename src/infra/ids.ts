@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { IdGenerator, IdPrefix } from "../app/ports.js";
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/** The digits of ids: Crockford's base 32. */
+export const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-function encode(value: bigint, length: number): string {
+/** `value` as `length` base-32 digits, most significant first. */
+export function encode(value: bigint, length: number): string {
   let out = "";
   let v = value;
   for (let i = 0; i < length; i++) {

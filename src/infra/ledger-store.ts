@@ -19,11 +19,11 @@ import {
   type Hold,
   type Lot,
   type LotTake,
-  type Movement,
   type Redemption,
   type SpendableCoverage,
 } from "../domain/ledger/index.js";
 import type { OrderEvent } from "../domain/orders/index.js";
+import { movementFromRow, movementRow } from "./movement-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
 import type { Database } from "./schema.js";
 
@@ -466,21 +466,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         });
       }
       for (const m of change.movements) {
-        movements.push({
-          customer_id,
-          movement_id: m.movementId,
-          kind: m.kind,
-          type: m.type,
-          accounts: m.postings.map((p) => p.account),
-          amounts: m.postings.map((p) => p.amount),
-          lot_ids: m.lotDeltas.map((d) => d.lotId),
-          lot_deltas: m.lotDeltas.map((d) => d.delta),
-          reference: m.reference,
-          explanation_ru: m.explanation.ru,
-          explanation_en: m.explanation.en,
-          actor: m.causedBy === "clock" ? "system" : w.actor,
-          occurred_at: m.occurredAt,
-        });
+        movements.push(movementRow(customer_id, m, m.causedBy === "clock" ? "system" : w.actor));
       }
       // Only the kinds this change moved: the others' cached totals are still right.
       const moved = new Set(change.movements.map((m) => m.kind));
@@ -551,11 +537,14 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
           set refunded = excluded.refunded, take_returned = excluded.take_returned
         returning 1),
       movement_rows as (
-        insert into movements
-        select * from jsonb_to_recordset(${json(movements)}::jsonb) as x(
-          customer_id text, movement_id text, kind text, type text, accounts text[], amounts bigint[],
-          lot_ids text[], lot_deltas bigint[], reference text, explanation_ru text, explanation_en text,
-          actor text, occurred_at timestamptz)
+        insert into movements (customer_id, movement_id, occurred_at, kind, type, reference, actor,
+          explanation_code, explanation_params, accounts, funders, amounts, lot_refs, lot_deltas)
+        select customer_id, movement_id, occurred_at, kind, type, reference, actor,
+          explanation_code, explanation_params::json, accounts, funders, amounts, lot_refs, lot_deltas
+        from jsonb_to_recordset(${json(movements)}::jsonb) as x(
+          customer_id text, movement_id text, occurred_at timestamptz, kind text, type text, reference text,
+          actor text, explanation_code smallint, explanation_params text, accounts bytea, funders text[],
+          amounts bigint[], lot_refs bytea, lot_deltas bigint[])
         returning 1),
       balance_rows as (
         insert into balances
@@ -682,18 +671,7 @@ export class PostgresLedgerStore implements LedgerStore {
     if (cursor) query = query.where("movement_id", "<", cursor);
     const rows = await query.execute();
     const page = rows.slice(0, limit);
-    const movements = page.map((r): HistoryPage["movements"][number] => ({
-      movementId: r.movement_id,
-      customerId: r.customer_id,
-      kind: r.kind as PointKind,
-      type: r.type as Movement["type"],
-      postings: r.accounts.map((account, i) => ({ account, amount: r.amounts[i] ?? 0 })),
-      lotDeltas: r.lot_ids.map((lotId, i) => ({ lotId, delta: r.lot_deltas[i] ?? 0 })),
-      reference: r.reference,
-      explanation: { ru: r.explanation_ru, en: r.explanation_en },
-      occurredAt: r.occurred_at,
-      actor: r.actor,
-    }));
+    const movements = page.map(movementFromRow);
     const last = page[page.length - 1];
     return { movements, nextCursor: rows.length > limit && last ? last.movement_id : null };
   }

@@ -53,17 +53,21 @@ export interface Database extends OrdersDatabase {
   movements: {
     customer_id: string;
     movement_id: string;
+    occurred_at: Date;
     kind: string;
     type: string;
-    accounts: string[];
-    amounts: number[];
-    lot_ids: string[];
-    lot_deltas: number[];
     reference: string | null;
-    explanation_ru: string;
-    explanation_en: string;
     actor: string;
-    occurred_at: Date;
+    /** R33: a template code (src/infra/movement-rows.ts) and its params, rendered on read. */
+    explanation_code: number;
+    explanation_params: unknown;
+    /** R32: an account code per posting, parallel to amounts; funders without a code are named here. */
+    accounts: Uint8Array;
+    funders: string[] | null;
+    amounts: number[];
+    /** 17 bytes per lot touched, parallel to lot_deltas. */
+    lot_refs: Uint8Array;
+    lot_deltas: number[];
   };
   idempotency: {
     customer_id: string;

@@ -168,13 +168,14 @@ async function snapshot(h: Harness, events: Event[]) {
     accounts: string[];
     amounts: string[];
     reference: string | null;
-    explanation_en: string;
-  }>`select customer_id, kind, type, accounts, amounts::text[] as amounts, reference, explanation_en
-     from movements order by customer_id, movement_id`.execute(h.database.db);
+    explanation: string;
+  }>`select customer_id, kind, type, accounts, amounts::text[] as amounts, reference,
+       explanation_code || ' ' || explanation_params::text as explanation
+     from movements_readable order by customer_id, movement_id`.execute(h.database.db);
   // Orders of one customer may interleave differently: compare movements as a sorted multiset.
   const movements = movementRows.rows
     .map((m) =>
-      JSON.stringify([m.customer_id, m.type, m.kind, m.reference, m.accounts, m.amounts, m.explanation_en]),
+      JSON.stringify([m.customer_id, m.type, m.kind, m.reference, m.accounts, m.amounts, m.explanation]),
     )
     .sort();
   const counts: Record<string, number> = {};

@@ -9,12 +9,15 @@ export const ON_POSTGRES = TEST_DATABASE_URL !== undefined;
 
 /**
  * A fresh, migrated database for one test file: a new database on the PostgreSQL server, or an
- * in-memory PGlite. `drop()` removes it.
+ * in-memory PGlite. `drop()` removes it. `migrateThrough` stops at an earlier schema.
  */
-export async function freshDatabase(): Promise<DatabaseHandle & { drop(): Promise<void> }> {
+export async function freshDatabase(
+  options: { migrateThrough?: number } = {},
+): Promise<DatabaseHandle & { drop(): Promise<void> }> {
+  const through = { through: options.migrateThrough };
   if (!TEST_DATABASE_URL) {
     const handle = await openDatabase({ dataDir: "memory://" });
-    await migrate(handle.db);
+    await migrate(handle.db, through);
     return { ...handle, drop: () => handle.close() };
   }
   const name = `kopilka_test_${randomBytes(6).toString("hex")}`;
@@ -25,7 +28,7 @@ export async function freshDatabase(): Promise<DatabaseHandle & { drop(): Promis
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   const handle = await openDatabase({ url: url.toString(), poolSize: 60 });
-  await migrate(handle.db);
+  await migrate(handle.db, through);
   return {
     ...handle,
     drop: async () => {

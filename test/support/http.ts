@@ -9,10 +9,13 @@ export const TEST_JWT_SECRET = "test-secret-test-secret-test-secret-0123";
 /**
  * The whole service (composition root) on a fresh database with a fake clock and no scheduler, and a
  * credential for every role: `keys.operator`, `keys.support`, `keys.readonly`, `keys.seller` (seller s-1),
- * `keys.otherSeller` (s-2), and `customerToken(id)`.
+ * `keys.otherSeller` (s-2), and `customerToken(id)`. A `database` given is migrated and used instead.
  */
-export async function httpHarness(env: Record<string, string> = {}) {
-  const database = await freshDatabase();
+export async function httpHarness(
+  env: Record<string, string> = {},
+  given?: Awaited<ReturnType<typeof freshDatabase>>,
+) {
+  const database = given ?? (await freshDatabase());
   const clock = new FakeClock();
   const config = loadConfig({
     KOPILKA_JWT_SECRET: TEST_JWT_SECRET,

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from "kysely";
+import { accountsOf, lotIdsOf } from "../../src/infra/movement-rows.js";
 import type { Database } from "../../src/infra/schema.js";
 
 /**
@@ -19,7 +20,8 @@ import type { Database } from "../../src/infra/schema.js";
  *
  * Two implementations of the same list: `checkLedgerInvariants` reads the rows with one query and checks
  * them here (fast enough to run after every step on PGlite), `checkLedgerInvariantsInSql` does it all in
- * one SQL statement. Each guards the other.
+ * one SQL statement. Each guards the other, down to how account and lot codes are read: here with the
+ * service's decoder, in SQL through the view movements_readable (migration 5).
  */
 
 function scope(customerId: string | undefined, column: RawBuilder<unknown> = sql.ref("customer_id")) {
@@ -98,7 +100,11 @@ export interface LedgerRows {
 export async function loadLedgerRows(db: Kysely<Database>, customerId?: string): Promise<LedgerRows> {
   const f = scope(customerId);
   const result = await sql<{
-    m: MovementRow[];
+    m: (Omit<MovementRow, "accounts" | "lot_ids"> & {
+      accounts: string;
+      funders: string[] | null;
+      lot_refs: string;
+    })[];
     l: LotRow[];
     h: HoldRow[];
     r: RedemptionRow[];
@@ -106,7 +112,8 @@ export async function loadLedgerRows(db: Kysely<Database>, customerId?: string):
   }>`
     select
       (select coalesce(json_agg(x), '[]') from (
-        select customer_id, movement_id, kind, type, accounts, amounts, lot_ids, lot_deltas, reference, occurred_at
+        select customer_id, movement_id, kind, type, encode(accounts, 'hex') as accounts, funders, amounts,
+          encode(lot_refs, 'hex') as lot_refs, lot_deltas, reference, occurred_at
         from movements where ${f}) as x) as m,
       (select coalesce(json_agg(x), '[]') from lots as x where ${f}) as l,
       (select coalesce(json_agg(x), '[]') from holds as x where ${f}) as h,
@@ -116,7 +123,12 @@ export async function loadLedgerRows(db: Kysely<Database>, customerId?: string):
   if (!row) throw new Error("no row");
   const date = (v: unknown) => new Date(v as string);
   return {
-    movements: row.m.map((m) => ({ ...m, occurred_at: date(m.occurred_at) })),
+    movements: row.m.map(({ funders, lot_refs, ...m }) => ({
+      ...m,
+      accounts: accountsOf(Buffer.from(m.accounts, "hex"), funders),
+      lot_ids: lotIdsOf(Buffer.from(lot_refs, "hex")),
+      occurred_at: date(m.occurred_at),
+    })),
     lots: row.l.map((l) => ({
       ...l,
       created_at: date(l.created_at),
@@ -329,7 +341,7 @@ export async function checkLedgerInvariantsInSql(
     with
       mv as materialized (
         select customer_id, movement_id, kind, type, accounts, amounts, lot_ids, lot_deltas
-        from movements where ${f}),
+        from movements_readable where ${f}),
       post as materialized (
         select m.customer_id, m.kind, x.account, x.amount
         from mv m, unnest(m.accounts, m.amounts) as x(account, amount)),

@@ -1,12 +1,6 @@
 import { BASIS_POINTS_PER_UNIT, KOPECKS_PER_POINT } from "../kinds.js";
-import {
-  formatNumber,
-  formatPercent,
-  formatPoints,
-  formatPointsFromKop,
-  formatRoubles,
-  type LocalizedText,
-} from "../text.js";
+import { renderLineAccrual } from "../ledger/explain.js";
+import { formatNumber, formatPoints, type LocalizedText } from "../text.js";
 import type { LineSpend } from "./allocation.js";
 import { pointsFromKop } from "./arithmetic.js";
 import { type CartLine, lineAmountKop, originalLineAmountKop, type PaymentMethod } from "./cart.js";
@@ -90,26 +84,14 @@ function accrueLine(line: CartLine, spentPoints: number, order: OrderContext): L
     rateBp,
     cardBp,
     accrualKop,
-    explanation: lineExplanation(order, line.category, { baseKop, rateBp, cardBp, accrualKop }),
+    explanation: renderLineAccrual(order.orderId, categoryName(order.config, line.category), [
+      line.category,
+      baseKop,
+      rateBp,
+      cardBp,
+      accrualKop,
+    ]),
     seller: sellerPart(line, order.orderId),
-  };
-}
-
-/** R33: «Заказ 7781, «Книги» 5% от 1 200 ₽ — 60 баллов». */
-function lineExplanation(
-  order: OrderContext,
-  category: string,
-  numbers: { baseKop: number; rateBp: number; cardBp: number; accrualKop: number },
-): LocalizedText {
-  const name = categoryName(order.config, category);
-  const rate = formatPercent(numbers.rateBp);
-  const card = formatPercent(numbers.cardBp);
-  const base = formatRoubles(numbers.baseKop);
-  const points = formatPointsFromKop(numbers.accrualKop);
-  const withCard = numbers.cardBp > 0;
-  return {
-    ru: `Заказ ${order.orderId}, «${name.ru}» ${rate.ru}${withCard ? ` + ${card.ru} по карте` : ""} от ${base.ru} — ${points.ru}`,
-    en: `Order ${order.orderId}, ${name.en} ${rate.en}${withCard ? ` + ${card.en} card bonus` : ""} of ${base.en} — ${points.en}`,
   };
 }
 

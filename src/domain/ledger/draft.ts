@@ -1,9 +1,9 @@
 import type { PointKind } from "../kinds.js";
 import { WALLET } from "./accounts.js";
+import type { ExplanationRef } from "./explain.js";
 import {
   type BalanceTotals,
   type CustomerLedger,
-  type Explanation,
   type Hold,
   type LedgerChange,
   type Lot,
@@ -247,7 +247,7 @@ export class LedgerDraft {
     postings: Posting[],
     lotDeltas: { lotId: string; delta: number }[],
     reference: string | null,
-    explanation: Explanation,
+    explanation: ExplanationRef,
   ): Movement {
     const net = postings.reduce((sum, p) => sum + p.amount, 0);
     if (net !== 0) throw new Error(`movement ${type} does not net to zero: ${net}`);

@@ -1,8 +1,107 @@
 import type { PointKind } from "../kinds.js";
-import { dateEn, dateRu, formatPoints } from "../text.js";
+import {
+  dateEn,
+  dateRu,
+  formatPercent,
+  formatPoints,
+  formatPointsFromKop,
+  formatRoubles,
+  type LocalizedText,
+} from "../text.js";
 import type { CreditSource, Explanation } from "./types.js";
 
-/** R33: every movement carries an explanation a customer can read, in Russian and English. */
+/**
+ * R33: every movement carries an explanation a customer can read, in Russian and English. A movement
+ * keeps it as a template code and the template's params (numbers, dates as ISO instants, ids); the
+ * text is rendered when it is read, so the same params always read the same. Params are tuples,
+ * labelled below: what is stored is exactly this value as JSON, and without key names in every row
+ * it is about 60 bytes smaller (measured on a typical mix of movements).
+ */
+
+/** A returned line as clawbacks and refunds list it (R13, R15): units returned of the units ordered. */
+export type ReturnedLine = [lineId: string, sku: string, quantity: number, of: number];
+
+/** R7-R12: what one order line earns, as fixed when the order was placed. */
+export type LineAccrualParams = [
+  category: string,
+  baseKop: number,
+  rateBp: number,
+  cardBp: number,
+  accrualKop: number,
+];
+
+/** R11: units shipped times the seller's points per unit. */
+export type SellerUnits = [quantity: number, perUnit: number];
+
+/** The closed list of templates, each with its params. */
+export type ExplanationRef =
+  /** Text stored before explanations were rendered on read (migration 5 keeps it as it was). */
+  | { code: "text"; params: [ru: string, en: string] }
+  /** R3, R13: a credit, pending until a date or available until its expiry. */
+  | {
+      code: "credit";
+      params: [
+        amount: number,
+        source: CreditSource,
+        pendingUntil: string | null,
+        expiresAt: string,
+        reference: string | null,
+      ];
+    }
+  /** R13: pending points became available. */
+  | { code: "made_available"; params: [amount: number, expiresAt: string, reference: string | null] }
+  /** R14: points that became available paid off debt. */
+  | { code: "debt_offset"; params: [amount: number, debtLeft: number] }
+  /** R20: points reserved for an order. */
+  | { code: "hold"; params: [amount: number, kind: PointKind, holdId: string, expiresAt: string] }
+  /** R20: a hold captured, or points spent at once. */
+  | { code: "spent"; params: [amount: number, spendId: string] }
+  /** R20: a hold released, on request or because the order was not paid in time. */
+  | { code: "release"; params: [amount: number, holdId: string, timedOut: boolean] }
+  /** R5: breakage. */
+  | { code: "expire"; params: [amount: number, expiredAt: string] }
+  /** R13, R14: a return takes points back; what was missing is debt. */
+  | {
+      code: "clawback";
+      params: [
+        cancelledPending: number,
+        clawedBack: number,
+        shortfall: number,
+        reference: string | null,
+        returned: ReturnedLine[],
+      ];
+    }
+  /** R15: spent points come back, with their expiry or a grace one. */
+  | {
+      code: "refund";
+      params: [amount: number, redemptionId: string, graceUntil: string | null, returned: ReturnedLine[]];
+    }
+  /** R34: support adds (positive) or removes (negative) points with a reason. */
+  | { code: "adjust"; params: [amount: number, reason: string] }
+  /**
+   * R7-R13: an order shipped, with each shipped line's accrual; category names come from the
+   * programme version the order was placed under. Lines of orders placed before migration 5 carry
+   * the text they were stored with.
+   */
+  | {
+      code: "order_shipped";
+      params: [
+        orderId: string,
+        points: number,
+        configVersion: number,
+        lines: (LineAccrualParams | LocalizedText)[],
+      ];
+    }
+  /** R11: the points a seller funds for the shipped units of its products. */
+  | {
+      code: "order_seller_points";
+      params: [orderId: string, amount: number, sellerId: string, units: SellerUnits[]];
+    };
+
+export type ExplanationCode = ExplanationRef["code"];
+
+/** The display name of a category in a programme version (operators may rename categories). */
+export type CategoryNames = (configVersion: number, category: string) => LocalizedText;
 
 const KIND_NAMES: Record<PointKind, Explanation> = {
   bonus: { ru: "бонусные баллы", en: "bonus points" },
@@ -22,8 +121,102 @@ const SOURCE_NAMES: Record<CreditSource, Explanation> = {
   refund_grace: { ru: "возврат списанных баллов", en: "refund of spent points" },
 };
 
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+// Builders: what operations record. They only collect params; rendering is below.
+
+export function explainCredit(
+  amount: number,
+  source: CreditSource,
+  pendingUntil: Date | null,
+  expiresAt: Date,
+  reference: string | null,
+): ExplanationRef {
+  return { code: "credit", params: [amount, source, iso(pendingUntil), expiresAt.toISOString(), reference] };
+}
+
+export function explainMadeAvailable(
+  amount: number,
+  expiresAt: Date,
+  reference: string | null,
+): ExplanationRef {
+  return { code: "made_available", params: [amount, expiresAt.toISOString(), reference] };
+}
+
+export function explainDebtOffset(amount: number, debtLeft: number): ExplanationRef {
+  return { code: "debt_offset", params: [amount, debtLeft] };
+}
+
+export function explainHold(
+  amount: number,
+  kind: PointKind,
+  holdId: string,
+  expiresAt: Date,
+): ExplanationRef {
+  return { code: "hold", params: [amount, kind, holdId, expiresAt.toISOString()] };
+}
+
+export function explainCapture(amount: number, holdId: string): ExplanationRef {
+  return { code: "spent", params: [amount, holdId] };
+}
+
+export function explainRelease(amount: number, holdId: string, timedOut: boolean): ExplanationRef {
+  return { code: "release", params: [amount, holdId, timedOut] };
+}
+
+export function explainSpend(amount: number, redemptionId: string): ExplanationRef {
+  return explainCapture(amount, redemptionId);
+}
+
+export function explainExpire(amount: number, expiredAt: Date): ExplanationRef {
+  return { code: "expire", params: [amount, expiredAt.toISOString()] };
+}
+
+export function explainClawback(
+  cancelledPending: number,
+  clawedBack: number,
+  shortfall: number,
+  reference: string | null,
+  returned: ReturnedLine[] = [],
+): ExplanationRef {
+  return { code: "clawback", params: [cancelledPending, clawedBack, shortfall, reference, returned] };
+}
+
+export function explainRefund(
+  amount: number,
+  redemptionId: string,
+  graceUntil: Date | null,
+  returned: ReturnedLine[] = [],
+): ExplanationRef {
+  return { code: "refund", params: [amount, redemptionId, iso(graceUntil), returned] };
+}
+
+export function explainAdjustment(amount: number, reason: string): ExplanationRef {
+  return { code: "adjust", params: [amount, reason] };
+}
+
+export function explainOrderShipped(
+  orderId: string,
+  points: number,
+  configVersion: number,
+  lines: (LineAccrualParams | LocalizedText)[],
+): ExplanationRef {
+  return { code: "order_shipped", params: [orderId, points, configVersion, lines] };
+}
+
+export function explainSellerPoints(
+  orderId: string,
+  amount: number,
+  sellerId: string,
+  units: SellerUnits[],
+): ExplanationRef {
+  return { code: "order_seller_points", params: [orderId, amount, sellerId, units] };
+}
+
+// Rendering.
+
 /**
- * The order lifecycle names an order's holds and redemptions `<orderId>:<kind>`; customers know the
+ * The lifecycle names an order's holds and redemptions `<orderId>:<kind>`; customers know the
  * order, so explanations show the order id alone.
  */
 function orderOf(spendId: string): string {
@@ -35,126 +228,158 @@ function withReference(text: Explanation, reference: string | null): Explanation
   return { ru: `${text.ru} (${reference})`, en: `${text.en} (${reference})` };
 }
 
-export function explainCredit(
-  amount: number,
-  source: CreditSource,
-  pendingUntil: Date | null,
-  expiresAt: Date,
-  reference: string | null,
-): Explanation {
-  const ru = pendingUntil
-    ? `Начислено ${formatPoints(amount).ru} ${SOURCE_NAMES[source].ru}, станут доступны ${dateRu(pendingUntil)}`
-    : `Начислено ${formatPoints(amount).ru} ${SOURCE_NAMES[source].ru}, сгорят ${dateRu(expiresAt)}`;
-  const en = pendingUntil
-    ? `${formatPoints(amount).en} credited ${SOURCE_NAMES[source].en}, available from ${dateEn(pendingUntil)}`
-    : `${formatPoints(amount).en} credited ${SOURCE_NAMES[source].en}, expire on ${dateEn(expiresAt)}`;
-  return withReference({ ru, en }, reference);
-}
-
-export function explainMadeAvailable(amount: number, expiresAt: Date, reference: string | null): Explanation {
-  return withReference(
-    {
-      ru: `${formatPoints(amount).ru} стали доступны, сгорят ${dateRu(expiresAt)}`,
-      en: `${formatPoints(amount).en} became available, expire on ${dateEn(expiresAt)}`,
-    },
-    reference,
-  );
-}
-
-export function explainDebtOffset(amount: number, debtLeft: number): Explanation {
+/** Appends lines (R33: a per-line breakdown) below a movement's own sentence. */
+function withLines(text: Explanation, lines: Explanation[]): Explanation {
   return {
+    ru: [text.ru, ...lines.map((l) => l.ru)].join("\n"),
+    en: [text.en, ...lines.map((l) => l.en)].join("\n"),
+  };
+}
+
+function returnedLine([lineId, sku, quantity, of]: ReturnedLine): Explanation {
+  return {
+    ru: `Возврат: строка ${lineId} (${sku}), ${quantity} из ${of} шт.`,
+    en: `Returned: line ${lineId} (${sku}), ${quantity} of ${of} units`,
+  };
+}
+
+/** R33: «Заказ 7781, «Книги» 5% от 1 200 ₽ — 60 баллов»: one line's accrual (R7-R12). */
+export function renderLineAccrual(
+  orderId: string,
+  name: LocalizedText,
+  [, baseKop, rateBp, cardBp, accrualKop]: LineAccrualParams,
+): Explanation {
+  const rate = formatPercent(rateBp);
+  const card = formatPercent(cardBp);
+  const base = formatRoubles(baseKop);
+  const points = formatPointsFromKop(accrualKop);
+  const withCard = cardBp > 0;
+  return {
+    ru: `Заказ ${orderId}, «${name.ru}» ${rate.ru}${withCard ? ` + ${card.ru} по карте` : ""} от ${base.ru} — ${points.ru}`,
+    en: `Order ${orderId}, ${name.en} ${rate.en}${withCard ? ` + ${card.en} card bonus` : ""} of ${base.en} — ${points.en}`,
+  };
+}
+
+type Params<C extends ExplanationCode> = Extract<ExplanationRef, { code: C }>["params"];
+
+/** One renderer per code: adding a code without its text does not compile. */
+const TEMPLATES: { [C in ExplanationCode]: (params: Params<C>, names: CategoryNames) => Explanation } = {
+  text: ([ru, en]) => ({ ru, en }),
+  credit: ([amount, source, pendingUntil, expiresAt, reference]) => {
+    const points = formatPoints(amount);
+    const from = SOURCE_NAMES[source];
+    const text = pendingUntil
+      ? {
+          ru: `Начислено ${points.ru} ${from.ru}, станут доступны ${dateRu(new Date(pendingUntil))}`,
+          en: `${points.en} credited ${from.en}, available from ${dateEn(new Date(pendingUntil))}`,
+        }
+      : {
+          ru: `Начислено ${points.ru} ${from.ru}, сгорят ${dateRu(new Date(expiresAt))}`,
+          en: `${points.en} credited ${from.en}, expire on ${dateEn(new Date(expiresAt))}`,
+        };
+    return withReference(text, reference);
+  },
+  made_available: ([amount, expiresAt, reference]) =>
+    withReference(
+      {
+        ru: `${formatPoints(amount).ru} стали доступны, сгорят ${dateRu(new Date(expiresAt))}`,
+        en: `${formatPoints(amount).en} became available, expire on ${dateEn(new Date(expiresAt))}`,
+      },
+      reference,
+    ),
+  debt_offset: ([amount, debtLeft]) => ({
     ru: `${formatPoints(amount).ru} зачтено в счёт долга по возвратам; осталось долга: ${formatPoints(debtLeft).ru}`,
     en: `${formatPoints(amount).en} offset against the debt from returns; debt left: ${formatPoints(debtLeft).en}`,
-  };
-}
+  }),
+  hold: ([amount, kind, holdId, expiresAt]) => {
+    const until = expiresAt.slice(11, 16);
+    return {
+      ru: `${formatPoints(amount).ru} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${orderOf(holdId)} до ${until} UTC`,
+      en: `${formatPoints(amount).en} (${KIND_NAMES[kind].en}) reserved for order ${orderOf(holdId)} until ${until} UTC`,
+    };
+  },
+  spent: ([amount, spendId]) => ({
+    ru: `${formatPoints(amount).ru} списано в оплату заказа ${orderOf(spendId)}`,
+    en: `${formatPoints(amount).en} spent on order ${orderOf(spendId)}`,
+  }),
+  release: ([amount, holdId, timedOut]) => {
+    const [points, order] = [formatPoints(amount), orderOf(holdId)];
+    return timedOut
+      ? {
+          ru: `Резерв ${points.ru} для заказа ${order} снят: заказ не оплачен вовремя`,
+          en: `Reservation of ${points.en} for order ${order} released: the order was not paid in time`,
+        }
+      : {
+          ru: `Резерв ${points.ru} для заказа ${order} снят`,
+          en: `Reservation of ${points.en} for order ${order} released`,
+        };
+  },
+  expire: ([amount, expiredAt]) => ({
+    ru: `Сгорело ${formatPoints(amount).ru}: срок действия истёк ${dateRu(new Date(expiredAt))}`,
+    en: `${formatPoints(amount).en} expired on ${dateEn(new Date(expiredAt))}`,
+  }),
+  clawback: ([cancelledPending, clawedBack, shortfall, reference, returned]) => {
+    const total = formatPoints(cancelledPending + clawedBack + shortfall);
+    const ru = [`Возврат товара: отменено ${total.ru}`];
+    const en = [`Goods returned: ${total.en} taken back`];
+    if (shortfall > 0) {
+      ru.push(
+        `не хватило ${formatPoints(shortfall).ru} — это долг, он будет зачтён при следующих начислениях`,
+      );
+      en.push(`${formatPoints(shortfall).en} short — recorded as a debt to be offset against future credits`);
+    }
+    return withLines(
+      withReference({ ru: ru.join("; "), en: en.join("; ") }, reference),
+      returned.map(returnedLine),
+    );
+  },
+  refund: ([amount, redemptionId, graceUntil, returned]) => {
+    const [points, order] = [formatPoints(amount), orderOf(redemptionId)];
+    const text = graceUntil
+      ? {
+          ru: `Возвращено ${points.ru} за заказ ${order}; их срок истёк, поэтому они действуют до ${dateRu(new Date(graceUntil))}`,
+          en: `${points.en} refunded for order ${order}; their term had passed, so they now expire on ${dateEn(new Date(graceUntil))}`,
+        }
+      : {
+          ru: `Возвращено ${points.ru} за заказ ${order} с прежним сроком действия`,
+          en: `${points.en} refunded for order ${order} with their original expiry`,
+        };
+    return withLines(text, returned.map(returnedLine));
+  },
+  adjust: ([amount, reason]) =>
+    amount > 0
+      ? {
+          ru: `Начислено ${formatPoints(amount).ru} службой поддержки: ${reason}`,
+          en: `${formatPoints(amount).en} added by support: ${reason}`,
+        }
+      : {
+          ru: `Списано ${formatPoints(-amount).ru} службой поддержки: ${reason}`,
+          en: `${formatPoints(-amount).en} deducted by support: ${reason}`,
+        },
+  order_shipped: ([orderId, points, configVersion, lines], names) =>
+    withLines(
+      {
+        ru: `Заказ ${orderId} отправлен: ${formatPoints(points).ru} за покупку`,
+        en: `Order ${orderId} shipped: ${formatPoints(points).en} for the purchase`,
+      },
+      lines.map((line) =>
+        Array.isArray(line) ? renderLineAccrual(orderId, names(configVersion, line[0]), line) : line,
+      ),
+    ),
+  order_seller_points: ([orderId, amount, sellerId, units]) => {
+    const each = units.map(([quantity, perUnit]) => `${quantity} × ${perUnit}`).join(", ");
+    return {
+      ru: `Заказ ${orderId}: ${formatPoints(amount).ru} от продавца ${sellerId} (${each})`,
+      en: `Order ${orderId}: ${formatPoints(amount).en} from seller ${sellerId} (${each})`,
+    };
+  },
+};
 
-export function explainHold(amount: number, kind: PointKind, holdId: string, expiresAt: Date): Explanation {
-  const order = orderOf(holdId);
-  return {
-    ru: `${formatPoints(amount).ru} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${order} до ${expiresAt.toISOString().slice(11, 16)} UTC`,
-    en: `${formatPoints(amount).en} (${KIND_NAMES[kind].en}) reserved for order ${order} until ${expiresAt.toISOString().slice(11, 16)} UTC`,
-  };
-}
-
-export function explainCapture(amount: number, holdId: string): Explanation {
-  return {
-    ru: `${formatPoints(amount).ru} списано в оплату заказа ${orderOf(holdId)}`,
-    en: `${formatPoints(amount).en} spent on order ${orderOf(holdId)}`,
-  };
-}
-
-export function explainRelease(amount: number, holdId: string, timedOut: boolean): Explanation {
-  const order = orderOf(holdId);
-  return timedOut
-    ? {
-        ru: `Резерв ${formatPoints(amount).ru} для заказа ${order} снят: заказ не оплачен вовремя`,
-        en: `Reservation of ${formatPoints(amount).en} for order ${order} released: the order was not paid in time`,
-      }
-    : {
-        ru: `Резерв ${formatPoints(amount).ru} для заказа ${order} снят`,
-        en: `Reservation of ${formatPoints(amount).en} for order ${order} released`,
-      };
-}
-
-export function explainSpend(amount: number, redemptionId: string): Explanation {
-  return explainCapture(amount, redemptionId);
-}
-
-export function explainExpire(amount: number, expiredAt: Date): Explanation {
-  return {
-    ru: `Сгорело ${formatPoints(amount).ru}: срок действия истёк ${dateRu(expiredAt)}`,
-    en: `${formatPoints(amount).en} expired on ${dateEn(expiredAt)}`,
-  };
-}
-
-export function explainClawback(
-  cancelledPending: number,
-  clawedBack: number,
-  shortfall: number,
-  reference: string | null,
-  lines?: Explanation,
-): Explanation {
-  const ru = [`Возврат товара: отменено ${formatPoints(cancelledPending + clawedBack + shortfall).ru}`];
-  const en = [`Goods returned: ${formatPoints(cancelledPending + clawedBack + shortfall).en} taken back`];
-  if (shortfall > 0) {
-    ru.push(`не хватило ${formatPoints(shortfall).ru} — это долг, он будет зачтён при следующих начислениях`);
-    en.push(`${formatPoints(shortfall).en} short — recorded as a debt to be offset against future credits`);
-  }
-  return withLines(withReference({ ru: ru.join("; "), en: en.join("; ") }, reference), lines);
-}
-
-/** Appends a per-line breakdown (R33) below a movement's own sentence. */
-function withLines(text: Explanation, lines: Explanation | undefined): Explanation {
-  return lines ? { ru: `${text.ru}\n${lines.ru}`, en: `${text.en}\n${lines.en}` } : text;
-}
-
-export function explainRefund(
-  amount: number,
-  redemptionId: string,
-  graceUntil: Date | null,
-  lines?: Explanation,
-): Explanation {
-  const order = orderOf(redemptionId);
-  const text = graceUntil
-    ? {
-        ru: `Возвращено ${formatPoints(amount).ru} за заказ ${order}; их срок истёк, поэтому они действуют до ${dateRu(graceUntil)}`,
-        en: `${formatPoints(amount).en} refunded for order ${order}; their term had passed, so they now expire on ${dateEn(graceUntil)}`,
-      }
-    : {
-        ru: `Возвращено ${formatPoints(amount).ru} за заказ ${order} с прежним сроком действия`,
-        en: `${formatPoints(amount).en} refunded for order ${order} with their original expiry`,
-      };
-  return withLines(text, lines);
-}
-
-export function explainAdjustment(amount: number, reason: string): Explanation {
-  return amount > 0
-    ? {
-        ru: `Начислено ${formatPoints(amount).ru} службой поддержки: ${reason}`,
-        en: `${formatPoints(amount).en} added by support: ${reason}`,
-      }
-    : {
-        ru: `Списано ${formatPoints(-amount).ru} службой поддержки: ${reason}`,
-        en: `${formatPoints(-amount).en} deducted by support: ${reason}`,
-      };
+/** R33: the text of an explanation, in Russian and English. */
+export function renderExplanation(ref: ExplanationRef, names: CategoryNames): Explanation {
+  const template = TEMPLATES[ref.code] as (
+    params: ExplanationRef["params"],
+    names: CategoryNames,
+  ) => Explanation;
+  return template(ref.params, names);
 }

@@ -1,5 +1,19 @@
 export * from "./accounts.js";
 export * from "./balance.js";
 export { addDays, spendingOrder } from "./draft.js";
+export type {
+  CategoryNames,
+  ExplanationCode,
+  ExplanationRef,
+  LineAccrualParams,
+  ReturnedLine,
+  SellerUnits,
+} from "./explain.js";
+export {
+  explainOrderShipped,
+  explainSellerPoints,
+  renderExplanation,
+  renderLineAccrual,
+} from "./explain.js";
 export * from "./operations.js";
 export * from "./types.js";

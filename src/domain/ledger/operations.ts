@@ -3,6 +3,7 @@ import { type Funder, funderAccount, SINK, WALLET } from "./accounts.js";
 import { totalsAfter } from "./balance.js";
 import { addDays, LedgerDraft, spendingOrder } from "./draft.js";
 import {
+  type ExplanationRef,
   explainAdjustment,
   explainCapture,
   explainClawback,
@@ -14,11 +15,11 @@ import {
   explainRefund,
   explainRelease,
   explainSpend,
+  type ReturnedLine,
 } from "./explain.js";
 import {
   type CreditSource,
   type CustomerLedger,
-  type Explanation,
   type Hold,
   type LedgerChange,
   type LedgerResult,
@@ -192,7 +193,7 @@ export interface CreditInput {
   expiresAt?: Date | undefined;
   reference?: string | null | undefined;
   /** R33: the caller's own explanation (an order's per-line breakdown); default: one made from the source. */
-  explanation?: Explanation | undefined;
+  explanation?: ExplanationRef | undefined;
 }
 
 /** R3: a credit creates a lot, pending until `availableFrom` (R13), funded by `funder` (R32). */
@@ -423,7 +424,7 @@ export function spend(
  */
 export function refund(
   ledger: CustomerLedger,
-  input: { redemptionId: string; amount: number; explanation?: Explanation | undefined },
+  input: { redemptionId: string; amount: number; returnedLines?: ReturnedLine[] | undefined },
   ctx: OperationContext,
 ): LedgerResult<{ redemption: Redemption; graceUntil: Date | null }> {
   return run(ledger, ctx, (draft) => {
@@ -458,7 +459,7 @@ export function refund(
       ],
       lotDeltas,
       found.redemptionId,
-      explainRefund(input.amount, found.redemptionId, graceUntil, input.explanation),
+      explainRefund(input.amount, found.redemptionId, graceUntil, input.returnedLines),
     );
     return { redemption: updated, graceUntil };
   });
@@ -470,8 +471,8 @@ export interface ClawbackInput {
   /** The lots the returned purchase credited, most recent first; their points are taken back first. */
   lotIds?: string[] | undefined;
   reference?: string | null | undefined;
-  /** R33: the caller's own explanation (which lines were returned); the shortfall note is added to it. */
-  explanation?: Explanation | undefined;
+  /** R33: the returned lines the explanation lists, below its own sentence (with the shortfall note). */
+  returnedLines?: ReturnedLine[] | undefined;
 }
 
 export interface ClawbackOutcome {
@@ -548,7 +549,7 @@ export function clawback(
       postings,
       lotDeltas,
       input.reference ?? null,
-      explainClawback(cancelledPending, clawedBack, shortfall, input.reference ?? null, input.explanation),
+      explainClawback(cancelledPending, clawedBack, shortfall, input.reference ?? null, input.returnedLines),
     );
     return { cancelledPending, clawedBack, shortfall, debtAfter: draft.debt(input.kind) };
   });

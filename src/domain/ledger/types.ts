@@ -1,6 +1,7 @@
 import type { PointKind } from "../kinds.js";
 import type { LocalizedText } from "../text.js";
 import type { Funder } from "./accounts.js";
+import type { ExplanationRef } from "./explain.js";
 
 /** Where points came from; R2 ties some sources to one kind. */
 export const CREDIT_SOURCES = [
@@ -92,7 +93,8 @@ export interface Movement {
   postings: Posting[];
   lotDeltas: { lotId: string; delta: number }[];
   reference: string | null;
-  explanation: Explanation;
+  /** R33: rendered in Russian and English when read (renderExplanation). */
+  explanation: ExplanationRef;
   occurredAt: Date;
   /** R34: "clock" for what time alone caused (availability, expiry, hold time-outs), recorded as system. */
   causedBy: "request" | "clock";
@@ -221,4 +223,17 @@ export interface OperationContext {
   now: Date;
   newId: (prefix: "mov" | "lot") => string;
   policy: LedgerPolicy;
+}
+
+/** The ledger of a customer with nothing in it yet: a complete working set, every total zero. */
+export function emptyLedger(customerId: string): CustomerLedger {
+  const zero = () => ({ available: 0, pending: 0, held: 0, debt: 0 });
+  return {
+    customerId,
+    lots: [],
+    holds: [],
+    redemptions: [],
+    totals: { bonus: zero(), savings: zero(), referral: zero() },
+    spendable: { bonus: { complete: true }, savings: { complete: true }, referral: { complete: true } },
+  };
 }

@@ -1,9 +1,11 @@
 import {
+  categoryName,
   DEFAULT_EARNING_CONFIG,
   type EarningConfig,
   type Problem,
   validateEarningConfig,
 } from "../checkout/index.js";
+import type { CategoryNames } from "../ledger/index.js";
 
 /** The lifecycle numbers of rules.md that an operator may change, each with its rule. */
 export interface LifecyclePolicy {
@@ -48,6 +50,14 @@ export function versionInForce(versions: readonly ConfigVersion[], at: Date): Co
     if (v.effectiveFrom.getTime() <= at.getTime() && v.version > best.version) best = v;
   }
   return best;
+}
+
+/** R33: category names as each programme version has them (the defaults for a version not listed). */
+export function categoryNamesOf(versions: readonly ConfigVersion[]): CategoryNames {
+  return (configVersion, category) => {
+    const version = versions.find((v) => v.version === configVersion) ?? DEFAULT_CONFIG_VERSION;
+    return categoryName(version.config.earning, category);
+  };
 }
 
 const LIFECYCLE_LIMITS: Record<keyof LifecyclePolicy, [number, number]> = {

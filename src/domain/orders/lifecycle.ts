@@ -12,20 +12,25 @@ import { POINT_KINDS, type PointKind } from "../kinds.js";
 import {
   addDays,
   applyChange,
+  type CategoryNames,
   type CustomerLedger,
   capture,
   clawback,
   combineChanges,
   credit,
+  explainOrderShipped,
+  explainSellerPoints,
   hold,
   type LedgerChange,
   type LedgerResult,
+  type LineAccrualParams,
   type OperationContext,
+  type ReturnedLine,
   refund,
   release,
+  renderLineAccrual,
   settle,
 } from "../ledger/index.js";
-import { formatPoints } from "../text.js";
 import type { ConfigVersion } from "./config.js";
 import type {
   EventLineQuantity,
@@ -132,8 +137,24 @@ function available(ledger: CustomerLedger): KindPoints {
   };
 }
 
-function joinLines(texts: LocalizedText[]): LocalizedText {
-  return { ru: texts.map((t) => t.ru).join("\n"), en: texts.map((t) => t.en).join("\n") };
+/** R33: what a line's accrual is explained from: its numbers, or the text an older order stored. */
+function lineAccrual(line: OrderLine): LineAccrualParams | LocalizedText {
+  return (
+    line.accrualExplanation ?? [
+      line.category,
+      line.accrualBaseKop,
+      line.accrualRateBp,
+      line.accrualCardBp,
+      line.accrualKop,
+    ]
+  );
+}
+
+/** R33: «Заказ 7781, «Книги» 5% от 1 200 ₽ — 60 баллов», as the order view shows a line. */
+export function explainOrderLine(order: Order, line: OrderLine, names: CategoryNames): LocalizedText {
+  const accrual = lineAccrual(line);
+  if (!Array.isArray(accrual)) return accrual;
+  return renderLineAccrual(order.orderId, names(order.configVersion, line.category), accrual);
 }
 
 /** The purchase accrual in whole points is re-derived from the net kopecks after every event (R12). */
@@ -202,7 +223,9 @@ function place(
     ...line,
     spent: allocation[i]?.points ?? { bonus: 0, savings: 0, referral: 0 },
     accrualKop: accrual.lines[i]?.accrualKop ?? 0,
-    accrualExplanation: accrual.lines[i]?.explanation ?? { ru: "", en: "" },
+    accrualBaseKop: accrual.lines[i]?.baseKop ?? 0,
+    accrualRateBp: accrual.lines[i]?.rateBp ?? 0,
+    accrualCardBp: accrual.lines[i]?.cardBp ?? 0,
     shippedQuantity: 0,
     returnedQuantity: 0,
     accrualLotIds: [],
@@ -306,10 +329,6 @@ function ship(
   }
   // R12: whole points follow the order's net kopecks, rounded down.
   const points = pointsFromKop(netAccrualKop(order)) - pointsFromKop(netBefore);
-  const header = {
-    ru: `Заказ ${order.orderId} отправлен: ${formatPoints(points).ru} за покупку`,
-    en: `Order ${order.orderId} shipped: ${formatPoints(points).en} for the purchase`,
-  };
   if (points > 0) {
     const lot = steps.run((l, c) =>
       credit(
@@ -322,7 +341,12 @@ function ship(
           availableFrom,
           expiresAt,
           reference: order.orderId,
-          explanation: joinLines([header, ...picks.map((p) => p.line.accrualExplanation)]),
+          explanation: explainOrderShipped(
+            order.orderId,
+            points,
+            order.configVersion,
+            picks.map((p) => lineAccrual(p.line)),
+          ),
         },
         c,
       ),
@@ -351,10 +375,12 @@ function ship(
           availableFrom,
           expiresAt,
           reference: order.orderId,
-          explanation: {
-            ru: `Заказ ${order.orderId}: ${formatPoints(amount).ru} от продавца ${sellerId} (${sellerPicks.map((p) => `${p.quantity} × ${p.line.sellerPointsPerUnit}`).join(", ")})`,
-            en: `Order ${order.orderId}: ${formatPoints(amount).en} from seller ${sellerId} (${sellerPicks.map((p) => `${p.quantity} × ${p.line.sellerPointsPerUnit}`).join(", ")})`,
-          },
+          explanation: explainSellerPoints(
+            order.orderId,
+            amount,
+            sellerId,
+            sellerPicks.map((p) => [p.quantity, p.line.sellerPointsPerUnit ?? 0]),
+          ),
         },
         c,
       ),
@@ -379,12 +405,12 @@ function giveBack(
   order: Order,
   steps: LedgerSteps,
   amounts: Record<PointKind, number>,
-  lines: LocalizedText | undefined,
+  returnedLines: ReturnedLine[] | undefined,
 ) {
   for (const kind of POINT_KINDS) {
     if (amounts[kind] === 0) continue;
     const done = steps.run((l, c) =>
-      refund(l, { redemptionId: spendId(order.orderId, kind), amount: amounts[kind], explanation: lines }, c),
+      refund(l, { redemptionId: spendId(order.orderId, kind), amount: amounts[kind], returnedLines }, c),
     );
     if (isRefusal(done)) return done;
   }
@@ -431,7 +457,7 @@ function returnLines(
   const refunds: Record<PointKind, number> = { bonus: 0, savings: 0, referral: 0 };
   const accrualLots = new Set<string>();
   const sellerClawbacks = new Map<string, { amount: number; lotIds: Set<string> }>();
-  const texts: LocalizedText[] = [];
+  const returnedLines: ReturnedLine[] = [];
   for (const { line, quantity } of picks) {
     // R13: the returned units lose their share of the line's accrual. Shipping and returning both
     // take cumulative floors of the same line total, so a line returned in full keeps nothing.
@@ -462,12 +488,8 @@ function returnLines(
       refunds[kind] += back;
     }
     line.returnedQuantity += quantity;
-    texts.push({
-      ru: `Возврат: строка ${line.lineId} (${line.sku}), ${quantity} из ${line.quantity} шт.`,
-      en: `Returned: line ${line.lineId} (${line.sku}), ${quantity} of ${line.quantity} units`,
-    });
+    returnedLines.push([line.lineId, line.sku, quantity, line.quantity]);
   }
-  const lines = joinLines(texts);
   // R12: whole points follow the order's net kopecks, rounded down.
   const points = pointsFromKop(netBefore) - pointsFromKop(netAccrualKop(order));
   let shortfall = 0;
@@ -482,13 +504,13 @@ function returnLines(
   for (const { amount, lotIds } of clawbacks) {
     if (amount === 0) continue;
     const taken = steps.run((l, c) =>
-      clawback(l, { kind: "bonus", amount, lotIds, reference: order.orderId, explanation: lines }, c),
+      clawback(l, { kind: "bonus", amount, lotIds, reference: order.orderId, returnedLines }, c),
     );
     if (isRefusal(taken)) return taken;
     shortfall += taken.shortfall;
   }
   order.accrualPoints -= points;
-  const refused = giveBack(order, steps, refunds, lines);
+  const refused = giveBack(order, steps, refunds, returnedLines);
   if (refused) return refused;
   order.shortfall += shortfall;
   if (order.lines.every((l) => l.returnedQuantity === l.quantity)) order.state = "returned";

@@ -12,7 +12,15 @@ export interface OrderLine extends CartLine {
   readonly spent: KindPoints;
   /** R7-R12: what the whole line earns, kopecks of points, fixed when the order was placed. */
   readonly accrualKop: number;
-  readonly accrualExplanation: LocalizedText;
+  /** R33: the numbers the line's accrual is explained with (R9, R10 base; R7 rate; R8 card bonus). */
+  readonly accrualBaseKop: number;
+  readonly accrualRateBp: number;
+  readonly accrualCardBp: number;
+  /**
+   * Orders placed before migration 5 kept the explanation's text instead of the numbers above
+   * (which they lack); it is shown as it was stored.
+   */
+  readonly accrualExplanation?: LocalizedText;
   shippedQuantity: number;
   returnedQuantity: number;
   /** The lots its shipments credited (purchase accrual, seller points); clawbacks start there. */

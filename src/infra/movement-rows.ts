@@ -1,0 +1,155 @@
+import type { HistoryPage } from "../app/ports.js";
+import type { PointKind } from "../domain/kinds.js";
+import {
+  type ExplanationCode,
+  type ExplanationRef,
+  funderAccount,
+  type Movement,
+  SINK,
+  WALLET,
+} from "../domain/ledger/index.js";
+import { CROCKFORD, encode } from "./ids.js";
+import type { Database } from "./schema.js";
+
+/**
+ * How a movement is stored (migration 5 explains the columns): its explanation as a template code
+ * and the template's params as JSON, rendered when the movement is read; each posting's account as
+ * one byte, funders without a code of their own named once; each lot it touched as 17 bytes.
+ */
+
+/** The stored number of each template. Numbers are never reused or changed: add new codes at the end. */
+const EXPLANATION_CODES = {
+  text: 0,
+  credit: 1,
+  made_available: 2,
+  debt_offset: 3,
+  hold: 4,
+  spent: 5,
+  release: 6,
+  expire: 7,
+  clawback: 8,
+  refund: 9,
+  adjust: 10,
+  order_shipped: 11,
+  order_seller_points: 12,
+} as const satisfies Record<ExplanationCode, number>;
+
+const CODE_OF_NUMBER = new Map<number, ExplanationCode>(
+  Object.entries(EXPLANATION_CODES).map(([code, n]) => [n, code as ExplanationCode]),
+);
+
+/** R32: accounts with a code of their own (kopilka_account in migration 5 has the same list). */
+const ACCOUNT_CODES = new Map<string, number>([
+  [WALLET.available, 1],
+  [WALLET.pending, 2],
+  [WALLET.held, 3],
+  [WALLET.debt, 4],
+  [SINK.redeemed, 5],
+  [SINK.expired, 6],
+  [SINK.clawedBack, 7],
+  [funderAccount("marketplace"), 8],
+  [funderAccount("savings_interest"), 9],
+  [funderAccount("manager_programme"), 10],
+]);
+const ACCOUNT_OF_CODE = new Map([...ACCOUNT_CODES].map(([account, code]) => [code, account]));
+const FUNDER_PREFIX = funderAccount("");
+/** Any other funder is named in `funders`; its code is 127 + its place there (from 1). */
+const NAMED_FUNDERS = 127;
+
+/** One byte per account, as bytea's hex text, and the funders they name. */
+function accountColumns(accounts: string[]): { accounts: string; funders: string[] | null } {
+  const funders: string[] = [];
+  const codes = accounts.map((account) => {
+    const code = ACCOUNT_CODES.get(account);
+    if (code !== undefined) return code;
+    if (!account.startsWith(FUNDER_PREFIX)) throw new Error(`no code for account ${account}`);
+    const funder = account.slice(FUNDER_PREFIX.length);
+    const known = funders.indexOf(funder);
+    return NAMED_FUNDERS + (known >= 0 ? known + 1 : funders.push(funder));
+  });
+  if (funders.length > 255 - NAMED_FUNDERS) throw new Error(`a movement posts to ${funders.length} funders`);
+  return {
+    accounts: bytea(Buffer.from(codes).toString("hex")),
+    funders: funders.length > 0 ? funders : null,
+  };
+}
+
+function accountOf(code: number, funders: string[] | null): string {
+  const funder = code > NAMED_FUNDERS ? funders?.[code - NAMED_FUNDERS - 1] : undefined;
+  const account = funder === undefined ? ACCOUNT_OF_CODE.get(code) : funderAccount(funder);
+  if (account === undefined) throw new Error(`no account for code ${code}`);
+  return account;
+}
+
+/** Hex digits in bytea's input format. */
+function bytea(hexDigits: string): string {
+  return `\\x${hexDigits}`;
+}
+
+/** A lot id is `lot_` and 26 base-32 digits: 130 bits, stored left-aligned in 17 bytes. */
+const LOT_ID = /^lot_([0-9A-HJKMNP-TV-Z]{26})$/;
+const LOT_REF_BYTES = 17;
+
+function lotRef(lotId: string): string {
+  const digits = LOT_ID.exec(lotId)?.[1];
+  if (digits === undefined) throw new Error(`lot id ${lotId} is not lot_ and 26 base-32 digits`);
+  let value = 0n;
+  for (const digit of digits) value = value * 32n + BigInt(CROCKFORD.indexOf(digit));
+  return (value << 6n).toString(16).padStart(2 * LOT_REF_BYTES, "0");
+}
+
+/** The accounts of a movement's postings, from its stored codes and funders. */
+export function accountsOf(codes: Uint8Array, funders: string[] | null): string[] {
+  return [...codes].map((code) => accountOf(code, funders));
+}
+
+/** The lots a movement touched, from its stored refs. */
+export function lotIdsOf(refs: Uint8Array): string[] {
+  const hex = Buffer.from(refs).toString("hex");
+  const ids: string[] = [];
+  for (let i = 0; i < hex.length; i += 2 * LOT_REF_BYTES) {
+    ids.push(`lot_${encode(BigInt(`0x${hex.slice(i, i + 2 * LOT_REF_BYTES)}`) >> 6n, 26)}`);
+  }
+  return ids;
+}
+
+/**
+ * A movement as the write statement's JSON carries it: bytes as bytea's hex text, the params as JSON
+ * text (kept as written, not as jsonb would rewrite it).
+ */
+export function movementRow(customerId: string, m: Movement, actor: string) {
+  return {
+    customer_id: customerId,
+    movement_id: m.movementId,
+    occurred_at: m.occurredAt,
+    kind: m.kind,
+    type: m.type,
+    reference: m.reference,
+    actor,
+    explanation_code: EXPLANATION_CODES[m.explanation.code],
+    explanation_params: JSON.stringify(m.explanation.params),
+    ...accountColumns(m.postings.map((p) => p.account)),
+    amounts: m.postings.map((p) => p.amount),
+    lot_refs: bytea(m.lotDeltas.map((d) => lotRef(d.lotId)).join("")),
+    lot_deltas: m.lotDeltas.map((d) => d.delta),
+  };
+}
+
+export function movementFromRow(r: Database["movements"]): HistoryPage["movements"][number] {
+  const code = CODE_OF_NUMBER.get(r.explanation_code);
+  if (code === undefined)
+    throw new Error(`movement ${r.movement_id} has explanation code ${r.explanation_code}`);
+  const lotIds = lotIdsOf(r.lot_refs);
+  return {
+    movementId: r.movement_id,
+    customerId: r.customer_id,
+    kind: r.kind as PointKind,
+    type: r.type as Movement["type"],
+    postings: accountsOf(r.accounts, r.funders).map((account, i) => ({ account, amount: r.amounts[i] ?? 0 })),
+    lotDeltas: lotIds.map((lotId, i) => ({ lotId, delta: r.lot_deltas[i] ?? 0 })),
+    reference: r.reference,
+    explanation: { code, params: r.explanation_params } as ExplanationRef,
+    occurredAt: r.occurred_at,
+    actor: r.actor,
+  };
+}
