@@ -278,21 +278,13 @@ export function bytesPerMovement(sizes: Record<string, TableSize>) {
  */
 export async function movementBytes(url: string) {
   return withClient(url, async (c) => {
-    const columns = [
-      "customer_id",
-      "movement_id",
-      "kind",
-      "type",
-      "accounts",
-      "amounts",
-      "lot_ids",
-      "lot_deltas",
-      "reference",
-      "explanation_ru",
-      "explanation_en",
-      "actor",
-      "occurred_at",
-    ];
+    // Every column the table has now, so the breakdown follows the schema.
+    const columns = (
+      await c.query<{ column_name: string }>(
+        `select column_name from information_schema.columns
+         where table_schema = current_schema() and table_name = 'movements' order by ordinal_position`,
+      )
+    ).rows.map((r) => r.column_name);
     const avgs = columns
       .map((col) => `avg(coalesce(pg_column_size(${col}), 0))::float8 as ${col}`)
       .join(", ");

@@ -61,7 +61,14 @@ export async function createKopilka(
     new JwtCustomerTokens(config.jwtSecret ?? randomBytes(32).toString("hex")),
   );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer);
-  const scheduledWork = new ScheduledWork(store, ledger, new PostgresRunClaims(database.db), clock);
+  const scheduledWork = new ScheduledWork(
+    store,
+    ledger,
+    new PostgresRunClaims(database.db),
+    clock,
+    ids,
+    committer,
+  );
   let stopScheduler: (() => Promise<void>) | undefined;
 
   const kopilka = {

@@ -55,6 +55,11 @@ export function customerHash(customerId: string): number {
   return hash;
 }
 
+/** Which of `ranges` contiguous ranges of customer-id hashes a customer falls in. */
+export function hashRangeOf(customerId: string, ranges: number): number {
+  return Math.floor((customerHash(customerId) * ranges) / 2 ** 32);
+}
+
 /**
  * Group commit across requests, as TigerBeetle batches transfers: concurrent work for different
  * customers shares transactions. Each customer maps to one lane by its hash; a lane runs one
@@ -80,8 +85,17 @@ export class GroupCommitter {
   }
 
   private laneOf(customerId: string): Lane {
-    const index = Math.floor((customerHash(customerId) * this.lanes.length) / 2 ** 32);
-    return this.lanes[index] as Lane;
+    return this.lanes[hashRangeOf(customerId, this.lanes.length)] as Lane;
+  }
+
+  /** Customers grouped by the lane (hash range) they belong to, for work that batches outside lanes. */
+  byHashRange(customerIds: readonly string[]): string[][] {
+    const ranges = new Map<number, string[]>();
+    for (const id of customerIds) {
+      const range = hashRangeOf(id, this.lanes.length);
+      ranges.set(range, [...(ranges.get(range) ?? []), id]);
+    }
+    return [...ranges.values()];
   }
 
   submit<R>(work: CustomerWork<R>): Promise<R> {

@@ -18,8 +18,8 @@ export const ID_PREFIXES = ["mov", "lot", "req", "key", "aud"] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 /**
- * Prefixed, time-ordered ids (`mov_01J…`): the prefix, `_` and 26 Crockford base-32 digits, the shape
- * movements store lot ids in (17 bytes each).
+ * Prefixed, time-ordered ids (`mov_01J…`): the prefix, `_` and 26 Crockford base-32 digits, which
+ * is how movements reference lots (by the digits).
  */
 export interface IdGenerator {
   newId(prefix: IdPrefix): string;
@@ -104,6 +104,15 @@ export interface LedgerTransaction {
   /** `now` decides what is due: the instant the operations run at. */
   load(requests: CustomerLoad[], now: Date): Promise<Map<string, CustomerState>>;
   write(writes: CustomerWrite[], at: Date): Promise<void>;
+  /**
+   * R5, R13 set-based for the transaction's customers: due pending lots become available, expired
+   * lots are written off, with the movements the per-customer path would write. Customers with a
+   * debt or a timed-out hold are left for the per-customer path and returned.
+   */
+  settleDueLotsInBulk(
+    now: Date,
+    movementIdBase: string,
+  ): Promise<{ movements: number; perCustomer: string[] }>;
 }
 
 export interface BalanceSnapshot {

@@ -23,6 +23,7 @@ import {
   type SpendableCoverage,
 } from "../domain/ledger/index.js";
 import type { OrderEvent } from "../domain/orders/index.js";
+import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
 import type { Database } from "./schema.js";
@@ -607,6 +608,8 @@ export class PostgresLedgerStore implements LedgerStore {
           return work({
             load: (requests, now) => loadWorkingSets(trx, requests, now),
             write: (writes, at) => writeCustomers(trx, writes, at),
+            settleDueLotsInBulk: (now, movementIdBase) =>
+              settleDueLotsInBulk(trx, customers, now, movementIdBase),
           });
         });
       } catch (error) {
@@ -639,12 +642,18 @@ export class PostgresLedgerStore implements LedgerStore {
              where customer_id = ${customerId} and lots.kind = k.kind and state = 'available' and remaining > 0
                and expires_at > ${now} and expires_at <= ${horizon}) as e
            where e.amount is not null) as expiring,
+        -- Each probe is ordered as its per-customer index is, so the planner walks that index and
+        -- not the scheduler's global one (ordered by the instant alone, it reads every customer's).
         least(
-          (select min(available_from) from lots where customer_id = ${customerId} and state = 'pending'),
-          (select min(expires_at) from lots
-             where customer_id = ${customerId} and kind = any(array['bonus', 'savings', 'referral'])
-               and state = 'available' and remaining > 0),
-          (select min(expires_at) from holds where customer_id = ${customerId} and state = 'active')
+          (select available_from from lots where customer_id = ${customerId} and state = 'pending'
+             order by customer_id, available_from limit 1),
+          (select min(e.expires_at) from unnest(array['bonus', 'savings', 'referral']) as k (kind)
+             cross join lateral (
+               select expires_at from lots
+               where customer_id = ${customerId} and lots.kind = k.kind and state = 'available' and remaining > 0
+               order by customer_id, kind, expires_at limit 1) as e),
+          (select expires_at from holds where customer_id = ${customerId} and state = 'active'
+             order by customer_id, expires_at limit 1)
         ) as next_due_at`.execute(this.db);
     const row = result.rows[0];
     const totals = zeroTotals();

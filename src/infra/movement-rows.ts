@@ -8,17 +8,16 @@ import {
   SINK,
   WALLET,
 } from "../domain/ledger/index.js";
-import { CROCKFORD, encode } from "./ids.js";
 import type { Database } from "./schema.js";
 
 /**
  * How a movement is stored (migration 5 explains the columns): its explanation as a template code
  * and the template's params as JSON, rendered when the movement is read; each posting's account as
- * one byte, funders without a code of their own named once; each lot it touched as 17 bytes.
+ * one byte, funders without a code of their own named once; each lot it touched as its 26 digits.
  */
 
 /** The stored number of each template. Numbers are never reused or changed: add new codes at the end. */
-const EXPLANATION_CODES = {
+export const EXPLANATION_CODES = {
   text: 0,
   credit: 1,
   made_available: 2,
@@ -57,7 +56,7 @@ const FUNDER_PREFIX = funderAccount("");
 const NAMED_FUNDERS = 127;
 
 /** One byte per account, as bytea's hex text, and the funders they name. */
-function accountColumns(accounts: string[]): { accounts: string; funders: string[] | null } {
+export function accountColumns(accounts: string[]): { accounts: string; funders: string[] | null } {
   const funders: string[] = [];
   const codes = accounts.map((account) => {
     const code = ACCOUNT_CODES.get(account);
@@ -86,16 +85,19 @@ function bytea(hexDigits: string): string {
   return `\\x${hexDigits}`;
 }
 
-/** A lot id is `lot_` and 26 base-32 digits: 130 bits, stored left-aligned in 17 bytes. */
+/** A lot id is `lot_` and 26 base-32 digits; a movement references it by the digits (26 bytes). */
 const LOT_ID = /^lot_([0-9A-HJKMNP-TV-Z]{26})$/;
-const LOT_REF_BYTES = 17;
+const LOT_REF_BYTES = 26;
 
 function lotRef(lotId: string): string {
   const digits = LOT_ID.exec(lotId)?.[1];
   if (digits === undefined) throw new Error(`lot id ${lotId} is not lot_ and 26 base-32 digits`);
-  let value = 0n;
-  for (const digit of digits) value = value * 32n + BigInt(CROCKFORD.indexOf(digit));
-  return (value << 6n).toString(16).padStart(2 * LOT_REF_BYTES, "0");
+  return Buffer.from(digits, "latin1").toString("hex");
+}
+
+/** The same reference computed in SQL from a lot id column (migration 5's kopilka_lot_ref). */
+export function LOT_REF_SQL(column: string): string {
+  return `kopilka_lot_ref(${column})`;
 }
 
 /** The accounts of a movement's postings, from its stored codes and funders. */
@@ -105,11 +107,10 @@ export function accountsOf(codes: Uint8Array, funders: string[] | null): string[
 
 /** The lots a movement touched, from its stored refs. */
 export function lotIdsOf(refs: Uint8Array): string[] {
-  const hex = Buffer.from(refs).toString("hex");
+  const digits = Buffer.from(refs).toString("latin1");
   const ids: string[] = [];
-  for (let i = 0; i < hex.length; i += 2 * LOT_REF_BYTES) {
-    ids.push(`lot_${encode(BigInt(`0x${hex.slice(i, i + 2 * LOT_REF_BYTES)}`) >> 6n, 26)}`);
-  }
+  for (let i = 0; i < digits.length; i += LOT_REF_BYTES)
+    ids.push(`lot_${digits.slice(i, i + LOT_REF_BYTES)}`);
   return ids;
 }
 

@@ -65,7 +65,7 @@ export interface Database extends OrdersDatabase {
     accounts: Uint8Array;
     funders: string[] | null;
     amounts: number[];
-    /** 17 bytes per lot touched, parallel to lot_deltas. */
+    /** The 26 digits of each lot touched, parallel to lot_deltas. */
     lot_refs: Uint8Array;
     lot_deltas: number[];
   };

@@ -34,6 +34,7 @@ class WatchedStore implements LedgerStore {
       return await this.inner.withCustomers(customerIds, (tx) =>
         work({
           load: (requests, now) => tx.load(requests, now),
+          settleDueLotsInBulk: (now, base) => tx.settleDueLotsInBulk(now, base),
           write: async (writes, at) => {
             if (this.failWritesFor && writes.some((w) => w.customerId === this.failWritesFor))
               throw new Error(`injected failure writing ${this.failWritesFor}`);

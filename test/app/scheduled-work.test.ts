@@ -33,7 +33,15 @@ describe("scheduled work (R5, R13, R20)", () => {
     h.clock.set(new Date("2026-03-02T00:00:01Z"));
     // Two instances, each with its own claims store over the same database, run the same slot at once.
     const instance = () =>
-      new ScheduledWork(h.store, h.service, new PostgresRunClaims(h.database.db), h.clock, 2);
+      new ScheduledWork(
+        h.store,
+        h.service,
+        new PostgresRunClaims(h.database.db),
+        h.clock,
+        h.ids,
+        h.committer,
+        2,
+      );
     const runs = await Promise.all([instance().run(42, "one"), instance().run(42, "two")]);
     expect(runs.filter((r) => r.claimed)).toHaveLength(1);
     expect(runs.find((r) => r.claimed)?.customersSettled).toBe(3);
@@ -60,7 +68,14 @@ describe("scheduled work (R5, R13, R20)", () => {
       ),
     );
     h.clock.set(new Date("2026-03-02T00:05:00Z"));
-    const work = new ScheduledWork(h.store, h.service, new PostgresRunClaims(h.database.db), h.clock);
+    const work = new ScheduledWork(
+      h.store,
+      h.service,
+      new PostgresRunClaims(h.database.db),
+      h.clock,
+      h.ids,
+      h.committer,
+    );
     expect(await work.run(43, "one")).toEqual({ claimed: true, customersSettled: 1 });
     expect((await h.service.balance("sched-a")).kinds.bonus).toMatchObject({ available: 5, held: 0 });
   });

@@ -55,7 +55,7 @@ describe("movement rows", () => {
       fc.property(movement, ({ causedBy: _, ...m }) => {
         const row = movementRow(m.customerId, { ...m, causedBy: "request" }, "key_1");
         expect(movementFromRow(stored(row))).toEqual({ ...m, actor: "key_1" });
-        expect(stored(row).lot_refs.length).toBe(17 * m.lotDeltas.length);
+        expect(stored(row).lot_refs.length).toBe(26 * m.lotDeltas.length);
         expect(stored(row).accounts.length).toBe(m.postings.length);
       }),
     );

@@ -33,7 +33,7 @@ export async function ledgerHarness() {
       actor: "test",
     };
   };
-  return { database, clock, store, service, request };
+  return { database, clock, store, service, request, ids, committer };
 }
 
 /** Unwraps a successful write, failing the test with the refusal otherwise. */
