@@ -84,15 +84,16 @@ create function kopilka_lot_ids(refs bytea) returns text[]
 alter table movements rename to movements_before_4;
 alter index movements_pkey rename to movements_before_4_pkey;
 
+-- The fixed-width columns come first, where they need no alignment padding.
 create table movements (
+  occurred_at timestamptz not null,
+  explanation_code smallint not null,
   customer_id text not null references customers,
   movement_id text not null,
-  occurred_at timestamptz not null,
   kind text not null check (kind in ('bonus', 'savings', 'referral')),
   type text not null,
   reference text,
   actor text not null,
-  explanation_code smallint not null,
   explanation_params json not null,
   -- R32: the postings, account by account, must net to zero.
   accounts bytea not null,
