@@ -122,7 +122,7 @@ export async function checkExpiry(url: string): Promise<ExpiryCheck> {
       postingMismatches: await q(
         `with posted as (
            select customer_id, sum(a.amount) as total
-           from movements, unnest(accounts, amounts) as a(account, amount)
+           from movements_readable, unnest(accounts, amounts) as a(account, amount)
            where ${prefix} and a.account = 'wallet:available' group by customer_id)
          select count(*) as n from posted join balances b using (customer_id)
          where b.kind = 'bonus' and b.available <> posted.total`,

@@ -5,7 +5,12 @@
  */
 export const SETTINGS = {
   port: { env: "PORT", default: "3000", description: "HTTP port" },
-  host: { env: "HOST", default: "0.0.0.0", description: "Address to listen on" },
+  host: {
+    env: "HOST",
+    default: "0.0.0.0",
+    description:
+      "Address to listen on; `serve --demo` listens on 127.0.0.1 unless HOST is set (it prints an operator key)",
+  },
   databaseUrl: {
     env: "KOPILKA_DATABASE_URL",
     default: "",

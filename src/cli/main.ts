@@ -85,12 +85,14 @@ program
       tryIt = [
         `Operator API key (shown once): ${operator.secret}`,
         `Customer token for ${customer} (24 h): ${token}`,
-        `  curl -H "Authorization: Bearer ${operator.secret}" ${base}/v1/customers/${customer}/balance`,
-        `  curl -H "Authorization: Bearer ${token}" ${base}/v1/customers/${customer}/history?limit=5`,
+        `  curl -H "Authorization: Bearer ${operator.secret}" "${base}/v1/customers/${customer}/balance"`,
+        `  curl -H "Authorization: Bearer ${token}" "${base}/v1/customers/${customer}/history?limit=5"`,
       ];
     }
     const server = await kopilka.buildServer();
-    await server.listen({ port: config.port, host: config.host });
+    // The demo prints an operator key: it listens on this machine only unless HOST says otherwise.
+    const host = options.demo && process.env.HOST === undefined ? "127.0.0.1" : config.host;
+    await server.listen({ port: config.port, host });
     kopilka.startScheduler();
     const base = `http://localhost:${config.port}`;
     console.log(
