@@ -642,21 +642,16 @@ export class PostgresLedgerStore implements LedgerStore {
              where customer_id = ${customerId} and lots.kind = k.kind and state = 'available' and remaining > 0
                and expires_at > ${now} and expires_at <= ${horizon}) as e
            where e.amount is not null) as expiring,
-        -- Each probe must walk its per-customer index. min(column) or "order by … limit 1" lets the
-        -- planner walk the scheduler's global index (ordered by the instant alone) hoping to meet
-        -- this customer early: 40 ms when it has nothing pending. A customer has few pending lots
-        -- and active holds, so those take the minimum of an expression over the per-customer range;
-        -- lots_spendable matches the expiry probe's order exactly, with both equalities.
+        -- One probe per due index of the customer (migration 3 keeps the scheduler's global ones
+        -- out of reach of per-customer queries).
         least(
-          (select min(available_from + interval '0 s') from lots
-             where customer_id = ${customerId} and state = 'pending'),
+          (select min(available_from) from lots where customer_id = ${customerId} and state = 'pending'),
           (select min(e.expires_at) from unnest(array['bonus', 'savings', 'referral']) as k (kind)
              cross join lateral (
                select expires_at from lots
                where customer_id = ${customerId} and lots.kind = k.kind and state = 'available' and remaining > 0
                order by customer_id, kind, expires_at limit 1) as e),
-          (select min(expires_at + interval '0 s') from holds
-             where customer_id = ${customerId} and state = 'active')
+          (select min(expires_at) from holds where customer_id = ${customerId} and state = 'active')
         ) as next_due_at`.execute(this.db);
     const row = result.rows[0];
     const totals = zeroTotals();
@@ -690,16 +685,17 @@ export class PostgresLedgerStore implements LedgerStore {
 
   async customersWithDueWork(now: Date, limit: number): Promise<string[]> {
     // Each branch walks its partial index in due order; settled rows leave the index, so the next
-    // call finds the next customers without a cursor and without scanning what is not due.
+    // call finds the next customers without a cursor and without scanning what is not due. The
+    // `amount > 0` terms are what select those global indexes (migration 3).
     const result = await sql<{ customer_id: string }>`
       select distinct customer_id from (
-        (select customer_id from lots where state = 'pending' and available_from <= ${now}
+        (select customer_id from lots where state = 'pending' and amount > 0 and available_from <= ${now}
           order by available_from limit ${limit})
         union all
-        (select customer_id from lots where state = 'available' and remaining > 0 and expires_at <= ${now}
+        (select customer_id from lots where state = 'available' and remaining > 0 and amount > 0 and expires_at <= ${now}
           order by expires_at limit ${limit})
         union all
-        (select customer_id from holds where state = 'active' and expires_at <= ${now}
+        (select customer_id from holds where state = 'active' and amount > 0 and expires_at <= ${now}
           order by expires_at limit ${limit})
       ) as due
       limit ${limit}`.execute(this.db);

@@ -11,3 +11,15 @@ drop index lots_open;
 -- R20: a customer's active holds in the order they time out.
 create index holds_active_due on holds (customer_id, expires_at) where state = 'active';
 drop index holds_active;
+
+-- The scheduler's global due indexes, ordered by the instant alone, must never serve a query about
+-- one customer: the planner picked them for "this customer's earliest pending lot" (hoping to meet
+-- the customer early) and read every customer's pending lots, 40 ms a balance read. Each carries a
+-- predicate term that is always true (the CHECKs say so) but that only the scheduler's query
+-- states, so no per-customer query can use them.
+drop index lots_due_pending;
+create index lots_due_pending on lots (available_from) where state = 'pending' and amount > 0;
+drop index lots_due_expiry;
+create index lots_due_expiry on lots (expires_at) where state = 'available' and remaining > 0 and amount > 0;
+drop index holds_due;
+create index holds_due on holds (expires_at) where state = 'active' and amount > 0;
