@@ -5,6 +5,17 @@ import { expectOk, ledgerHarness } from "../support/ledger.js";
 
 describe("scheduled work (R5, R13, R20)", () => {
   let h: Awaited<ReturnType<typeof ledgerHarness>>;
+  /** An instance of the scheduled work, with its own claims store over the test database. */
+  const scheduledWork = (pageSize?: number) =>
+    new ScheduledWork(
+      h.store,
+      h.service,
+      new PostgresRunClaims(h.database.db),
+      h.clock,
+      h.ids,
+      h.committer,
+      pageSize,
+    );
   beforeAll(async () => {
     h = await ledgerHarness();
   });
@@ -32,16 +43,7 @@ describe("scheduled work (R5, R13, R20)", () => {
     }
     h.clock.set(new Date("2026-03-02T00:00:01Z"));
     // Two instances, each with its own claims store over the same database, run the same slot at once.
-    const instance = () =>
-      new ScheduledWork(
-        h.store,
-        h.service,
-        new PostgresRunClaims(h.database.db),
-        h.clock,
-        h.ids,
-        h.committer,
-        2,
-      );
+    const instance = () => scheduledWork(2);
     const runs = await Promise.all([instance().run(42, "one"), instance().run(42, "two")]);
     expect(runs.filter((r) => r.claimed)).toHaveLength(1);
     expect(runs.find((r) => r.claimed)?.customersSettled).toBe(3);
@@ -68,14 +70,7 @@ describe("scheduled work (R5, R13, R20)", () => {
       ),
     );
     h.clock.set(new Date("2026-03-02T00:05:00Z"));
-    const work = new ScheduledWork(
-      h.store,
-      h.service,
-      new PostgresRunClaims(h.database.db),
-      h.clock,
-      h.ids,
-      h.committer,
-    );
+    const work = scheduledWork();
     expect(await work.run(43, "one")).toEqual({ claimed: true, customersSettled: 1 });
     expect((await h.service.balance("sched-a")).kinds.bonus).toMatchObject({ available: 5, held: 0 });
   });
