@@ -313,6 +313,10 @@ function p99Row(
 }
 
 /** The service's peak resident set against its ceiling. */
+function memoryNow(service: { rssKb(): number; peakRssKb(): number }) {
+  return { rssMiB: round(service.rssKb() / MB, 1), peakMiB: round(service.peakRssKb() / MB, 1) };
+}
+
 function peakRssRow(metric: string, peakRssKb: number, ceilingMiB: number): Row {
   const mib = round(peakRssKb / MB, 1);
   return { metric, value: mib, unit: "MiB", target: `≤ ${ceilingMiB}`, met: mib <= ceilingMiB };
@@ -442,6 +446,11 @@ async function postgresRun(s: Settings, report: Report) {
   /** The event phases, compared with pgbench once it has run. */
   const eventTargets: EventTarget[] = [];
 
+  // Where the service's resident memory grows: its size now and its peak so far, after each phase.
+  const memoryAfter: Record<string, { rssMiB: number; peakMiB: number }> = {
+    started: memoryNow(service),
+  };
+  results.serviceMemoryByPhase = memoryAfter;
   await part(report, "the HTTP phases", async () => {
     const seeded = await seed({
       api,
@@ -453,6 +462,7 @@ async function postgresRun(s: Settings, report: Report) {
     });
     service.assertAlive("seeding");
     results.seed = seeded;
+    memoryAfter.seed = memoryNow(service);
     rows.push({
       metric: `Seed: credits, one per request (${formatNumber(seeded.httpCustomers)} customers, ${s.seedConcurrency} in flight)`,
       value: seeded.creditsPerSecond,
@@ -472,6 +482,7 @@ async function postgresRun(s: Settings, report: Report) {
     cpuRows.push(["(a) batch events", batch.cpu, batch.seconds]);
     service.assertAlive("(a) batch events");
     results.batch = batch;
+    memoryAfter.batch = memoryNow(service);
     const a = eventRows("(a) Order events, batches", ` of ${s.batchSize}`, batch, "batch request", {
       minimum: 30_000,
       minimumRatio: 2,
@@ -491,6 +502,7 @@ async function postgresRun(s: Settings, report: Report) {
     cpuRows.push(["(b) single events", single.cpu, single.seconds]);
     service.assertAlive("(b) single events");
     results.single = single;
+    memoryAfter.single = memoryNow(service);
     const b = eventRows("(b) Order events, one per request", "", single, "request", { minimum: 5_000 });
     rows.push(...b.rows);
     eventTargets.push(b.target);
@@ -505,6 +517,7 @@ async function postgresRun(s: Settings, report: Report) {
     cpuRows.push(["(c) quotes", quotes.cpu, quotes.seconds]);
     service.assertAlive("(c) quotes");
     results.quotes = quotes;
+    memoryAfter.quotes = memoryNow(service);
     rows.push(
       {
         metric: `(c) Quotes: achieved at ${formatNumber(s.quoteRate)}/s offered`,
@@ -528,6 +541,7 @@ async function postgresRun(s: Settings, report: Report) {
     cpuRows.push(["(d) holds", holds.cpu, holds.seconds]);
     service.assertAlive("(d) holds");
     results.holds = holds;
+    memoryAfter.holds = memoryNow(service);
     rows.push(
       {
         metric: `(d) Hold create + release: achieved at ${formatNumber(s.holdRate)} pairs/s offered`,
@@ -559,6 +573,7 @@ async function postgresRun(s: Settings, report: Report) {
     cpuRows.push(["(d) balance reads", balances.cpu, balances.seconds]);
     service.assertAlive("(d) balance reads");
     results.balances = balances;
+    memoryAfter.balances = memoryNow(service);
     rows.push(
       {
         metric: `(d) Balance reads: achieved at ${formatNumber(s.balanceRate)}/s offered`,
@@ -633,7 +648,14 @@ async function postgresRun(s: Settings, report: Report) {
       `Bytes per completed order lifecycle by table (${formatNumber(lifecycle.completedOrders)} completed orders): ${byTable}`,
     );
   });
-  rows.push(peakRssRow("(g) Service peak RSS (VmHWM)", peakRssKb, 300));
+  const rssRow = peakRssRow("(g) Service peak RSS (VmHWM)", peakRssKb, 300);
+  addNote(
+    rssRow,
+    `RSS / peak after each phase, MiB: ${Object.entries(memoryAfter)
+      .map(([phase, m]) => `${phase} ${formatNumber(m.rssMiB)} / ${formatNumber(m.peakMiB)}`)
+      .join(", ")}`,
+  );
+  rows.push(rssRow);
 
   // In-process: the batch path split into SQL and JavaScript, then the expiry job.
   const timings = new SqlTimings();

@@ -51,6 +51,12 @@ export const SETTINGS = {
     description:
       "Group-commit lanes on PostgreSQL: ranges of customer-id hashes, each with one write transaction in flight; at most the pool size (PGlite: always 1)",
   },
+  supportAdjustmentLimit: {
+    env: "KOPILKA_SUPPORT_ADJUSTMENT_LIMIT",
+    default: "10000",
+    description:
+      "R34: the most points one support adjustment may add or remove; above it an operator key is needed",
+  },
   expiringWithinDays: {
     env: "KOPILKA_EXPIRING_WITHIN_DAYS",
     default: "30",
@@ -73,6 +79,8 @@ export interface Config {
   customersPerTransaction: number;
   /** Group-commit lanes (PostgreSQL); each holds one connection while it commits. */
   writeLanes: number;
+  /** R34: the most points one support adjustment may add or remove. */
+  supportAdjustmentLimit: number;
   /** R6: the balance reports points expiring within this many days. */
   expiringWithinDays: number;
 }
@@ -122,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerIntervalSeconds: integer(env, "schedulerIntervalSeconds", 0, 86_400),
     customersPerTransaction: integer(env, "customersPerTransaction", 1, 10_000),
     writeLanes: lanesWithinPool(integer(env, "writeLanes", 1, 256), integer(env, "poolSize", 1, 1000)),
+    supportAdjustmentLimit: integer(env, "supportAdjustmentLimit", 1, 1_000_000_000),
     expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
   };
 }

@@ -59,6 +59,7 @@ export async function createKopilka(
   const access = new AccessService(
     new PostgresApiKeyStore(database.db, ids),
     new JwtCustomerTokens(config.jwtSecret ?? randomBytes(32).toString("hex")),
+    config.supportAdjustmentLimit,
   );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer);
   const scheduledWork = new ScheduledWork(
@@ -82,7 +83,7 @@ export async function createKopilka(
     scheduledWork,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders },
+        deps: { ledger, orders, access },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,

@@ -41,12 +41,30 @@ export interface CustomerTokens {
 
 export const API_KEY_PREFIX = "kpk_";
 
+/** A refusal of what a principal asked for: which field and why. */
+export interface AccessRefusal {
+  message: string;
+  details: Record<string, unknown>;
+}
+
 /** Resolves a bearer credential: `kpk_…` secrets are API keys, anything else must be a customer JWT. */
 export class AccessService {
   constructor(
     private readonly keys: ApiKeyStore,
     private readonly tokens: CustomerTokens,
+    /** R34: the most points one support adjustment may add or remove; above it an operator key is needed. */
+    private readonly supportAdjustmentLimit: number,
   ) {}
+
+  /** R34: support adjusts within the limit; an operator key is needed above it. */
+  adjustmentRefusal(principal: Principal, amount: number): AccessRefusal | undefined {
+    if (principal.type !== "key" || principal.role !== "support") return undefined;
+    if (Math.abs(amount) <= this.supportAdjustmentLimit) return undefined;
+    return {
+      message: `a support key adjusts at most ${this.supportAdjustmentLimit} points at once; use an operator key`,
+      details: { field: "body.amount", limit: this.supportAdjustmentLimit, requested: amount },
+    };
+  }
 
   async authenticate(bearer: string): Promise<Principal | undefined> {
     if (bearer.startsWith(API_KEY_PREFIX)) {

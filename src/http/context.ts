@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { ApiRole, Principal } from "../app/access.js";
+import type { AccessService, ApiRole, Principal } from "../app/access.js";
 import { actorOf } from "../app/access.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
 import type { OrderService } from "../app/order-service.js";
@@ -19,6 +19,7 @@ export type App = FastifyInstance<
 export interface RouteDeps {
   ledger: LedgerService;
   orders: OrderService;
+  access: AccessService;
 }
 
 /**

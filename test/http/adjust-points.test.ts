@@ -126,4 +126,28 @@ describe("POST /v1/customers/{customerId}/adjustments", () => {
       h.clock.advanceDays(-2);
     }
   });
+
+  it("R34: support adjusts at most 10,000 points at once (the default); above it only an operator key may", async () => {
+    const id = nextCustomer();
+    for (const amount of [10_001, -10_001]) {
+      const refused = await adjust(id, { kind: "bonus", amount, reason: "Goodwill after a lost parcel" });
+      expect(refused.statusCode).toBe(403);
+      const error = expectError(refused, "FORBIDDEN");
+      expect(error.details).toMatchObject({ field: "body.amount", limit: 10_000, requested: amount });
+    }
+    expect(await rowCount(h, "movements", id)).toBe(0);
+    const atLimit = await adjust(id, {
+      kind: "bonus",
+      amount: 10_000,
+      reason: "Goodwill after a lost parcel",
+    });
+    expect(atLimit.statusCode).toBe(201);
+    const operator = await adjust(
+      id,
+      { kind: "bonus", amount: 10_001, reason: "Goodwill after a lost parcel" },
+      h.keys.operator,
+    );
+    expect(operator.statusCode).toBe(201);
+    expect(await bonusBalance(h, id)).toMatchObject({ available: 20_001 });
+  });
 });

@@ -1,9 +1,17 @@
 import { Type } from "typebox";
 import { MAX_AMOUNT } from "../../domain/kinds.js";
-import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import {
+  type App,
+  errorResponses,
+  principalOf,
+  type RouteDeps,
+  sendOutcome,
+  writeRequestOf,
+} from "../context.js";
+import { ApiError } from "../errors.js";
 import { CustomerParams, PointKindSchema, strictObject, Text } from "../schemas.js";
 
-export function register(app: App, { ledger }: RouteDeps) {
+export function register(app: App, { ledger, access }: RouteDeps) {
   app.post(
     "/v1/customers/:customerId/adjustments",
     {
@@ -12,6 +20,8 @@ export function register(app: App, { ledger }: RouteDeps) {
         operationId: "adjustPoints",
         tags: ["ledger"],
         summary: "R34: add or remove points by hand, with a reason; audited with who and when",
+        description:
+          "A support key adjusts at most KOPILKA_SUPPORT_ADJUSTMENT_LIMIT points at once (default 10,000); above it an operator key is needed (403 FORBIDDEN).",
         security: [{ bearer: [] }],
         params: CustomerParams,
         body: strictObject({
@@ -32,6 +42,8 @@ export function register(app: App, { ledger }: RouteDeps) {
     },
     async (request, reply) => {
       const { body, params } = request;
+      const refused = access.adjustmentRefusal(principalOf(request), body.amount);
+      if (refused) throw new ApiError("FORBIDDEN", refused.message, refused.details);
       const result = await ledger.adjust(params.customerId, body, writeRequestOf(request));
       return sendOutcome(reply, result, 201);
     },
