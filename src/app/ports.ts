@@ -23,7 +23,15 @@ export type IdPrefix = (typeof ID_PREFIXES)[number];
  */
 export interface IdGenerator {
   newId(prefix: IdPrefix): string;
+  /**
+   * The first 19 digits of a block of 2^35 ids that sort after every id made so far and before any
+   * made later: a set-based statement appends 7 base-32 digits of an ordinal to make each of its ids.
+   */
+  newIdBlock(prefix: IdPrefix): string;
 }
+
+/** How many base-32 digits an id block leaves for the ordinal (`IdGenerator.newIdBlock`). */
+export const ID_BLOCK_DIGITS = 7;
 
 /** What a write answered, kept so that a retry with the same key gets the same answer. */
 export interface StoredOutcome {

@@ -44,7 +44,7 @@ export class ScheduledWork {
       for (const range of this.committer.byHashRange(customers)) {
         const now = this.clock.now();
         const { perCustomer } = await this.store.withCustomers(range, (tx) =>
-          tx.settleDueLotsInBulk(now, this.ids.newId("mov")),
+          tx.settleDueLotsInBulk(now, this.ids.newIdBlock("mov")),
         );
         if (perCustomer.length > 0) await this.ledger.settleCustomers(perCustomer);
       }

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from "kysely";
+import { ID_BLOCK_DIGITS } from "../app/ports.js";
 import { SINK, WALLET } from "../domain/ledger/index.js";
 import { accountColumns, EXPLANATION_CODES, LOT_REF_SQL } from "./movement-rows.js";
 import type { Database } from "./schema.js";
@@ -6,6 +7,16 @@ import type { Database } from "./schema.js";
 /** An instant as JSON text, `"YYYY-MM-DDTHH:MI:SS.MSZ"`, as `Date.toISOString()` writes it. */
 function isoJson(column: string) {
   return sql.raw(`to_json(to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text`);
+}
+
+/** `digits` Crockford base-32 digits of a bigint column, most significant first, as ids are written. */
+function base32(column: string, digits: number) {
+  const alphabet = "'0123456789ABCDEFGHJKMNPQRSTVWXYZ'";
+  const parts = Array.from(
+    { length: digits },
+    (_, i) => `substr(${alphabet}, ((${column} >> ${5 * (digits - 1 - i)}) & 31)::int + 1, 1)`,
+  );
+  return sql.raw(`(${parts.join(" || ")})`);
 }
 
 /** A lot's reference as movements store it (src/infra/movement-rows.ts), from its id. */
@@ -23,15 +34,15 @@ function lotRef(column: string) {
  * what becomes available (R14), or a hold that timed out (R20, its points go back into lots that may
  * then expire) — are left alone and returned, for the per-customer path.
  *
- * Movement ids are `movementIdBase` followed by a 7-digit ordinal in the lazy path's order (per
- * customer: by instant, availability before expiry at one instant, then R4): they sort after every id
- * made before the base and before any made after it.
+ * Movement ids are `movementIdBlock` (IdGenerator.newIdBlock) followed by 7 base-32 digits of an
+ * ordinal in the lazy path's order (per customer: by instant, time-outs, availability, expiries,
+ * then R4): ids of the usual shape that sort after every id made before and before any made after.
  */
 export async function settleDueLotsInBulk(
   trx: Transaction<Database>,
   customers: readonly string[],
   now: Date,
-  movementIdBase: string,
+  movementIdBlock: string,
 ): Promise<{ movements: number; perCustomer: string[] }> {
   // Every join below is a key lookup into lots, holds or balances for a few thousand rows, but the
   // planner cannot know how many rows the CTEs hold: it hash-joined a sequential scan of all lots
@@ -120,7 +131,7 @@ export async function settleDueLotsInBulk(
       movement_rows as (
         insert into movements (customer_id, movement_id, kind, type, explanation_code, accounts, funders, amounts,
                                lot_refs, lot_deltas, reference, explanation_params, actor, occurred_at)
-        select customer_id, ${movementIdBase} || lpad(n::text, 7, '0'), kind, type,
+        select customer_id, ${movementIdBlock} || ${base32("n", ID_BLOCK_DIGITS)}, kind, type,
                case type when 'release' then ${EXPLANATION_CODES.release}::smallint
                          when 'make_available' then ${EXPLANATION_CODES.made_available}::smallint
                          else ${EXPLANATION_CODES.expire}::smallint end,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { IdGenerator, IdPrefix } from "../app/ports.js";
+import { ID_BLOCK_DIGITS, type IdGenerator, type IdPrefix } from "../app/ports.js";
 
 /** The digits of ids: Crockford's base 32. */
 export const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -32,5 +32,18 @@ export class MonotonicIds implements IdGenerator {
       this.lastRandom = BigInt(`0x${randomBytes(10).toString("hex")}`) >> 1n;
     }
     return `${prefix}_${encode(BigInt(this.lastMs), 10)}${encode(this.lastRandom, 16)}`;
+  }
+
+  newIdBlock(prefix: IdPrefix): string {
+    const ms = Date.now();
+    if (ms > this.lastMs) {
+      this.lastMs = ms;
+      this.lastRandom = BigInt(`0x${randomBytes(10).toString("hex")}`) >> 1n;
+    }
+    // The next block boundary above every id made so far; later ids count on from the block's end.
+    const bits = BigInt(5 * ID_BLOCK_DIGITS);
+    const block = ((this.lastRandom >> bits) + 1n) << bits;
+    this.lastRandom = block + (1n << bits) - 1n;
+    return `${prefix}_${encode(BigInt(this.lastMs), 10)}${encode(block >> bits, 16 - ID_BLOCK_DIGITS)}`;
   }
 }

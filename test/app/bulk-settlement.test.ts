@@ -136,12 +136,15 @@ describe("bulk settlement (R5, R13)", () => {
           await h.service.settle(lazy);
           const now = h.clock.now();
           const { perCustomer } = await h.store.withCustomers([bulk], (tx) =>
-            tx.settleDueLotsInBulk(now, h.ids.newId("mov")),
+            tx.settleDueLotsInBulk(now, h.ids.newIdBlock("mov")),
           );
           // As the scheduled work does: what the statement leaves goes through the per-customer path.
           if (perCustomer.length > 0) await h.service.settleCustomers(perCustomer);
           else if (holds.length > 0) releasedInBulk++;
           expect(await ledgerOf(bulk)).toEqual(await ledgerOf(lazy));
+          // Ids of the usual shape, so a page of history always gives a cursor the API accepts.
+          for (const m of (await h.service.history(bulk, null, 1000)).items)
+            expect(m.movementId).toMatch(/^mov_[0-9A-HJKMNP-TV-Z]{26}$/);
           expect(await h.store.customersWithDueWork(now, 10)).not.toContain(bulk);
         },
       ),
@@ -197,7 +200,7 @@ describe("bulk settlement (R5, R13)", () => {
     h.clock.set(new Date("2027-06-03T00:00:00Z"));
     const now = h.clock.now();
     const result = await h.store.withCustomers([debtor, holder, plain], (tx) =>
-      tx.settleDueLotsInBulk(now, h.ids.newId("mov")),
+      tx.settleDueLotsInBulk(now, h.ids.newIdBlock("mov")),
     );
     expect(result.perCustomer).toEqual([debtor, holder].sort());
     expect(result.movements).toBe(1);
@@ -205,5 +208,15 @@ describe("bulk settlement (R5, R13)", () => {
       type: "expire",
       actor: "system",
     });
+  });
+
+  it("an id block sorts after every id made before it and before any made after it", () => {
+    const before = h.ids.newId("mov");
+    const block = h.ids.newIdBlock("mov");
+    const after = h.ids.newId("mov");
+    const first = `${block}0000000`;
+    const last = `${block}ZZZZZZZ`;
+    expect([after, last, first, before].sort()).toEqual([before, first, last, after]);
+    expect(first).toMatch(/^mov_[0-9A-HJKMNP-TV-Z]{26}$/);
   });
 });
