@@ -29,6 +29,7 @@ import {
   type Clock,
   type CustomerLoad,
   type CustomerState,
+  type HistoryQuery,
   idempotencySlot,
   type LedgerStore,
 } from "./ports.js";
@@ -320,11 +321,10 @@ export class LedgerService {
 
   async history(
     customerId: string,
-    cursor: string | null,
-    limit: number,
+    query: HistoryQuery,
   ): Promise<{ items: MovementView[]; nextCursor: string | null }> {
     const [page, names] = await Promise.all([
-      this.store.history(customerId, cursor, limit),
+      this.store.history(customerId, query),
       this.policies.categoryNames(),
     ]);
     return { items: page.movements.map((m) => movementView(m, names)), nextCursor: page.nextCursor };

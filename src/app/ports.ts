@@ -131,6 +131,19 @@ export interface BalanceSnapshot {
   nextDueAt: Date | null;
 }
 
+/** A page of a customer's history, newest first, narrowed by what is given. */
+export interface HistoryQuery {
+  cursor: string | null;
+  limit: number;
+  kind?: PointKind | undefined;
+  type?: Movement["type"] | undefined;
+  /** The movement's reference: an order id, a hold or spend id, the caller's own reference. */
+  reference?: string | undefined;
+  /** occurredAt at or after `from` and before `to`. */
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
 export interface HistoryPage {
   movements: (Omit<Movement, "causedBy"> & { actor: string })[];
   nextCursor: string | null;
@@ -144,7 +157,7 @@ export interface LedgerStore {
   withCustomers<T>(customerIds: string[], work: (tx: LedgerTransaction) => Promise<T>): Promise<T>;
   /** R6 without locking and without loading lots: the cache, an indexed expiring-soon sum, what is due. */
   readBalance(customerId: string, now: Date, expiringWithinDays: number): Promise<BalanceSnapshot>;
-  history(customerId: string, cursor: string | null, limit: number): Promise<HistoryPage>;
+  history(customerId: string, query: HistoryQuery): Promise<HistoryPage>;
   /** Up to `limit` customers with a pending lot due, a lot expired, or a hold timed out as of `now`. */
   customersWithDueWork(now: Date, limit: number): Promise<string[]>;
 }

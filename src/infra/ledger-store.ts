@@ -6,6 +6,7 @@ import {
   type CustomerWrite,
   type EventOutcome,
   type HistoryPage,
+  type HistoryQuery,
   idempotencySlot,
   type LedgerStore,
   type LedgerTransaction,
@@ -668,7 +669,9 @@ export class PostgresLedgerStore implements LedgerStore {
     return { totals, expiringSoon, nextDueAt: nextDue === null ? null : new Date(nextDue) };
   }
 
-  async history(customerId: string, cursor: string | null, limit: number): Promise<HistoryPage> {
+  async history(customerId: string, q: HistoryQuery): Promise<HistoryPage> {
+    const { cursor, limit } = q;
+    // Newest first along the primary key; filters narrow the walk (history is not a hot path).
     let query = this.db
       .selectFrom("movements")
       .selectAll()
@@ -676,6 +679,11 @@ export class PostgresLedgerStore implements LedgerStore {
       .orderBy("movement_id", "desc")
       .limit(limit + 1);
     if (cursor) query = query.where("movement_id", "<", cursor);
+    if (q.kind) query = query.where("kind", "=", q.kind);
+    if (q.type) query = query.where("type", "=", q.type);
+    if (q.reference !== undefined) query = query.where("reference", "=", q.reference);
+    if (q.from) query = query.where("occurred_at", ">=", q.from);
+    if (q.to) query = query.where("occurred_at", "<", q.to);
     const rows = await query.execute();
     const page = rows.slice(0, limit);
     const movements = page.map(movementFromRow);

@@ -86,7 +86,7 @@ async function ledgerOf(customerId: string) {
     .where("customer_id", "=", customerId)
     .orderBy("lot_id")
     .execute();
-  const history = await h.service.history(customerId, null, 1000);
+  const history = await h.service.history(customerId, { cursor: null, limit: 1000 });
   const balances = await db
     .selectFrom("balances")
     .select(["kind", "available", "pending", "held", "debt"])
@@ -143,7 +143,7 @@ describe("bulk settlement (R5, R13)", () => {
           else if (holds.length > 0) releasedInBulk++;
           expect(await ledgerOf(bulk)).toEqual(await ledgerOf(lazy));
           // Ids of the usual shape, so a page of history always gives a cursor the API accepts.
-          for (const m of (await h.service.history(bulk, null, 1000)).items)
+          for (const m of (await h.service.history(bulk, { cursor: null, limit: 1000 })).items)
             expect(m.movementId).toMatch(/^mov_[0-9A-HJKMNP-TV-Z]{26}$/);
           expect(await h.store.customersWithDueWork(now, 10)).not.toContain(bulk);
         },
@@ -204,7 +204,7 @@ describe("bulk settlement (R5, R13)", () => {
     );
     expect(result.perCustomer).toEqual([debtor, holder].sort());
     expect(result.movements).toBe(1);
-    expect((await h.service.history(plain, null, 10)).items[0]).toMatchObject({
+    expect((await h.service.history(plain, { cursor: null, limit: 10 })).items[0]).toMatchObject({
       type: "expire",
       actor: "system",
     });

@@ -48,7 +48,7 @@ describe("scheduled work (R5, R13, R20)", () => {
     expect(runs.filter((r) => r.claimed)).toHaveLength(1);
     expect(runs.find((r) => r.claimed)?.customersSettled).toBe(3);
     expect(await h.store.customersWithDueWork(h.clock.now(), 100)).toEqual([]);
-    const history = await h.service.history("sched-b", null, 10);
+    const history = await h.service.history("sched-b", { cursor: null, limit: 10 });
     const madeAvailable = history.items.filter((m) => m.type === "make_available");
     expect(madeAvailable).toHaveLength(1);
     // Time alone made the points available: the movement is dated when they fell due and is the system's.

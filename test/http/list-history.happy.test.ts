@@ -113,4 +113,51 @@ describe("GET /v1/customers/{customerId}/history", () => {
     });
     expect(fieldsOf(res)).toEqual([field]);
   });
+
+  it("filters by kind, type, reference and a time range [from, to), and pages through the filtered list", async () => {
+    const id = nextCustomer();
+    const t0 = h.clock.now().getTime();
+    for (let i = 1; i <= 4; i++)
+      await credit(h, id, i, { reference: i % 2 === 0 ? "order-even" : "order-odd" });
+    await credit(h, id, 50, { kind: "savings", source: "savings_interest", funder: "savings_interest" });
+    h.clock.advanceSeconds(3600);
+    const spend = await h.send({
+      method: "POST",
+      url: `/v1/customers/${id}/spends`,
+      key: h.keys.operator,
+      headers: { "idempotency-key": `spend-${id}` },
+      body: { redemptionId: "order-spend", kind: "bonus", amount: 3 },
+    });
+    expect(spend.statusCode, spend.body).toBe(201);
+    const amounts = async (query: string) => (await page(id, query)).items.map((m) => m.change.available);
+
+    expect(await amounts("?kind=savings")).toEqual([50]);
+    expect(await amounts("?type=spend")).toEqual([-3]);
+    expect(await amounts("?reference=order-even")).toEqual([4, 2]);
+    expect(await amounts("?kind=bonus&type=credit")).toEqual([4, 3, 2, 1]);
+    const hourLater = new Date(t0 + 3600_000).toISOString();
+    expect(await amounts(`?from=${hourLater}`)).toEqual([-3]);
+    expect(await amounts(`?to=${hourLater}&kind=bonus`)).toEqual([4, 3, 2, 1]);
+    // The cursor pages through the filtered list only.
+    const first = await page(id, "?type=credit&limit=2");
+    expect(first.items.map((m) => m.change.available)).toEqual([50, 4]);
+    expect(await amounts(`?type=credit&limit=2&cursor=${first.nextCursor}`)).toEqual([3, 2]);
+  });
+
+  it("a time range that is empty or reversed, or an unknown kind or type, is refused naming the field", async () => {
+    const id = nextCustomer();
+    const at = "2026-03-01T00:00:00Z";
+    // Each field once, however many of its rules it breaks.
+    const refused = async (query: string) => [
+      ...new Set(
+        fieldsOf(
+          await h.send({ method: "GET", url: `/v1/customers/${id}/history${query}`, key: h.keys.readonly }),
+        ),
+      ),
+    ];
+    expect(await refused(`?from=${at}&to=${at}`)).toEqual(["querystring.from"]);
+    expect(await refused("?kind=gold")).toEqual(["querystring.kind"]);
+    expect(await refused("?type=teleport")).toEqual(["querystring.type"]);
+    expect(await refused("?from=yesterday")).toEqual(["querystring.from"]);
+  });
 });

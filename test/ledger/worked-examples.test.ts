@@ -24,7 +24,7 @@ describe("ledger worked examples (rules.md)", () => {
     expect((await h.service.balance("exp-1")).kinds.bonus.available).toBe(120);
     h.clock.set(new Date("2027-01-15T09:00:00Z"));
     expect((await h.service.balance("exp-1")).kinds.bonus.available).toBe(0);
-    const history = await h.service.history("exp-1", null, 10);
+    const history = await h.service.history("exp-1", { cursor: null, limit: 10 });
     const expiry = history.items.find((m) => m.type === "expire");
     expect(expiry?.postings).toEqual([
       { account: "wallet:available", amount: -120 },
