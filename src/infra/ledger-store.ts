@@ -646,13 +646,15 @@ export class PostgresLedgerStore implements LedgerStore {
         -- One probe per due index of the customer (migration 3 keeps the scheduler's global ones
         -- out of reach of per-customer queries).
         least(
-          (select min(available_from) from lots where customer_id = ${customerId} and state = 'pending'),
+          (select available_from from lots where customer_id = ${customerId} and state = 'pending'
+             order by available_from limit 1),
           (select min(e.expires_at) from unnest(array['bonus', 'savings', 'referral']) as k (kind)
              cross join lateral (
                select expires_at from lots
                where customer_id = ${customerId} and lots.kind = k.kind and state = 'available' and remaining > 0
                order by customer_id, kind, expires_at limit 1) as e),
-          (select min(expires_at) from holds where customer_id = ${customerId} and state = 'active')
+          (select expires_at from holds where customer_id = ${customerId} and state = 'active'
+             order by expires_at limit 1)
         ) as next_due_at`.execute(this.db);
     const row = result.rows[0];
     const totals = zeroTotals();
