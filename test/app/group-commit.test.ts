@@ -9,9 +9,11 @@ import { GroupCommitter } from "../../src/app/group-commit.js";
 import { LedgerService, ledgerWrite, type WriteRequest } from "../../src/app/ledger-service.js";
 import type { LedgerStore, LedgerTransaction } from "../../src/app/ports.js";
 import { fixedPolicy } from "../../src/app/programme-rules.js";
+import { ScheduledWork } from "../../src/app/scheduled-work.js";
 import { clawback, DEFAULT_LEDGER_POLICY } from "../../src/domain/ledger/index.js";
 import { MonotonicIds } from "../../src/infra/ids.js";
 import { PostgresLedgerStore } from "../../src/infra/ledger-store.js";
+import { PostgresRunClaims } from "../../src/infra/run-claims.js";
 import { FakeClock } from "../support/clock.js";
 import { freshDatabase } from "../support/database.js";
 import { expectOk } from "../support/ledger.js";
@@ -166,5 +168,30 @@ describe("group commit", () => {
     expect(result).toMatchObject({ clawedBack: 150, shortfall: 0 });
     expect(runs).toBeGreaterThan(1);
     expect((await service.balance("gc-wide")).kinds.bonus.available).toBe(36);
+  });
+
+  it("the scheduled work's bulk statements hold no more customers than a group commit may", async () => {
+    const onePerTransaction = new GroupCommitter(
+      store,
+      clock,
+      async (now) => ({ now, newId: (p) => ids.newId(p), policy: DEFAULT_LEDGER_POLICY }),
+      { lanes: 1, customersPerTransaction: 1 },
+    );
+    const pending = { ...bonus(5), availableFrom: new Date(clock.now().getTime() + 60_000) };
+    for (const c of ["gc-s1", "gc-s2", "gc-s3"]) expectOk(await service.credit(c, pending, request()));
+    clock.advanceSeconds(120);
+    store.transactions = [];
+    const work = new ScheduledWork(
+      store,
+      service,
+      new PostgresRunClaims(database.db),
+      clock,
+      ids,
+      onePerTransaction,
+    );
+    expect(await work.run(7, "test")).toMatchObject({ claimed: true });
+    expect(store.transactions.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...store.transactions.map((t) => t.length))).toBe(1);
+    expect((await service.balance("gc-s2")).kinds.bonus).toMatchObject({ available: 5, pending: 0 });
   });
 });
