@@ -22,6 +22,7 @@ import {
   type LotTake,
   type Redemption,
   type SpendableCoverage,
+  zeroTotals,
 } from "../domain/ledger/index.js";
 import type { OrderEvent } from "../domain/orders/index.js";
 import { settleDueLotsInBulk } from "./bulk-settlement.js";
@@ -384,14 +385,6 @@ async function loadWorkingSets(
 }
 
 const NOTHING_SPENDABLE: SpendableCoverage = { complete: false, through: null, covers: 0 };
-
-function zeroTotals(): Record<PointKind, BalanceTotals> {
-  return {
-    bonus: { available: 0, pending: 0, held: 0, debt: 0 },
-    savings: { available: 0, pending: 0, held: 0, debt: 0 },
-    referral: { available: 0, pending: 0, held: 0, debt: 0 },
-  };
-}
 
 /** What a walked prefix says: it reached the target (up to its last lot), or ran out (all lots). */
 function coverage(p: LoadRow["prefixes"][number]): SpendableCoverage {

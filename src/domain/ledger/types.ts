@@ -225,15 +225,20 @@ export interface OperationContext {
   policy: LedgerPolicy;
 }
 
+/** Every kind's totals at zero: a customer the balance cache has no row for yet. */
+export function zeroTotals(): Record<PointKind, BalanceTotals> {
+  const zero = () => ({ available: 0, pending: 0, held: 0, debt: 0 });
+  return { bonus: zero(), savings: zero(), referral: zero() };
+}
+
 /** The ledger of a customer with nothing in it yet: a complete working set, every total zero. */
 export function emptyLedger(customerId: string): CustomerLedger {
-  const zero = () => ({ available: 0, pending: 0, held: 0, debt: 0 });
   return {
     customerId,
     lots: [],
     holds: [],
     redemptions: [],
-    totals: { bonus: zero(), savings: zero(), referral: zero() },
+    totals: zeroTotals(),
     spendable: { bonus: { complete: true }, savings: { complete: true }, referral: { complete: true } },
   };
 }
