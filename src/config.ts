@@ -22,10 +22,28 @@ export const SETTINGS = {
     default: "10",
     description: "PostgreSQL connections (PGlite: always 1)",
   },
+  databaseTimeoutMs: {
+    env: "KOPILKA_DATABASE_TIMEOUT_MS",
+    default: "5000",
+    description:
+      "PostgreSQL: the longest a request waits on the database (queued for a connection or a group commit, connecting, or one statement) before it answers 503 SERVICE_UNAVAILABLE",
+  },
   jwtSecret: {
     env: "KOPILKA_JWT_SECRET",
     default: "",
     description: "Secret for customer tokens (HS256); empty: a random one per process, with a warning",
+  },
+  shutdownDelayMs: {
+    env: "KOPILKA_SHUTDOWN_DELAY_MS",
+    default: "1000",
+    description:
+      "On SIGTERM or SIGINT, how long /ready answers 503 while requests are still served, so load balancers stop sending new ones",
+  },
+  shutdownGraceMs: {
+    env: "KOPILKA_SHUTDOWN_GRACE_MS",
+    default: "10000",
+    description:
+      "On SIGTERM or SIGINT, the longest the whole shutdown (the delay, in-flight requests, the scheduler's round) may take before the process exits anyway; a second signal exits at once",
   },
   logLevel: { env: "KOPILKA_LOG_LEVEL", default: "info", description: "pino log level" },
   bodyLimitBytes: {
@@ -72,8 +90,14 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize: number;
+  /** The longest a request waits on PostgreSQL before it answers 503. */
+  databaseTimeoutMs: number;
   jwtSecret: string | undefined;
   logLevel: string;
+  /** How long /ready answers 503 before the server stops taking requests. */
+  shutdownDelayMs: number;
+  /** The longest a graceful shutdown may take. */
+  shutdownGraceMs: number;
   bodyLimitBytes: number;
   schedulerIntervalSeconds: number;
   customersPerTransaction: number;
@@ -124,8 +148,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: read(env, "databaseUrl") || undefined,
     dataDir: read(env, "dataDir"),
     poolSize: integer(env, "poolSize", 1, 1000),
+    databaseTimeoutMs: integer(env, "databaseTimeoutMs", 100, 600_000),
     jwtSecret: jwtSecret || undefined,
     logLevel,
+    shutdownDelayMs: integer(env, "shutdownDelayMs", 0, 600_000),
+    shutdownGraceMs: integer(env, "shutdownGraceMs", 100, 3_600_000),
     bodyLimitBytes: integer(env, "bodyLimitBytes", 1024, 256 * 1024 * 1024),
     schedulerIntervalSeconds: integer(env, "schedulerIntervalSeconds", 0, 86_400),
     customersPerTransaction: integer(env, "customersPerTransaction", 1, 10_000),

@@ -35,9 +35,11 @@ export async function createKopilka(
       url: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.poolSize,
+      timeoutMs: config.databaseTimeoutMs,
       onIdleError: (err) => log.warn({ err }, "an idle database connection failed; the pool replaces it"),
     }));
-  await migrate(database.db);
+  // A migration may rewrite large tables: it is not held to a request's bound.
+  await database.bounded(Number.POSITIVE_INFINITY, () => migrate(database.db));
   const ids = new MonotonicIds();
   const store = new PostgresLedgerStore(database.db);
   const orderStore = new PostgresOrderStore(database.db, ids);
@@ -49,6 +51,8 @@ export async function createKopilka(
     {
       lanes: database.kind === "pglite" ? 1 : config.writeLanes,
       customersPerTransaction: config.customersPerTransaction,
+      databaseWaitMs: config.databaseTimeoutMs,
+      bounded: database.bounded,
     },
   );
   const ledger = new LedgerService(store, committer, clock, rules);
@@ -71,6 +75,8 @@ export async function createKopilka(
     committer,
   );
   let stopScheduler: (() => Promise<void>) | undefined;
+  /** Shutting down: /ready answers 503 (phase 1), then new requests are refused too (phase 2). */
+  let shutdown: "serving" | "draining" | "closing" = "serving";
 
   const kopilka = {
     config,
@@ -89,14 +95,31 @@ export async function createKopilka(
         bodyLimitBytes: config.bodyLimitBytes,
         logger: log,
         ready: async () => {
+          if (shutdown !== "serving") return "the service is shutting down";
           try {
             await database.pool.query("select 1");
-            return true;
+            return undefined;
           } catch {
-            return false;
+            return "the database cannot be reached";
           }
         },
+        closing: () => shutdown === "closing",
       });
+    },
+    /**
+     * Graceful shutdown: /ready answers 503 while requests are still served for
+     * `shutdownDelayMs` (load balancers stop sending), then the server stops taking requests and
+     * waits for those in flight, the scheduler finishes its round, the lanes drain, the database
+     * closes. The caller bounds it (`shutdownGraceMs`).
+     */
+    async shutdown(server: { close(): Promise<unknown> }) {
+      shutdown = "draining";
+      log.info({ delayMs: config.shutdownDelayMs }, "shutting down: /ready answers 503");
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      shutdown = "closing";
+      await server.close();
+      log.info("in-flight requests finished");
+      await kopilka.close();
     },
     startScheduler() {
       if (config.schedulerIntervalSeconds > 0) {

@@ -9,6 +9,7 @@ import {
   type LedgerStore,
   type LedgerTransaction,
 } from "./ports.js";
+import { DatabaseTimeout, isDatabaseUnavailable } from "./unavailable.js";
 
 /** What one piece of work changed for its customer; `customerId` comes from the work. */
 export type CustomerChanges = Omit<CustomerWrite, "customerId">;
@@ -29,10 +30,19 @@ export interface GroupCommitOptions {
   lanes: number;
   /** Customers whose work one transaction may group; 1 keeps every transaction on one customer. */
   customersPerTransaction: number;
+  /**
+   * The longest a work waits for the database, queued and in flight, before it fails as unavailable
+   * (`DatabaseTimeout`); unset, works wait as long as the database takes.
+   */
+  databaseWaitMs?: number | undefined;
+  /** Runs a transaction so that none of its statements outlives `ms` (the store's statement bound). */
+  bounded?: (<T>(ms: number, work: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 interface Queued {
   work: CustomerWork<unknown>;
+  /** performance.now() when it was submitted: its wait for the database counts from here. */
+  submittedAt: number;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -70,7 +80,11 @@ export function hashRangeOf(customerId: string, ranges: number): number {
  *
  * A refusal is a work's own result and answers only it. A work that throws answers only itself. A
  * transaction that fails (not a retryable conflict: the store retries those whole) is split: every
- * work runs again alone, so a failure never answers for work that would have succeeded alone.
+ * work runs again alone, so a failure never answers for work that would have succeeded alone —
+ * unless the database is unavailable, which would fail each of them alone too.
+ *
+ * With `databaseWaitMs`, every work has answered by then: one still queued when its time is up fails
+ * without starting, and a transaction's statements end by the earliest deadline of its works.
  */
 export class GroupCommitter {
   private readonly lanes: Lane[];
@@ -102,6 +116,7 @@ export class GroupCommitter {
     return new Promise<R>((resolve, reject) => {
       this.laneOf(work.customerId).enqueue({
         work: work as CustomerWork<unknown>,
+        submittedAt: performance.now(),
         resolve: resolve as (v: unknown) => void,
         reject,
       });
@@ -121,24 +136,29 @@ export class GroupCommitter {
     return Math.max(1, this.options.customersPerTransaction);
   }
 
+  /** Works whose wait for the database is over answer so now, without starting. */
+  expired(queued: Queued, at: number): boolean {
+    const waitMs = this.options.databaseWaitMs;
+    if (waitMs === undefined || at - queued.submittedAt < waitMs) return false;
+    queued.reject(new DatabaseTimeout("no database transaction could take this write", waitMs));
+    return true;
+  }
+
   /** Runs a group as one transaction; if it fails, each of its works alone. */
   async commit(group: Queued[]): Promise<void> {
-    // Read outside the transaction: on PGlite the transaction holds the only connection.
-    const now = this.clock.now();
-    let ctx: OperationContext;
-    try {
-      ctx = await this.contextAt(now);
-    } catch (error) {
-      for (const q of group) q.reject(error);
-      return;
-    }
-    const customers = [...new Set(group.map((q) => q.work.customerId))];
+    const waitMs = this.options.databaseWaitMs;
+    const bounded = this.options.bounded;
+    const earliest = Math.min(...group.map((q) => q.submittedAt));
+    const left = waitMs === undefined ? Number.POSITIVE_INFINITY : earliest + waitMs - performance.now();
     let answers: Map<Queued, Answer>;
     try {
-      answers = await this.store.withCustomers(customers, (tx) => runGroup(tx, group, ctx));
+      const transaction = () => this.transact(group);
+      answers = await (bounded && left !== Number.POSITIVE_INFINITY
+        ? bounded(left, transaction)
+        : transaction());
     } catch (error) {
-      if (group.length === 1) {
-        group[0]?.reject(error);
+      if (group.length === 1 || isDatabaseUnavailable(error)) {
+        for (const q of group) q.reject(error);
         return;
       }
       for (const q of group) await this.commit([q]);
@@ -150,6 +170,14 @@ export class GroupCommitter {
       else if (answer.ok) q.resolve(answer.value);
       else q.reject(answer.error);
     }
+  }
+
+  private async transact(group: Queued[]): Promise<Map<Queued, Answer>> {
+    // Read outside the transaction: on PGlite the transaction holds the only connection.
+    const now = this.clock.now();
+    const ctx = await this.contextAt(now);
+    const customers = [...new Set(group.map((q) => q.work.customerId))];
+    return this.store.withCustomers(customers, (tx) => runGroup(tx, group, ctx));
   }
 }
 
@@ -170,14 +198,23 @@ class Lane {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.committer.commit(this.takeGroup());
+      while (this.queue.length > 0) {
+        const group = this.takeGroup();
+        if (group.length > 0) await this.committer.commit(group);
+      }
     } finally {
       this.running = null;
     }
   }
 
-  /** The longest head of the queue with at most `customersPerTransaction` customers: arrival order kept. */
+  /**
+   * The longest head of the queue with at most `customersPerTransaction` customers: arrival order
+   * kept. Works whose wait is over have answered and leave the queue first.
+   */
   private takeGroup(): Queued[] {
+    const now = performance.now();
+    const waiting = this.queue.filter((q) => !this.committer.expired(q, now));
+    this.queue.splice(0, this.queue.length, ...waiting);
     const limit = this.committer.customersPerTransaction;
     const customers = new Set<string>();
     let n = 0;

@@ -6,6 +6,7 @@ import { POINT_KINDS, type PointKind } from "../domain/kinds.js";
 import { migrate } from "../infra/migrations/migrate.js";
 import { createKopilka, type Kopilka } from "../main.js";
 import { progressBar } from "./progress.js";
+import { exitGracefullyOnSignals } from "./shutdown.js";
 
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -106,13 +107,7 @@ program
         "",
       ].join("\n"),
     );
-    const shutdown = async () => {
-      await server.close();
-      await kopilka.close();
-      process.exit(0);
-    };
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
+    exitGracefullyOnSignals(kopilka, server);
   });
 
 program

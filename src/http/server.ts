@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError } from "fastify";
 import type { AccessService } from "../app/access.js";
 import type { IdGenerator } from "../app/ports.js";
+import { isDatabaseUnavailable } from "../app/unavailable.js";
 import { type App, type RouteDeps, sendError } from "./context.js";
 import { ApiError, ErrorEnvelope } from "./errors.js";
 import { ROUTES } from "./routes/index.js";
@@ -16,8 +17,10 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   /** A pino logger, or undefined for none (tests). */
   logger: FastifyBaseLogger | undefined;
-  /** Answers /ready: can the service reach its database? */
-  ready: () => Promise<boolean>;
+  /** Answers /ready: undefined when the service can take requests, else why not. */
+  ready: () => Promise<string | undefined>;
+  /** Shutting down: requests that still arrive on open connections are refused (503). */
+  closing: () => boolean;
 }
 
 interface AjvError {
@@ -40,30 +43,14 @@ function validationFields(errors: AjvError[], context: string): { field: string;
   });
 }
 
-/**
- * Connection failures, server shutdowns (SQLSTATE classes 08, 57P) and contention that outlasted
- * the retries (40001, 40P01): nothing was written, a retry with the same key is safe; not a bug.
- */
-function isDatabaseUnavailable(error: { code?: string; message?: string }): boolean {
-  const code = error.code ?? "";
-  return (
-    code.startsWith("08") ||
-    code.startsWith("57P") ||
-    code === "40001" ||
-    code === "40P01" ||
-    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(code) ||
-    /Connection terminated|terminating connection|Client has encountered a connection error/.test(
-      error.message ?? "",
-    )
-  );
-}
-
 export async function buildServer(options: ServerOptions): Promise<App> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimitBytes,
     genReqId: () => options.ids.newId("req"),
     requestIdHeader: false,
+    // Refused in our envelope by the first hook instead (see `closing`).
+    return503OnClosing: false,
     // Errors Fastify raises before routing (a bad percent-encoding in the path) get the envelope too.
     frameworkErrors: (error, request, reply) => {
       reply.header("x-request-id", request.id);
@@ -103,6 +90,19 @@ export async function buildServer(options: ServerOptions): Promise<App> {
 
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    // The server waits for open connections when it closes: answers given meanwhile close theirs.
+    if (options.closing()) reply.header("connection", "close");
+  });
+
+  // While shutting down, a request that arrives on a connection kept alive is refused and told to
+  // go elsewhere; what was in flight finishes. /health and /ready still answer.
+  app.addHook("onRequest", async (request, reply) => {
+    if (!options.closing() || request.url === "/health" || request.url === "/ready") return;
+    reply.header("connection", "close");
+    throw new ApiError(
+      "SERVICE_UNAVAILABLE",
+      "the service is shutting down: send the request again (with the same Idempotency-Key) to another instance",
+    );
   });
 
   app.addHook("onRequest", async (request) => {
@@ -226,8 +226,9 @@ export async function buildServer(options: ServerOptions): Promise<App> {
       },
     },
     async (request, reply) => {
-      if (await options.ready()) return { status: "ok" as const };
-      return sendError(reply, "SERVICE_UNAVAILABLE", "the database cannot be reached", {}, request.id);
+      const notReady = await options.ready();
+      if (notReady === undefined) return { status: "ok" as const };
+      return sendError(reply, "SERVICE_UNAVAILABLE", notReady, {}, request.id);
     },
   );
   return app;

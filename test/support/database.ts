@@ -9,11 +9,12 @@ export const ON_POSTGRES = TEST_DATABASE_URL !== undefined;
 
 /**
  * A fresh, migrated database for one test file: a new database on the PostgreSQL server, or an
- * in-memory PGlite. `drop()` removes it. `migrateThrough` stops at an earlier schema.
+ * in-memory PGlite. `drop()` removes it; `url` is the PostgreSQL one. `migrateThrough` stops at an
+ * earlier schema.
  */
 export async function freshDatabase(
   options: { migrateThrough?: number } = {},
-): Promise<DatabaseHandle & { drop(): Promise<void> }> {
+): Promise<DatabaseHandle & { drop(): Promise<void>; url?: string }> {
   const through = { through: options.migrateThrough };
   if (!TEST_DATABASE_URL) {
     const handle = await openDatabase({ dataDir: "memory://" });
@@ -31,6 +32,7 @@ export async function freshDatabase(
   await migrate(handle.db, through);
   return {
     ...handle,
+    url: url.toString(),
     drop: async () => {
       await handle.close();
       const cleanup = new pg.Client({ connectionString: TEST_DATABASE_URL });
