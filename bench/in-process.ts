@@ -248,7 +248,7 @@ export async function profileBatches(
         const outcomes = await kopilka.orders.handleEvents(events.map(toIncoming), "bench-profile");
         feed.done(events);
         sent += events.length;
-        applied += outcomes.filter((o) => o.status === "applied").length;
+        applied += outcomes.filter((o) => o.outcome.status === "applied").length;
         onProgress(b + 1);
       }
     },

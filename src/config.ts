@@ -75,6 +75,12 @@ export const SETTINGS = {
     description:
       "R34: the most points one support adjustment may add or remove; above it an operator key is needed",
   },
+  idempotencyRetentionHours: {
+    env: "KOPILKA_IDEMPOTENCY_RETENTION_HOURS",
+    default: "24",
+    description:
+      "How long the answer to an Idempotency-Key is kept (a retry within it is replayed, after it is a new request); the scheduler sweeps older ones. Order events stay idempotent by eventId for as long as the order lives",
+  },
   expiringWithinDays: {
     env: "KOPILKA_EXPIRING_WITHIN_DAYS",
     default: "30",
@@ -105,6 +111,8 @@ export interface Config {
   writeLanes: number;
   /** R34: the most points one support adjustment may add or remove. */
   supportAdjustmentLimit: number;
+  /** How long the answer to an Idempotency-Key is kept. */
+  idempotencyRetentionHours: number;
   /** R6: the balance reports points expiring within this many days. */
   expiringWithinDays: number;
 }
@@ -158,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     customersPerTransaction: integer(env, "customersPerTransaction", 1, 10_000),
     writeLanes: lanesWithinPool(integer(env, "writeLanes", 1, 256), integer(env, "poolSize", 1, 1000)),
     supportAdjustmentLimit: integer(env, "supportAdjustmentLimit", 1, 1_000_000_000),
+    idempotencyRetentionHours: integer(env, "idempotencyRetentionHours", 1, 24 * 366),
     expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
   };
 }

@@ -73,6 +73,7 @@ export async function createKopilka(
     clock,
     ids,
     committer,
+    config.idempotencyRetentionHours,
   );
   let stopScheduler: (() => Promise<void>) | undefined;
   /** Shutting down: /ready answers 503 (phase 1), then new requests are refused too (phase 2). */

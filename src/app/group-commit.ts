@@ -315,10 +315,24 @@ export function advance(state: CustomerState, write: CustomerChanges): CustomerS
   for (const o of write.orders ?? []) orders.set(o.orderId, o);
   const events = new Map(state.events.map((e) => [e.eventId, e]));
   const parked = new Map(state.parked.map((e) => [e.event.eventId, e]));
+  const refusedInSequence = [...state.refusedInSequence];
   for (const e of write.events ?? []) {
-    events.set(e.event.eventId, { eventId: e.event.eventId, fingerprint: e.fingerprint, outcome: e.outcome });
-    if (e.outcome.status === "parked") parked.set(e.event.eventId, e);
-    else parked.delete(e.event.eventId);
+    const { event, outcome } = e;
+    events.set(event.eventId, {
+      eventId: event.eventId,
+      fingerprint: e.fingerprint,
+      outcome,
+      requestId: e.requestId,
+    });
+    if (outcome.status === "parked") parked.set(event.eventId, e);
+    else parked.delete(event.eventId);
+    if (outcome.status === "refused" && event.sequence !== undefined)
+      refusedInSequence.push({
+        eventId: event.eventId,
+        orderId: event.orderId,
+        sequence: event.sequence,
+        code: outcome.error.code,
+      });
   }
   const outcomes = new Map(state.outcomes);
   for (const o of write.outcomes ?? []) outcomes.set(idempotencySlot(o), o.stored);
@@ -327,6 +341,7 @@ export function advance(state: CustomerState, write: CustomerChanges): CustomerS
     orders: [...orders.values()],
     events: [...events.values()],
     parked: [...parked.values()],
+    refusedInSequence,
     outcomes,
   };
 }

@@ -67,7 +67,7 @@ export type WriteResult<T> = Outcome<T> & { replayed: boolean; requestId: string
 
 export interface ConflictRefusal {
   ok: false;
-  code: "IDEMPOTENCY_CONFLICT";
+  code: "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED";
   message: string;
   details: Record<string, unknown>;
   replayed: false;
@@ -80,7 +80,10 @@ export interface BalanceResponse {
   kinds: Record<PointKind, KindBalanceView>;
 }
 
-/** Ledger use cases: each write is one customer's work, idempotent by (customer, scope, key). */
+/**
+ * Ledger use cases: each write is one customer's work, idempotent by (customer, caller, key); a key
+ * is for one operation (`scope`).
+ */
 export class LedgerService {
   constructor(
     private readonly store: LedgerStore,
@@ -97,13 +100,29 @@ export class LedgerService {
     operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<T>,
     present: (value: T) => V,
   ): Promise<WriteResult<V> | ConflictRefusal> {
-    const slot = { scope, key: request.idempotencyKey };
+    const slot = { caller: request.actor, key: request.idempotencyKey, scope };
     return this.committer.submit<WriteResult<V> | ConflictRefusal>({
       customerId,
       load: { ...load, idempotency: [slot] },
       run: (state, ctx) => {
         const prior = state.outcomes.get(idempotencySlot(slot));
         if (prior) {
+          if (prior.scope !== scope) {
+            return {
+              result: {
+                ok: false,
+                code: "IDEMPOTENCY_KEY_REUSED",
+                message: `this Idempotency-Key was used for another operation (${prior.scope}); use a new key for each operation`,
+                details: {
+                  idempotencyKey: request.idempotencyKey,
+                  firstUsedFor: prior.scope,
+                  operation: scope,
+                },
+                replayed: false,
+                requestId: request.requestId,
+              },
+            };
+          }
           if (prior.fingerprint !== request.fingerprint) {
             return {
               result: {
@@ -130,7 +149,7 @@ export class LedgerService {
             outcomes: [
               {
                 ...slot,
-                stored: { fingerprint: request.fingerprint, requestId: request.requestId, outcome },
+                stored: { scope, fingerprint: request.fingerprint, requestId: request.requestId, outcome },
               },
             ],
           },

@@ -20,10 +20,12 @@ import {
   type Order,
   type OrderEvent,
   type ProgrammeConfig,
+  refusedPredecessor,
   sequenceDecision,
   spendId,
   validateProgrammeConfig,
   versionInForce,
+  waitingFor,
 } from "../domain/orders/index.js";
 import type { CustomerWork, GroupCommitter } from "./group-commit.js";
 import { type LedgerService, ledgerWrite } from "./ledger-service.js";
@@ -43,6 +45,12 @@ export interface IncomingEvent {
   event: OrderEvent;
   /** A hash of the event as sent: the same id with another body is a conflict. */
   fingerprint: string;
+}
+
+/** An event's answer and the request that decided it (a replayed refusal carries the first one's id). */
+export interface EventAnswer {
+  outcome: EventOutcome;
+  requestId: string;
 }
 
 export type Refused = { ok: false; code: string; message: string; details: Record<string, unknown> };
@@ -150,7 +158,7 @@ export class OrderService {
    * customer apply in the order given; up to `customersPerTransaction` customers share one
    * transaction (one statement loads them all, one writes them all), and transactions run side by side.
    */
-  async handleEvents(incoming: IncomingEvent[], actor: string): Promise<EventOutcome[]> {
+  async handleEvents(incoming: IncomingEvent[], actor: string, requestId = ""): Promise<EventAnswer[]> {
     const byCustomer = new Map<string, number[]>();
     incoming.forEach((item, index) => {
       byCustomer.set(item.event.customerId, [...(byCustomer.get(item.event.customerId) ?? []), index]);
@@ -166,124 +174,24 @@ export class OrderService {
             event: { ...item.event, lines: item.event.lines.map((l) => withPoints(l, sellerPoints)) },
           }
         : item;
-    const outcomes: EventOutcome[] = new Array(incoming.length);
+    const answers: EventAnswer[] = new Array(incoming.length);
     await Promise.all(
       [...byCustomer].map(async ([customerId, indexes]) => {
         const items = indexes.map((i) => enrich(incoming[i] as IncomingEvent));
-        const answers = await this.committer.submit<EventOutcome[]>({
+        const customerAnswers = await this.committer.submit<EventAnswer[]>({
           customerId,
           load: eventsLoad(items),
           run: (state, ctx) => {
-            const { answers, write } = this.applyForCustomer(state, items, versions, ctx);
+            const { answers, write } = applyForCustomer(state, items, versions, ctx, requestId);
             return { result: answers, write: write && { ...write, actor } };
           },
         });
         indexes.forEach((index, k) => {
-          outcomes[index] = answers[k] as EventOutcome;
+          answers[index] = customerAnswers[k] as EventAnswer;
         });
       }),
     );
-    return outcomes;
-  }
-
-  /** Applies one customer's events to its loaded state; pure: returns the answers and what to write. */
-  private applyForCustomer(
-    state: CustomerState,
-    items: IncomingEvent[],
-    versions: ConfigVersion[],
-    ctx: OperationContext,
-  ): { answers: EventOutcome[]; write: Omit<CustomerWrite, "customerId" | "actor"> | undefined } {
-    const { now } = ctx;
-    const known = new Map(state.events.map((s) => [s.eventId, s]));
-    const orders = new Map(state.orders.map((o) => [o.orderId, o]));
-    const parked = new Map(state.parked.map((p) => [p.event.eventId, p]));
-    let ledger = state.ledger;
-    let combined: LedgerChange<unknown> | undefined;
-    const changedOrders = new Map<string, Order>();
-    const newOrderIds = new Set<string>();
-    const written = new Map<string, StoredOrderEvent>();
-
-    const apply = (event: OrderEvent): EventOutcome => {
-      const order = orders.get(event.orderId);
-      const decision = sequenceDecision(order, event);
-      if (decision === "park") {
-        return {
-          eventId: event.eventId,
-          orderId: event.orderId,
-          status: "parked",
-          waitingForSequence: (order?.lastSequence ?? 0) + 1,
-        };
-      }
-      if (decision !== "apply") return refusedOutcome(event, decision);
-      const version =
-        event.type === "placed" || !order
-          ? versionInForce(versions, event.occurredAt)
-          : (versions.find((v) => v.version === order.configVersion) ?? versionInForce([], now));
-      const result = applyOrderEvent(order, event, ledger, version, ctx);
-      if (!result.ok) return refusedOutcome(event, result);
-      if (!order) newOrderIds.add(result.order.orderId);
-      orders.set(result.order.orderId, result.order);
-      changedOrders.set(result.order.orderId, result.order);
-      if (result.change) {
-        ledger = applyChange(ledger, result.change);
-        combined = combined ? combineChanges(combined, result.change) : result.change;
-      }
-      return {
-        eventId: event.eventId,
-        orderId: event.orderId,
-        status: "applied",
-        orderState: result.order.state,
-        effect: result.effect,
-      };
-    };
-
-    /** After an event applies, parked events of that order whose turn has come apply too. */
-    const drain = (orderId: string) => {
-      for (;;) {
-        const order = orders.get(orderId);
-        const next = [...parked.values()].find(
-          (p) => p.event.orderId === orderId && p.event.sequence === (order?.lastSequence ?? 0) + 1,
-        );
-        if (!next) return;
-        parked.delete(next.event.eventId);
-        const outcome = apply(next.event);
-        written.set(next.event.eventId, { ...next, outcome });
-      }
-    };
-
-    const answers: EventOutcome[] = [];
-    for (const item of items) {
-      const { event } = item;
-      const prior = written.get(event.eventId) ?? known.get(event.eventId);
-      if (prior) {
-        answers.push(
-          prior.fingerprint === item.fingerprint
-            ? prior.outcome
-            : refusedOutcome(event, {
-                code: "IDEMPOTENCY_CONFLICT",
-                message: `event ${event.eventId} was received before with a different body`,
-                details: { eventId: event.eventId },
-              }),
-        );
-        continue;
-      }
-      const stored: StoredOrderEvent = { event, fingerprint: item.fingerprint, outcome: apply(event) };
-      written.set(event.eventId, stored);
-      if (stored.outcome.status === "parked") parked.set(event.eventId, stored);
-      if (stored.outcome.status === "applied") drain(event.orderId);
-      answers.push(stored.outcome);
-    }
-    const write =
-      combined || changedOrders.size > 0 || written.size > 0
-        ? {
-            ledger: combined ? ledgerWrite(state.ledger, combined) : undefined,
-            orders: [...changedOrders.values()],
-            newOrderIds: [...newOrderIds],
-            events: [...written.values()],
-          }
-        : undefined;
-    // Answers given earlier in this batch for events that a later event unparked: report the latest.
-    return { answers: answers.map((a) => written.get(a.eventId)?.outcome ?? a), write };
+    return answers;
   }
 
   async getOrder(customerId: string, orderId: string) {
@@ -379,6 +287,159 @@ function eventsLoad(items: IncomingEvent[]): CustomerWork<unknown>["load"] {
     spend,
     orderIds,
     eventIds: items.map((i) => i.event.eventId),
+  };
+}
+
+/**
+ * Applies one customer's events to its loaded state; pure: returns the answers and what to write.
+ * An event that cannot apply yet waits (parked): for its sequence number to come up, or — without a
+ * sequence — for an event that could make it valid (`waitingFor`). Whenever an event of an order is
+ * decided, the order's waiting events are tried again, until none moves.
+ */
+function applyForCustomer(
+  state: CustomerState,
+  items: IncomingEvent[],
+  versions: ConfigVersion[],
+  ctx: OperationContext,
+  requestId: string,
+): { answers: EventAnswer[]; write: Omit<CustomerWrite, "customerId" | "actor"> | undefined } {
+  const { now } = ctx;
+  const known = new Map(state.events.map((s) => [s.eventId, s]));
+  const orders = new Map(state.orders.map((o) => [o.orderId, o]));
+  const parked = new Map(state.parked.map((p) => [p.event.eventId, p]));
+  const refusedInSequence = [...state.refusedInSequence];
+  let ledger = state.ledger;
+  let combined: LedgerChange<unknown> | undefined;
+  const changedOrders = new Map<string, Order>();
+  const newOrderIds = new Set<string>();
+  const written = new Map<string, StoredOrderEvent>();
+
+  const decide = (event: OrderEvent): EventOutcome => {
+    const order = orders.get(event.orderId);
+    const predecessor = refusedPredecessor(order, event, refusedInSequence);
+    if (predecessor) return refusedOutcome(event, predecessor);
+    const decision = sequenceDecision(order, event);
+    if (decision === "park") {
+      const next = (order?.lastSequence ?? 0) + 1;
+      return parkedOutcome(event, `sequence ${next} of order ${event.orderId}`, next);
+    }
+    if (decision !== "apply") return refusedOutcome(event, decision);
+    const version =
+      event.type === "placed" || !order
+        ? versionInForce(versions, event.occurredAt)
+        : (versions.find((v) => v.version === order.configVersion) ?? versionInForce([], now));
+    const result = applyOrderEvent(order, event, ledger, version, ctx);
+    if (!result.ok) {
+      const waiting = waitingFor(order, event, result);
+      return waiting ? parkedOutcome(event, waiting.description) : refusedOutcome(event, result);
+    }
+    if (!order) newOrderIds.add(result.order.orderId);
+    orders.set(result.order.orderId, result.order);
+    changedOrders.set(result.order.orderId, result.order);
+    if (result.change) {
+      ledger = applyChange(ledger, result.change);
+      combined = combined ? combineChanges(combined, result.change) : result.change;
+    }
+    return {
+      eventId: event.eventId,
+      orderId: event.orderId,
+      status: "applied",
+      orderState: result.order.state,
+      effect: result.effect,
+    };
+  };
+
+  /** Records a decided event; a sequenced refusal blocks the events after it (PREDECESSOR_REFUSED). */
+  const record = (stored: StoredOrderEvent) => {
+    written.set(stored.event.eventId, stored);
+    const { event, outcome } = stored;
+    if (outcome.status === "parked") parked.set(event.eventId, stored);
+    else parked.delete(event.eventId);
+    if (
+      outcome.status === "refused" &&
+      event.sequence !== undefined &&
+      blocksSuccessors(outcome.error.code)
+    ) {
+      refusedInSequence.push({
+        eventId: event.eventId,
+        orderId: event.orderId,
+        sequence: event.sequence,
+        code: outcome.error.code,
+      });
+    }
+  };
+
+  /** Tries the order's waiting events again (in the order they arrived) until none moves. */
+  const retryWaiting = (orderId: string) => {
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const waiting of [...parked.values()].filter((p) => p.event.orderId === orderId)) {
+        const outcome = decide(waiting.event);
+        if (outcome.status === "parked") {
+          if (JSON.stringify(outcome) !== JSON.stringify(waiting.outcome))
+            record({ ...waiting, outcome, requestId });
+          continue;
+        }
+        record({ ...waiting, outcome, requestId });
+        moved = true;
+      }
+    }
+  };
+
+  const answers: EventAnswer[] = [];
+  for (const item of items) {
+    const { event } = item;
+    const prior = written.get(event.eventId) ?? known.get(event.eventId);
+    if (prior) {
+      answers.push(
+        prior.fingerprint === item.fingerprint
+          ? { outcome: prior.outcome, requestId: prior.requestId ?? requestId }
+          : {
+              outcome: refusedOutcome(event, {
+                code: "IDEMPOTENCY_CONFLICT",
+                message: `event ${event.eventId} was received before with a different body`,
+                details: { eventId: event.eventId },
+              }),
+              requestId,
+            },
+      );
+      continue;
+    }
+    record({ event, fingerprint: item.fingerprint, outcome: decide(event), requestId });
+    retryWaiting(event.orderId);
+    answers.push({ outcome: (written.get(event.eventId) as StoredOrderEvent).outcome, requestId });
+  }
+  const write =
+    combined || changedOrders.size > 0 || written.size > 0
+      ? {
+          ledger: combined ? ledgerWrite(state.ledger, combined) : undefined,
+          orders: [...changedOrders.values()],
+          newOrderIds: [...newOrderIds],
+          events: [...written.values()],
+        }
+      : undefined;
+  // Answers given earlier in this batch for events that a later event moved: report the latest.
+  return {
+    answers: answers.map((a) => {
+      const latest = written.get(a.outcome.eventId);
+      return latest ? { outcome: latest.outcome, requestId: latest.requestId ?? requestId } : a;
+    }),
+    write,
+  };
+}
+
+/** Refusals that end an event's sequence number for good; a stale or duplicate number does not. */
+function blocksSuccessors(code: string): boolean {
+  return code !== "ORDER_SEQUENCE_CONFLICT" && code !== "IDEMPOTENCY_CONFLICT";
+}
+
+function parkedOutcome(event: OrderEvent, waitingFor: string, waitingForSequence?: number): EventOutcome {
+  return {
+    eventId: event.eventId,
+    orderId: event.orderId,
+    status: "parked",
+    waitingFor,
+    ...(waitingForSequence === undefined ? {} : { waitingForSequence }),
   };
 }
 

@@ -7,6 +7,7 @@ import type {
   OrderEvent,
   OrderState,
   ProgrammeConfig,
+  RefusedInSequence,
 } from "../domain/orders/index.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
@@ -35,6 +36,8 @@ export const ID_BLOCK_DIGITS = 7;
 
 /** What a write answered, kept so that a retry with the same key gets the same answer. */
 export interface StoredOutcome {
+  /** The operation the key was first used for (`credit`, `spend` …). */
+  scope: string;
   fingerprint: string;
   requestId: string;
   outcome: unknown;
@@ -47,10 +50,14 @@ export interface LedgerRefs {
   lotIds?: string[];
 }
 
-/** An Idempotency-Key as stored: per customer and operation. */
+/**
+ * An Idempotency-Key as stored: per customer and caller (the API key id, `customer:<id>` for a
+ * customer token, `cli:<user>`), with the operation (`scope`) it is used for.
+ */
 export interface IdempotencyRef {
-  scope: string;
+  caller: string;
   key: string;
+  scope: string;
 }
 
 /**
@@ -74,8 +81,9 @@ export interface CustomerLoad {
   idempotency?: IdempotencyRef[];
 }
 
-export function idempotencySlot(ref: IdempotencyRef): string {
-  return `${ref.scope}\u0000${ref.key}`;
+/** One caller's key: the scope is what it was used for, not part of what it is. */
+export function idempotencySlot(ref: Pick<IdempotencyRef, "caller" | "key">): string {
+  return `${ref.caller}\u0000${ref.key}`;
 }
 
 /** One customer's state as loaded: the ledger's working set plus the orders, events and stored answers. */
@@ -84,8 +92,10 @@ export interface CustomerState {
   orders: Order[];
   /** The events asked for by id that were received before. */
   events: ReceivedEvent[];
-  /** Parked events of the orders asked for. */
+  /** Parked events of the orders asked for, in the order they arrived. */
   parked: StoredOrderEvent[];
+  /** Refused events with a sequence of the orders asked for, above the order's last applied one. */
+  refusedInSequence: RefusedInSequence[];
   /** Stored answers by `idempotencySlot`. */
   outcomes: Map<string, StoredOutcome>;
 }
@@ -160,12 +170,22 @@ export interface LedgerStore {
   history(customerId: string, query: HistoryQuery): Promise<HistoryPage>;
   /** Up to `limit` customers with a pending lot due, a lot expired, or a hold timed out as of `now`. */
   customersWithDueWork(now: Date, limit: number): Promise<string[]>;
+  /** Removes up to `limit` stored Idempotency-Key answers made before `cutoff`, oldest first; how many. */
+  sweepStoredAnswers(cutoff: Date, limit: number): Promise<number>;
 }
 
 /** What one order event answered; kept so that a redelivery gets the same answer. */
 export type EventOutcome =
   | { eventId: string; orderId: string; status: "applied"; orderState: OrderState; effect: EventEffect }
-  | { eventId: string; orderId: string; status: "parked"; waitingForSequence: number }
+  | {
+      eventId: string;
+      orderId: string;
+      status: "parked";
+      /** What it waits for, for people: "sequence 3 of order o-1", "order o-1 to be paid". */
+      waitingFor: string;
+      /** With `sequence`: the number the order needs next. */
+      waitingForSequence?: number;
+    }
   | {
       eventId: string;
       orderId: string;
@@ -178,6 +198,8 @@ export interface StoredOrderEvent {
   event: OrderEvent;
   fingerprint: string;
   outcome: EventOutcome;
+  /** The request that decided its outcome (null: stored before migration 6). */
+  requestId: string | null;
 }
 
 /** An event received before, as a redelivery needs it: its fingerprint and the answer it got. */
@@ -185,6 +207,7 @@ export interface ReceivedEvent {
   eventId: string;
   fingerprint: string;
   outcome: EventOutcome;
+  requestId: string | null;
 }
 
 export interface ConfigVersionRecord extends ConfigVersion {

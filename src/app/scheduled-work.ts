@@ -10,6 +10,9 @@ export interface RunClaims {
 
 export const SETTLE_TASK = "settle_due_work";
 
+/** How many stored answers one sweep statement removes: short transactions, little lock time. */
+const SWEEP_BATCH = 5_000;
+
 /**
  * R5, R13, R20 on a schedule: makes due pending credits available, writes off expired lots and
  * releases timed-out holds. A page of customers is settled set-based in one statement; the few whose
@@ -25,6 +28,8 @@ export class ScheduledWork {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly committer: GroupCommitter,
+    /** How long an Idempotency-Key's answer is kept; older ones are swept (`KOPILKA_IDEMPOTENCY_RETENTION_HOURS`). */
+    private readonly answerRetentionHours: number,
     private readonly pageSize = 2_000,
   ) {}
 
@@ -60,7 +65,22 @@ export class ScheduledWork {
       for (const c of customers) settled.add(c);
     }
     const customersSettled = settled.size;
+    await this.sweepStoredAnswers();
     await this.claims.finish(SETTLE_TASK, slot, customersSettled, this.clock.now());
     return { claimed: true, customersSettled };
+  }
+
+  /**
+   * Stored answers to Idempotency-Keys are kept `answerRetentionHours`, then swept set-based. Order
+   * events are not: they stay idempotent by event id for as long as the order lives.
+   */
+  async sweepStoredAnswers(): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - this.answerRetentionHours * 3_600_000);
+    let swept = 0;
+    for (;;) {
+      const n = await this.store.sweepStoredAnswers(cutoff, SWEEP_BATCH);
+      swept += n;
+      if (n < SWEEP_BATCH) return swept;
+    }
   }
 }

@@ -13,6 +13,7 @@ const EDGE_CODES = [
   "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "IDEMPOTENCY_CONFLICT",
+  "IDEMPOTENCY_KEY_REUSED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
@@ -43,6 +44,7 @@ export function statusOf(code: ErrorCode): number {
     case "METHOD_NOT_ALLOWED":
       return 405;
     case "IDEMPOTENCY_CONFLICT":
+    case "IDEMPOTENCY_KEY_REUSED":
     case "HOLD_EXPIRED":
     case "HOLD_NOT_ACTIVE":
     case "HOLD_ALREADY_EXISTS":
@@ -63,6 +65,7 @@ export function statusOf(code: ErrorCode): number {
     case "RETURN_EXCEEDS_SHIPPED":
     case "SHIPMENT_EXCEEDS_ORDERED":
     case "CAP_EXCEEDED":
+    case "PREDECESSOR_REFUSED":
       return 422;
     case "INTERNAL":
       return 500;

@@ -121,10 +121,17 @@ export const EventOutcomeSchema = Type.Object(
     orderId: Type.String(),
     status: literals(
       ["applied", "parked", "refused"] as const,
-      "applied; parked = waits for earlier events; refused",
+      "applied; parked = waits for an event that could make it valid (see waitingFor); refused = no later event could",
     ),
     orderState: Type.Optional(literals(ORDER_STATES, "The order's state after the event")),
-    waitingForSequence: Type.Optional(Type.Integer()),
+    waitingFor: Type.Optional(
+      Type.String({
+        description: 'Parked: what it waits for ("order o-1 to be paid", "sequence 3 of order o-1")',
+      }),
+    ),
+    waitingForSequence: Type.Optional(
+      Type.Integer({ description: "Parked with a sequence: the number the order needs next" }),
+    ),
     effect: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     error: Type.Optional(
       Type.Object({ code: Type.String(), message: Type.String(), details: Type.Unknown() }),

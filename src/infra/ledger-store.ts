@@ -108,12 +108,13 @@ function redemptionFromRow(r: RedemptionRow): Redemption {
   };
 }
 
-function parkedEventFromRow(r: { event: unknown; fingerprint: string; outcome: string }): StoredOrderEvent {
+function parkedEventFromRow(r: StoredEventRow): StoredOrderEvent {
   const e = r.event as OrderEvent & { occurredAt: string };
   return {
     event: { ...e, occurredAt: new Date(e.occurredAt) } as OrderEvent,
     fingerprint: r.fingerprint,
     outcome: JSON.parse(r.outcome) as EventOutcome,
+    requestId: r.request_id,
   };
 }
 
@@ -133,7 +134,13 @@ function pairs(
   return [customers, ids];
 }
 
-type StoredEventRow = { customer_id: string; event: unknown; fingerprint: string; outcome: string };
+type StoredEventRow = {
+  customer_id: string;
+  event: unknown;
+  fingerprint: string;
+  outcome: string;
+  request_id: string | null;
+};
 
 interface LoadRow {
   balances: ({ customer_id: string; kind: string } & BalanceTotals)[];
@@ -152,12 +159,26 @@ interface LoadRow {
     last_lot_id: string | null;
   }[];
   orders: { row: OrderRow; lines: PlacedLine[] }[];
-  events: { customer_id: string; event_id: string; fingerprint: string; outcome: string }[];
+  events: {
+    customer_id: string;
+    event_id: string;
+    fingerprint: string;
+    outcome: string;
+    request_id: string | null;
+  }[];
   parked: StoredEventRow[];
+  refused_in_sequence: {
+    customer_id: string;
+    event_id: string;
+    order_id: string;
+    sequence: number;
+    code: string;
+  }[];
   outcomes: {
     customer_id: string;
-    scope: string;
+    caller: string;
     key: string;
+    scope: string;
     fingerprint: string;
     request_id: string;
     outcome: string;
@@ -311,26 +332,47 @@ async function loadWorkingSets(
       (select coalesce(json_agg(json_build_object('row', o, 'lines', ol.lines)), '[]')
          from o join order_lines as ol on ol.customer_id = o.customer_id and ol.order_id = o.order_id) as orders,
       (select coalesce(json_agg(json_build_object('customer_id', e.customer_id, 'event_id', e.event_id,
-                 'fingerprint', e.fingerprint, 'outcome', e.outcome)), '[]')
+                 'fingerprint', e.fingerprint, 'outcome', e.outcome, 'request_id', e.request_id)), '[]')
          from unnest(${eventCustomers}::text[], ${eventIds}::text[]) as w (customer_id, event_id)
          cross join lateral (
            select * from order_events
            where order_events.customer_id = w.customer_id and order_events.event_id = w.event_id limit 1) as e) as events,
       (select coalesce(json_agg(json_build_object('customer_id', e.customer_id, 'event', e.event,
-                 'fingerprint', e.fingerprint, 'outcome', e.outcome)), '[]')
+                 'fingerprint', e.fingerprint, 'outcome', e.outcome, 'request_id', e.request_id)
+                 order by e.received_at, e.event_id), '[]')
          from wanted_orders as w
          cross join lateral (
            select * from order_events
            where order_events.customer_id = w.customer_id and order_events.order_id = w.order_id
              and order_events.status = 'parked' offset 0) as e) as parked,
-      (select coalesce(json_agg(json_build_object('customer_id', i.customer_id, 'scope', i.scope, 'key', i.key,
-                 'fingerprint', i.fingerprint, 'request_id', i.request_id, 'outcome', i.outcome)), '[]')
-         from unnest(${keys.map((k) => k.customerId)}::text[], ${keys.map((k) => k.scope)}::text[],
-                     ${keys.map((k) => k.key)}::text[]) as w (customer_id, scope, key)
+      -- Refused events holding a sequence number the order has not passed: the events after them wait
+      -- in vain (PREDECESSOR_REFUSED). Index order_events_refused_in_sequence (migration 6).
+      (select coalesce(json_agg(json_build_object('customer_id', e.customer_id, 'event_id', e.event_id,
+                 'order_id', e.order_id, 'sequence', e.sequence, 'code', e.outcome::json #>> '{error,code}')), '[]')
+         from wanted_orders as w
+         cross join lateral (
+           select * from order_events
+           where order_events.customer_id = w.customer_id and order_events.order_id = w.order_id
+             and order_events.status = 'refused' and order_events.sequence is not null
+             and order_events.sequence > coalesce((
+               select (o.progress ->> 'lastSequence')::integer from o
+               where o.customer_id = w.customer_id and o.order_id = w.order_id), 0)
+           offset 0) as e) as refused_in_sequence,
+      -- The caller's own answer; one stored before migration 6 (no caller) for any caller, the same
+      -- operation's first.
+      (select coalesce(json_agg(json_build_object('customer_id', w.customer_id, 'caller', w.caller, 'key', w.key,
+                 'scope', i.scope, 'fingerprint', i.fingerprint, 'request_id', i.request_id,
+                 'outcome', i.outcome)), '[]')
+         from unnest(${keys.map((k) => k.customerId)}::text[], ${keys.map((k) => k.caller)}::text[],
+                     ${keys.map((k) => k.key)}::text[], ${keys.map((k) => k.scope)}::text[])
+           as w (customer_id, caller, key, scope)
          cross join lateral (
            select * from idempotency
-           where idempotency.customer_id = w.customer_id and idempotency.scope = w.scope
-             and idempotency.key = w.key limit 1) as i) as outcomes`.execute(db);
+           where idempotency.customer_id = w.customer_id and idempotency.caller in (w.caller, '')
+             and idempotency.key = w.key
+           order by idempotency.caller desc, idempotency.scope = w.scope desc limit 1) as i) as outcomes`.execute(
+    db,
+  );
   const row = result.rows[0] as LoadRow;
   const states = new Map<string, CustomerState>();
   const state = (customerId: string): CustomerState => {
@@ -348,6 +390,7 @@ async function loadWorkingSets(
         orders: [],
         events: [],
         parked: [],
+        refusedInSequence: [],
         outcomes: new Map(),
       };
       states.set(customerId, s);
@@ -371,11 +414,16 @@ async function loadWorkingSets(
       eventId: e.event_id,
       fingerprint: e.fingerprint,
       outcome: JSON.parse(e.outcome) as EventOutcome,
+      requestId: e.request_id,
     });
   }
   for (const e of row.parked) state(e.customer_id).parked.push(parkedEventFromRow(e));
+  for (const { customer_id, event_id, order_id, sequence, code } of row.refused_in_sequence) {
+    state(customer_id).refusedInSequence.push({ eventId: event_id, orderId: order_id, sequence, code });
+  }
   for (const o of row.outcomes) {
     state(o.customer_id).outcomes.set(idempotencySlot(o), {
+      scope: o.scope,
       fingerprint: o.fingerprint,
       requestId: o.request_id,
       outcome: JSON.parse(o.outcome),
@@ -486,17 +534,19 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         event: e.outcome.status === "parked" ? e.event : null,
         outcome: JSON.stringify(e.outcome),
         received_at: at,
+        request_id: e.requestId,
       });
     }
     for (const o of w.outcomes ?? []) {
       outcomes.push({
         customer_id,
-        scope: o.scope,
+        scope: o.stored.scope,
         key: o.key,
         fingerprint: o.stored.fingerprint,
         request_id: o.stored.requestId,
         outcome: JSON.stringify(o.stored.outcome),
         created_at: at,
+        caller: o.caller,
       });
     }
   }
@@ -567,14 +617,16 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         insert into order_events
         select * from jsonb_to_recordset(${latest(events, (r) => r.event_id)}::jsonb) as x(
           customer_id text, event_id text, order_id text, sequence integer, fingerprint text, status text,
-          event jsonb, outcome text, received_at timestamptz)
-        on conflict (customer_id, event_id) do update set status = excluded.status, outcome = excluded.outcome
+          event jsonb, outcome text, received_at timestamptz, request_id text)
+        on conflict (customer_id, event_id) do update
+          set status = excluded.status, event = excluded.event, outcome = excluded.outcome,
+              request_id = excluded.request_id
         returning 1),
       outcome_rows as (
         insert into idempotency
         select * from jsonb_to_recordset(${json(outcomes)}::jsonb) as x(
           customer_id text, scope text, key text, fingerprint text, request_id text, outcome text,
-          created_at timestamptz)
+          created_at timestamptz, caller text)
         returning 1)
     select
       (select count(*) from lot_rows) + (select count(*) from hold_rows) + (select count(*) from redemption_rows)
@@ -611,6 +663,19 @@ export class PostgresLedgerStore implements LedgerStore {
         await new Promise((resolve) => setTimeout(resolve, 2 ** attempt + Math.random() * 10));
       }
     }
+  }
+
+  /**
+   * `sweep_stored_answers`: the oldest stored answers made before `cutoff`, at most `limit` of them,
+   * in one statement on the `idempotency_created_at` index.
+   */
+  async sweepStoredAnswers(cutoff: Date, limit: number): Promise<number> {
+    const result = await sql`
+      delete from idempotency
+      where (customer_id, caller, key, scope) in (
+        select customer_id, caller, key, scope from idempotency
+        where created_at < ${cutoff} order by created_at limit ${limit})`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0);
   }
 
   /**

@@ -77,6 +77,8 @@ export interface Database extends OrdersDatabase {
     request_id: string;
     outcome: string;
     created_at: Date;
+    /** Whose key it is; '' for answers stored before migration 6. */
+    caller: string;
   };
   api_keys: {
     key_id: string;
@@ -151,5 +153,7 @@ export interface OrdersDatabase {
     event: unknown | null;
     outcome: string;
     received_at: Date;
+    /** The request that decided its outcome; null for events stored before migration 6. */
+    request_id: string | null;
   };
 }

@@ -27,6 +27,10 @@ class WatchedStore implements LedgerStore {
 
   constructor(private readonly inner: PostgresLedgerStore) {}
 
+  sweepStoredAnswers(cutoff: Date, limit: number) {
+    return this.inner.sweepStoredAnswers(cutoff, limit);
+  }
+
   async withCustomers<T>(customerIds: string[], work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
     const customers = [...new Set(customerIds)];
     for (const c of customers) if (this.inFlight.has(c)) this.overlaps++;
@@ -188,6 +192,7 @@ describe("group commit", () => {
       clock,
       ids,
       onePerTransaction,
+      24,
     );
     expect(await work.run(7, "test")).toMatchObject({ claimed: true });
     expect(store.transactions.length).toBeGreaterThanOrEqual(3);

@@ -14,6 +14,7 @@ describe("scheduled work (R5, R13, R20)", () => {
       h.clock,
       h.ids,
       h.committer,
+      24,
       pageSize,
     );
   beforeAll(async () => {

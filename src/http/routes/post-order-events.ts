@@ -119,10 +119,12 @@ export function register(app: App, { orders }: RouteDeps) {
         fingerprint: fingerprintOf(event),
       }));
       const principal = request.principal;
-      const results = await orders.handleEvents(
+      const answers = await orders.handleEvents(
         incoming,
         principal?.type === "key" ? principal.keyId : "unknown",
+        request.id,
       );
+      const results = answers.map((a) => a.outcome);
       if ("events" in body) {
         const count = (status: string) => results.filter((r) => r.status === status).length;
         return {
@@ -132,17 +134,18 @@ export function register(app: App, { orders }: RouteDeps) {
           refused: count("refused"),
         };
       }
-      const [first] = results;
+      const [first] = answers;
       if (!first) throw new Error("no result for the event");
-      const result = withFieldPath(first, "body.");
+      const result = withFieldPath(first.outcome, "body.");
       if (result.status !== "refused") return result;
       const code = isErrorCode(result.error.code) ? result.error.code : "INTERNAL";
+      // A refusal sent again answers what it answered first, the first request's id included.
       return sendError(
         reply,
         code,
         result.error.message,
         { ...result.error.details, eventId: result.eventId },
-        request.id,
+        first.requestId || request.id,
       );
     },
   );
