@@ -15,6 +15,7 @@ import { JwtCustomerTokens } from "./infra/customer-tokens.js";
 import { type DatabaseHandle, openDatabase } from "./infra/db.js";
 import { MonotonicIds } from "./infra/ids.js";
 import { PostgresLedgerStore } from "./infra/ledger-store.js";
+import { createMetrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
@@ -66,6 +67,7 @@ export async function createKopilka(
     config.supportAdjustmentLimit,
   );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer);
+  const metrics = createMetrics(orderStore, clock);
   const scheduledWork = new ScheduledWork(
     store,
     ledger,
@@ -105,6 +107,7 @@ export async function createKopilka(
           }
         },
         closing: () => shutdown === "closing",
+        metrics,
       });
     },
     /**

@@ -38,6 +38,7 @@ import type {
   EventOutcome,
   OrderStore,
   StoredOrderEvent,
+  WaitingEvent,
 } from "./ports.js";
 import type { ProgrammeRules } from "./programme-rules.js";
 
@@ -194,9 +195,38 @@ export class OrderService {
     return answers;
   }
 
+  /** The order with the events that wait on it; undefined order: not placed (yet). */
   async getOrder(customerId: string, orderId: string) {
-    const order = await this.store.readOrder(customerId, orderId);
-    return order ? orderView(order, await this.rules.categoryNames()) : undefined;
+    const [order, waiting] = await Promise.all([
+      this.store.readOrder(customerId, orderId),
+      this.store.waitingEventsOf(customerId, orderId),
+    ]);
+    const now = this.clock.now();
+    return {
+      order: order ? orderView(order, await this.rules.categoryNames()) : undefined,
+      waitingEvents: waiting.map((w) => waitingEventView(w, now)),
+    };
+  }
+
+  /**
+   * Waiting events of every customer, oldest first, for operators: nothing may wait silently.
+   * `olderThanSeconds` keeps those waiting at least that long; `after` continues a page.
+   */
+  async listWaitingEvents(query: { olderThanSeconds: number; limit: number; after?: string | undefined }) {
+    const now = this.clock.now();
+    const after = query.after === undefined ? undefined : decodeWaitingCursor(query.after);
+    if (query.after !== undefined && !after) return undefined;
+    const page = await this.store.waitingEvents({
+      before: new Date(now.getTime() - query.olderThanSeconds * 1000),
+      limit: query.limit + 1,
+      after,
+    });
+    const events = page.slice(0, query.limit);
+    const last = events[events.length - 1];
+    return {
+      events: events.map((w) => waitingEventView(w, now)),
+      next: page.length > query.limit && last ? encodeWaitingCursor(last) : null,
+    };
   }
 
   async listConfigVersions() {
@@ -453,6 +483,40 @@ function refusedOutcome(
     status: "refused",
     error: { code: refusal.code, message: refusal.message, details: refusal.details },
   };
+}
+
+function waitingEventView(w: WaitingEvent, now: Date) {
+  return {
+    customerId: w.customerId,
+    orderId: w.orderId,
+    eventId: w.eventId,
+    type: w.type,
+    sequence: w.sequence,
+    waitingFor: w.waitingFor,
+    receivedAt: w.receivedAt.toISOString(),
+    waitingSeconds: Math.max(0, Math.floor((now.getTime() - w.receivedAt.getTime()) / 1000)),
+  };
+}
+
+/** A page cursor: where the last event of the page sits in the listing's order. */
+function encodeWaitingCursor(w: WaitingEvent): string {
+  return Buffer.from(JSON.stringify([w.receivedAt.toISOString(), w.customerId, w.eventId])).toString(
+    "base64url",
+  );
+}
+
+function decodeWaitingCursor(cursor: string) {
+  try {
+    const [at, customerId, eventId] = JSON.parse(
+      Buffer.from(cursor, "base64url").toString("utf8"),
+    ) as unknown[];
+    const receivedAt = new Date(String(at));
+    if (typeof customerId !== "string" || typeof eventId !== "string" || Number.isNaN(receivedAt.getTime()))
+      return undefined;
+    return { receivedAt, customerId, eventId };
+  } catch {
+    return undefined;
+  }
 }
 
 function versionView(v: ConfigVersionRecord) {

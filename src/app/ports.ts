@@ -217,8 +217,29 @@ export interface ConfigVersionRecord extends ConfigVersion {
   createdAt: Date;
 }
 
+/** An order event that waits (parked), as people look at it. */
+export interface WaitingEvent {
+  customerId: string;
+  orderId: string;
+  eventId: string;
+  type: string;
+  sequence: number | null;
+  waitingFor: string;
+  receivedAt: Date;
+}
+
 export interface OrderStore {
   readOrder(customerId: string, orderId: string): Promise<Order | undefined>;
+  /** The order's waiting events, oldest first. */
+  waitingEventsOf(customerId: string, orderId: string): Promise<WaitingEvent[]>;
+  /** Every customer's waiting events received before `before`, oldest first, after `after` (a page). */
+  waitingEvents(query: {
+    before: Date;
+    limit: number;
+    after?: { receivedAt: Date; customerId: string; eventId: string } | undefined;
+  }): Promise<WaitingEvent[]>;
+  /** How many events wait, and since when the oldest. */
+  waitingSummary(): Promise<{ count: number; oldestReceivedAt: Date | null }>;
   configVersions(): Promise<ConfigVersionRecord[]>;
   /**
    * Appends a version numbered one after the last; `build` sees the last one and may refuse (a

@@ -177,3 +177,19 @@ export const ProgrammeConfigSchema = strictObject(
   },
   "R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order",
 );
+
+export const WaitingEventSchema = Type.Object(
+  {
+    customerId: Type.String(),
+    orderId: Type.String(),
+    eventId: Type.String(),
+    type: Type.String(),
+    sequence: Type.Union([Type.Integer(), Type.Null()]),
+    waitingFor: Type.String({
+      description: "What it waits for: an earlier sequence number, or an event that could make it valid",
+    }),
+    receivedAt: Type.String({ format: "date-time" }),
+    waitingSeconds: Type.Integer({ description: "How long it has waited" }),
+  },
+  { description: "An order event that cannot apply yet and waits" },
+);

@@ -2,6 +2,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError } from "fastify";
+import { Type } from "typebox";
 import type { AccessService } from "../app/access.js";
 import type { IdGenerator } from "../app/ports.js";
 import { isDatabaseUnavailable } from "../app/unavailable.js";
@@ -21,6 +22,8 @@ export interface ServerOptions {
   ready: () => Promise<string | undefined>;
   /** Shutting down: requests that still arrive on open connections are refused (503). */
   closing: () => boolean;
+  /** Prometheus metrics for `GET /metrics`. */
+  metrics: { contentType: string; metrics(): Promise<string> };
 }
 
 interface AjvError {
@@ -203,6 +206,21 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   for (const register of ROUTES) register(app, options.deps);
 
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        operationId: "metrics",
+        tags: ["service"],
+        summary: "Prometheus metrics (text exposition format)",
+        response: { 200: Type.String(), 503: { $ref: "ErrorEnvelope#" } },
+      },
+    },
+    async (_request, reply) => {
+      const text = await options.metrics.metrics();
+      return reply.type(options.metrics.contentType).send(text);
+    },
+  );
   app.get(
     "/health",
     {

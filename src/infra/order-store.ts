@@ -1,11 +1,39 @@
 import { type Kysely, sql } from "kysely";
-import type { ConfigVersionRecord, IdGenerator, OrderStore } from "../app/ports.js";
+import type { ConfigVersionRecord, IdGenerator, OrderStore, WaitingEvent } from "../app/ports.js";
 import type { Order, ProgrammeConfig } from "../domain/orders/index.js";
 import { type OrderRow, orderFromRows, type PlacedLine } from "./order-rows.js";
 import type { Database } from "./schema.js";
 
 /** An arbitrary constant: the lock that numbers configuration versions one at a time. */
 const CONFIG_VERSION_LOCK = 7_281_144_002;
+
+interface WaitingRow {
+  customer_id: string;
+  order_id: string;
+  event_id: string;
+  type: string;
+  sequence: number | null;
+  waiting_for: string | null;
+  waiting_for_sequence: number | null;
+  received_at: Date;
+}
+
+/** The columns a waiting event is shown with; events parked before migration 6 name only their sequence. */
+const WAITING_COLUMNS = sql`customer_id, order_id, event_id, event ->> 'type' as type, sequence,
+  outcome::json ->> 'waitingFor' as waiting_for, (outcome::json ->> 'waitingForSequence')::integer as waiting_for_sequence,
+  received_at`;
+
+function waitingFromRow(r: WaitingRow): WaitingEvent {
+  return {
+    customerId: r.customer_id,
+    orderId: r.order_id,
+    eventId: r.event_id,
+    type: r.type,
+    sequence: r.sequence,
+    waitingFor: r.waiting_for ?? `sequence ${r.waiting_for_sequence} of order ${r.order_id}`,
+    receivedAt: r.received_at,
+  };
+}
 
 function versionFromRow(r: Database["programme_config_versions"]): ConfigVersionRecord {
   return {
@@ -41,6 +69,38 @@ export class PostgresOrderStore implements OrderStore {
     if (!row) return undefined;
     const { lines, ...order } = row;
     return orderFromRows(order as OrderRow, lines as PlacedLine[]);
+  }
+
+  async waitingEventsOf(customerId: string, orderId: string): Promise<WaitingEvent[]> {
+    const { rows } = await sql<WaitingRow>`
+      select ${WAITING_COLUMNS} from order_events
+      where customer_id = ${customerId} and order_id = ${orderId} and status = 'parked'
+      order by received_at, event_id`.execute(this.db);
+    return rows.map(waitingFromRow);
+  }
+
+  /** `waiting_events_page`: keyset pagination over the `order_events_waiting` index. */
+  async waitingEvents(query: {
+    before: Date;
+    limit: number;
+    after?: { receivedAt: Date; customerId: string; eventId: string } | undefined;
+  }): Promise<WaitingEvent[]> {
+    const after = query.after;
+    const { rows } = await sql<WaitingRow>`
+      select ${WAITING_COLUMNS} from order_events
+      where status = 'parked' and received_at < ${query.before}
+        ${after ? sql`and (received_at, customer_id, event_id) > (${after.receivedAt}, ${after.customerId}, ${after.eventId})` : sql``}
+      order by received_at, customer_id, event_id
+      limit ${query.limit}`.execute(this.db);
+    return rows.map(waitingFromRow);
+  }
+
+  async waitingSummary(): Promise<{ count: number; oldestReceivedAt: Date | null }> {
+    const { rows } = await sql<{ count: number; oldest: Date | null }>`
+      select count(*)::bigint as count, min(received_at) as oldest from order_events where status = 'parked'`.execute(
+      this.db,
+    );
+    return { count: Number(rows[0]?.count ?? 0), oldestReceivedAt: rows[0]?.oldest ?? null };
   }
 
   async configVersions(): Promise<ConfigVersionRecord[]> {

@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { type App, errorResponses, type RouteDeps, sendError } from "../context.js";
-import { KindPointsSchema } from "../order-schemas.js";
+import { KindPointsSchema, WaitingEventSchema } from "../order-schemas.js";
 import { Explanation, Id } from "../schemas.js";
 
 export function register(app: App, { orders }: RouteDeps) {
@@ -11,7 +11,10 @@ export function register(app: App, { orders }: RouteDeps) {
       schema: {
         operationId: "getOrder",
         tags: ["orders"],
-        summary: "An order: its state and, per line, what was spent, earned, clawed back and refunded",
+        summary:
+          "An order: its state and, per line, what was spent, earned, clawed back and refunded; and the events that wait on it",
+        description:
+          "An order not placed yet answers 404 ORDER_NOT_FOUND, with the events already waiting for it in `details.waitingEvents`.",
         security: [{ bearer: [] }],
         params: Type.Object({ orderId: Id("The order") }),
         querystring: Type.Object(
@@ -52,19 +55,26 @@ export function register(app: App, { orders }: RouteDeps) {
                 explanation: Explanation,
               }),
             ),
+            waitingEvents: Type.Array(WaitingEventSchema, {
+              description: "Events of this order that cannot apply yet, oldest first",
+            }),
           }),
           ...errorResponses(404),
         },
       },
     },
     async (request, reply) => {
-      const view = await orders.getOrder(request.query.customerId, request.params.orderId);
-      if (view) return view;
+      const { order, waitingEvents } = await orders.getOrder(
+        request.query.customerId,
+        request.params.orderId,
+      );
+      if (order) return { ...order, waitingEvents };
       return sendError(
         reply,
         "ORDER_NOT_FOUND",
-        `no order ${request.params.orderId} for customer ${request.query.customerId}`,
-        {},
+        `no order ${request.params.orderId} for customer ${request.query.customerId}` +
+          (waitingEvents.length > 0 ? `; ${waitingEvents.length} event(s) wait for it to be placed` : ""),
+        { orderId: request.params.orderId, waitingEvents },
         request.id,
       );
     },

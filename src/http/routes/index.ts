@@ -10,6 +10,7 @@ import { register as getBalance } from "./get-balance.js";
 import { register as getOrder } from "./get-order.js";
 import { register as getProgrammeConfig } from "./get-programme-config.js";
 import { register as listHistory } from "./list-history.js";
+import { register as listWaitingEvents } from "./list-waiting-events.js";
 import { register as postOrderEvents } from "./post-order-events.js";
 import { register as refundPoints } from "./refund-points.js";
 import { register as releaseHold } from "./release-hold.js";
@@ -31,6 +32,7 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   checkoutQuote,
   postOrderEvents,
   getOrder,
+  listWaitingEvents,
   getProgrammeConfig,
   addProgrammeConfigVersion,
   setSellerProductPoints,
