@@ -51,7 +51,7 @@ export async function createKopilka(
       customersPerTransaction: config.customersPerTransaction,
     },
   );
-  const ledger = new LedgerService(store, committer, clock, rules);
+  const ledger = new LedgerService(store, committer, clock, rules, config.timeZone);
   if (!config.jwtSecret)
     log.warn(
       "KOPILKA_JWT_SECRET is not set: customer tokens are signed with a random secret and die with this process",

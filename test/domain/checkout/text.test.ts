@@ -6,6 +6,7 @@ import {
   formatRoubles,
   russianPlural,
 } from "../../../src/domain/checkout/index.js";
+import { formatDate, formatTimeOfDay } from "../../../src/domain/text.js";
 
 describe("explanation texts (R33)", () => {
   it("picks the Russian plural form for any number", () => {
@@ -57,5 +58,17 @@ describe("explanation texts (R33)", () => {
     expect(formatPointsFromKop(6_000)).toEqual({ ru: "60 баллов", en: "60 points" });
     expect(formatPointsFromKop(2_100)).toEqual({ ru: "21 балл", en: "21 points" });
     expect(formatPointsFromKop(799)).toEqual({ ru: "7,99 балла", en: "7.99 points" });
+  });
+  it("shows an instant's date and time of day on the clocks of the given zone", () => {
+    const nearMidnight = new Date("2026-03-01T23:30:00.000Z");
+    expect(formatDate(nearMidnight, "Europe/Moscow")).toEqual({ ru: "02.03.2026", en: "2 Mar 2026" });
+    expect(formatDate(nearMidnight, "UTC")).toEqual({ ru: "01.03.2026", en: "1 Mar 2026" });
+    expect(formatTimeOfDay(nearMidnight, "Europe/Moscow")).toBe("02:30");
+    expect(formatTimeOfDay(new Date("2026-03-01T21:00:00.000Z"), "Europe/Moscow")).toBe("00:00");
+    // New York moves its clocks on 8 March 2026; Moscow does not.
+    expect(formatTimeOfDay(new Date("2026-03-09T12:00:00.000Z"), "America/New_York")).toBe("08:00");
+    expect(formatTimeOfDay(new Date("2026-03-07T12:00:00.000Z"), "America/New_York")).toBe("07:00");
+    // The same month names whatever the ICU version (en-GB says "Sept" in recent ones).
+    expect(formatDate(new Date("2026-09-01T12:00:00.000Z"), "UTC").en).toBe("1 Sep 2026");
   });
 });
