@@ -86,6 +86,12 @@ export const SETTINGS = {
     default: "30",
     description: "R6: the balance reports points expiring within this many days",
   },
+  timeZone: {
+    env: "KOPILKA_TIME_ZONE",
+    default: "Europe/Moscow",
+    description:
+      "IANA time zone of the dates and times in customer-facing texts (R33 explanations); JSON timestamps stay UTC",
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -115,6 +121,8 @@ export interface Config {
   idempotencyRetentionHours: number;
   /** R6: the balance reports points expiring within this many days. */
   expiringWithinDays: number;
+  /** The IANA time zone customers read dates and times in (R33 explanations). */
+  timeZone: string;
 }
 
 export class ConfigError extends Error {}
@@ -131,6 +139,17 @@ function integer(env: NodeJS.ProcessEnv, name: SettingName, min: number, max: nu
     throw new ConfigError(`${SETTINGS[name].env} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function ianaTimeZone(env: NodeJS.ProcessEnv): string {
+  const raw = read(env, "timeZone");
+  // Intl knows the IANA zones and throws a RangeError for any other name: that is the check.
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: raw });
+  } catch {
+    throw new ConfigError(`KOPILKA_TIME_ZONE must be an IANA time zone such as Europe/Moscow, got "${raw}"`);
+  }
+  return raw;
 }
 
 function lanesWithinPool(lanes: number, poolSize: number): number {
@@ -168,5 +187,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     supportAdjustmentLimit: integer(env, "supportAdjustmentLimit", 1, 1_000_000_000),
     idempotencyRetentionHours: integer(env, "idempotencyRetentionHours", 1, 24 * 366),
     expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
+    timeZone: ianaTimeZone(env),
   };
 }

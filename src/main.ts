@@ -56,7 +56,7 @@ export async function createKopilka(
       bounded: database.bounded,
     },
   );
-  const ledger = new LedgerService(store, committer, clock, rules);
+  const ledger = new LedgerService(store, committer, clock, rules, config.timeZone);
   if (!config.jwtSecret)
     log.warn(
       "KOPILKA_JWT_SECRET is not set: customer tokens are signed with a random secret and die with this process",

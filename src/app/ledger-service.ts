@@ -90,6 +90,8 @@ export class LedgerService {
     private readonly committer: GroupCommitter,
     private readonly clock: Clock,
     private readonly policies: PolicySource,
+    /** The IANA time zone explanations show dates and times in (KOPILKA_TIME_ZONE). */
+    private readonly timeZone: string,
   ) {}
 
   private write<T, V>(
@@ -342,11 +344,12 @@ export class LedgerService {
     customerId: string,
     query: HistoryQuery,
   ): Promise<{ items: MovementView[]; nextCursor: string | null }> {
-    const [page, names] = await Promise.all([
+    const [page, categoryNames] = await Promise.all([
       this.store.history(customerId, query),
       this.policies.categoryNames(),
     ]);
-    return { items: page.movements.map((m) => movementView(m, names)), nextCursor: page.nextCursor };
+    const context = { categoryNames, timeZone: this.timeZone };
+    return { items: page.movements.map((m) => movementView(m, context)), nextCursor: page.nextCursor };
   }
 }
 

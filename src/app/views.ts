@@ -1,6 +1,6 @@
 import type { PointKind } from "../domain/kinds.js";
 import {
-  type CategoryNames,
+  type ExplanationContext,
   type Hold,
   type Lot,
   type Movement,
@@ -107,10 +107,10 @@ export interface MovementView {
   occurredAt: string;
 }
 
-/** `names`: the category names an order's explanation shows (R33), by programme version. */
+/** `context`: the category names and the time zone the explanation is shown with (R33). */
 export function movementView(
   m: Omit<Movement, "causedBy"> & { actor: string },
-  names: CategoryNames,
+  context: ExplanationContext,
 ): MovementView {
   const sum = (account: string) =>
     m.postings.filter((p) => p.account === account).reduce((s, p) => s + p.amount, 0);
@@ -126,7 +126,7 @@ export function movementView(
     },
     postings: m.postings,
     reference: m.reference,
-    explanation: renderExplanation(m.explanation, names),
+    explanation: renderExplanation(m.explanation, context),
     actor: m.actor,
     occurredAt: m.occurredAt.toISOString(),
   };

@@ -9,6 +9,8 @@ import { progressBar } from "./progress.js";
 import { exitGracefullyOnSignals } from "./shutdown.js";
 
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** How many customers `serve --demo` and `demo` load unless told otherwise. */
+const DEMO_CUSTOMERS = 2000;
 
 function wholeNumber(name: string, min: number, max: number) {
   return (raw: string) => {
@@ -67,7 +69,7 @@ program
     "--demo-customers <n>",
     "how many demo customers",
     wholeNumber("--demo-customers", 1, 1_000_000),
-    2000,
+    DEMO_CUSTOMERS,
   )
   .action(async (options: { demo?: boolean; demoCustomers: number }) => {
     const config = loadConfig();
@@ -128,7 +130,7 @@ program
 program
   .command("demo")
   .description("Load demo data: customers with a year of purchases, spends, returns, reviews and expiry")
-  .option("--customers <n>", "how many customers", wholeNumber("--customers", 1, 1_000_000), 3000)
+  .option("--customers <n>", "how many customers", wholeNumber("--customers", 1, 1_000_000), DEMO_CUSTOMERS)
   .option(
     "--seed <n>",
     "random seed; the same seed loads the same data",

@@ -79,14 +79,65 @@ export function formatPointsFromKop(kop: number): LocalizedText {
   return { ru: `${formatHundredths(kop, "ru")} балла`, en: `${formatHundredths(kop, "en")} points` };
 }
 
-/** A calendar date as customers read it: 2026-03-01 → "01.03.2026" / "1 Mar 2026" (UTC). */
-export function dateRu(d: Date): string {
-  const iso = d.toISOString();
-  return `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)}`;
+/** An instant's date and time of day on the wall clocks of a time zone. */
+interface WallClock {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+}
+
+/*
+ * Intl only reads the clock in the zone; the texts are assembled here, so that they do not change
+ * with the ICU version Node ships (en-GB abbreviates September "Sept" in recent ones). Building a
+ * formatter costs far more than using one, and a history page shows many dates: one per zone.
+ */
+const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
+
+function wallClock(instant: Date, timeZone: string): WallClock {
+  let format = wallClockFormats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+    });
+    wallClockFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(instant);
+  const field = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
+  return {
+    year: field("year"),
+    month: field("month"),
+    day: field("day"),
+    hour: field("hour"),
+    minute: field("minute"),
+  };
 }
 
 const MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-export function dateEn(d: Date): string {
-  return `${d.getUTCDate()} ${MONTHS_EN[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+const twoDigits = (n: number) => String(n).padStart(2, "0");
+
+/**
+ * The calendar date of an instant in an IANA time zone, as customers there read it:
+ * 2026-03-01T23:30Z in Europe/Moscow → «02.03.2026» / "2 Mar 2026".
+ */
+export function formatDate(instant: Date, timeZone: string): LocalizedText {
+  const { year, month, day } = wallClock(instant, timeZone);
+  return {
+    ru: `${twoDigits(day)}.${twoDigits(month)}.${year}`,
+    en: `${day} ${MONTHS_EN[month - 1]} ${year}`,
+  };
+}
+
+/** The time of day of an instant in an IANA time zone, 24-hour, the same in both languages: "02:30". */
+export function formatTimeOfDay(instant: Date, timeZone: string): string {
+  const { hour, minute } = wallClock(instant, timeZone);
+  return `${twoDigits(hour)}:${twoDigits(minute)}`;
 }

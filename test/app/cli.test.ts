@@ -37,6 +37,13 @@ describe("the kopilka command", () => {
     expect(adjust.stdout).toContain("--reason");
   });
 
+  it("serve --demo and demo load the same number of customers by default, 2,000 as the README says", async () => {
+    const serve = await kopilka("serve", "--help");
+    const demo = await kopilka("demo", "--help");
+    expect(serve.stdout).toMatch(/--demo-customers <n> +how many demo customers \(default: 2000\)/);
+    expect(demo.stdout).toMatch(/--customers <n> +how many customers \(default: 2000\)/);
+  });
+
   it("migrates, adjusts with a reason, prints the balance, and refuses bad input by name", async () => {
     expect((await kopilka("migrate")).stdout).toMatch(/Applied: 000001_ledger|up to date/);
     const added = await kopilka(

@@ -10,6 +10,7 @@ import { LedgerService, ledgerWrite, type WriteRequest } from "../../src/app/led
 import type { LedgerStore, LedgerTransaction } from "../../src/app/ports.js";
 import { fixedPolicy } from "../../src/app/programme-rules.js";
 import { ScheduledWork } from "../../src/app/scheduled-work.js";
+import { SETTINGS } from "../../src/config.js";
 import { clawback, DEFAULT_LEDGER_POLICY } from "../../src/domain/ledger/index.js";
 import { MonotonicIds } from "../../src/infra/ids.js";
 import { PostgresLedgerStore } from "../../src/infra/ledger-store.js";
@@ -69,7 +70,7 @@ const committer = new GroupCommitter(
   async (now) => ({ now, newId: (p) => ids.newId(p), policy: DEFAULT_LEDGER_POLICY }),
   { lanes: database.kind === "pglite" ? 1 : 3, customersPerTransaction: 50 },
 );
-const service = new LedgerService(store, committer, clock, policies);
+const service = new LedgerService(store, committer, clock, policies, SETTINGS.timeZone.default);
 let n = 0;
 const request = (): WriteRequest => {
   n += 1;

@@ -7,6 +7,7 @@ import {
   fullHistory,
   type Harness,
   type MovementItem,
+  openHold,
 } from "./routes-table.js";
 
 /** Movements newest first, each with postings that net to zero (R32) and an explanation (R33). */
@@ -83,6 +84,47 @@ describe("GET /v1/customers/{customerId}/history", () => {
     expect(item?.explanation.ru).toContain("order-7");
     expect(item?.explanation.en).toContain("order-7");
     expect(item?.actor).toMatch(/^key_/);
+  });
+
+  it("explains with dates and times in KOPILKA_TIME_ZONE (Europe/Moscow by default); JSON instants stay UTC", async () => {
+    // 22:30 UTC on 15 January 2027 is already the 16th in Moscow and still the 15th in New York.
+    const expiresAt = "2027-01-15T22:30:00.000Z";
+    const explained = async (harness: Harness) => {
+      const id = nextCustomer();
+      expect((await credit(harness, id, 10, { expiresAt })).expiresAt).toBe(expiresAt);
+      // The clock stands at 09:00 UTC: the hold times out at 09:30 UTC (R20).
+      await openHold(harness, id, "7781:bonus", 4);
+      const res = await harness.send({
+        method: "GET",
+        url: `/v1/customers/${id}/history`,
+        key: harness.keys.readonly,
+      });
+      const { items } = res.json() as { items: MovementItem[] };
+      expect(items.map((m) => m.occurredAt)).toEqual([
+        "2026-01-15T09:00:00.000Z",
+        "2026-01-15T09:00:00.000Z",
+      ]);
+      return items.map((m) => m.explanation);
+    };
+    expect(await explained(h)).toEqual([
+      {
+        ru: "4 балла (бонусные баллы) зарезервировано для заказа 7781 до 12:30",
+        en: "4 points (bonus points) reserved for order 7781 until 12:30",
+      },
+      {
+        ru: "Начислено 10 баллов за покупку, сгорят 16.01.2027",
+        en: "10 points credited for a purchase, expire on 16 Jan 2027",
+      },
+    ]);
+    const newYork = await httpHarness({ KOPILKA_TIME_ZONE: "America/New_York" });
+    try {
+      expect((await explained(newYork)).map((text) => text.en)).toEqual([
+        "4 points (bonus points) reserved for order 7781 until 04:30",
+        "10 points credited for a purchase, expire on 15 Jan 2027",
+      ]);
+    } finally {
+      await newYork.close();
+    }
   });
 
   it("shows only the customer's own movements; an unknown customer has an empty history", async () => {

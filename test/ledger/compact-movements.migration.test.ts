@@ -62,7 +62,8 @@ describe("migrating a ledger written before movements were compacted", () => {
       );
     }
     // The service migrates the database to the latest schema when it starts.
-    h = await httpHarness({}, database);
+    // The answers were recorded when explanations showed times in UTC.
+    h = await httpHarness({ KOPILKA_TIME_ZONE: "UTC" }, database);
     h.clock.set(new Date(fixture.clock));
   });
 

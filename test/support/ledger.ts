@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { GroupCommitter } from "../../src/app/group-commit.js";
 import { LedgerService, type WriteRequest } from "../../src/app/ledger-service.js";
 import { fixedPolicy } from "../../src/app/programme-rules.js";
+import { SETTINGS } from "../../src/config.js";
 import { DEFAULT_LEDGER_POLICY } from "../../src/domain/ledger/index.js";
 import { MonotonicIds } from "../../src/infra/ids.js";
 import { PostgresLedgerStore } from "../../src/infra/ledger-store.js";
@@ -22,7 +23,7 @@ export async function ledgerHarness() {
     async (now) => ({ now, newId: (prefix) => ids.newId(prefix), policy: await policies.ledgerPolicy(now) }),
     { lanes: database.kind === "pglite" ? 1 : 4, customersPerTransaction: 500 },
   );
-  const service = new LedgerService(store, committer, clock, policies);
+  const service = new LedgerService(store, committer, clock, policies, SETTINGS.timeZone.default);
   let counter = 0;
   const request = (key?: string): WriteRequest => {
     counter += 1;

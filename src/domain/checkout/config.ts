@@ -32,7 +32,7 @@ export interface EarningConfig {
   readonly referralCapBp: CategoryRates;
   /** Money, in kopecks, that every unit in the cart must still be paid with. */
   readonly minMoneyPerUnitKop: number;
-  /** Display names by category code; an unknown code is shown as itself. */
+  /** Display names by category code; categoryName says how an unnamed code is shown. */
   readonly categoryNames: Readonly<Record<string, LocalizedText>>;
 }
 
@@ -79,8 +79,12 @@ export function rateForCategory(rates: CategoryRates, category: string): number 
   return ownValue(rates.byCategory, category) ?? rates.otherwise;
 }
 
+/**
+ * A category the operator has not named reads «Прочие товары» in Russian, since a code such as
+ * `toys` is English inside a Russian text (R33), and by its code in English.
+ */
 export function categoryName(config: EarningConfig, category: string): LocalizedText {
-  return ownValue(config.categoryNames, category) ?? { ru: category, en: category };
+  return ownValue(config.categoryNames, category) ?? { ru: "Прочие товары", en: category };
 }
 
 /** R8 says the card adds 1-5%; 0 is allowed so that an operator can switch it off for a category. */

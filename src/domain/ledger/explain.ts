@@ -1,11 +1,11 @@
 import type { PointKind } from "../kinds.js";
 import {
-  dateEn,
-  dateRu,
+  formatDate,
   formatPercent,
   formatPoints,
   formatPointsFromKop,
   formatRoubles,
+  formatTimeOfDay,
   type LocalizedText,
 } from "../text.js";
 import type { CreditSource, Explanation } from "./types.js";
@@ -13,7 +13,8 @@ import type { CreditSource, Explanation } from "./types.js";
 /**
  * R33: every movement carries an explanation a customer can read, in Russian and English. A movement
  * keeps it as a template code and the template's params (numbers, dates as ISO instants, ids); the
- * text is rendered when it is read, so the same params always read the same. Params are tuples,
+ * text is rendered when it is read, so the same params always read the same in the same time zone
+ * (dates and times are shown in the operator's, instants are kept in UTC). Params are tuples,
  * labelled below: what is stored is exactly this value as JSON, and without key names in every row
  * it is about 60 bytes smaller (measured on a typical mix of movements).
  */
@@ -102,6 +103,13 @@ export type ExplanationCode = ExplanationRef["code"];
 
 /** The display name of a category in a programme version (operators may rename categories). */
 export type CategoryNames = (configVersion: number, category: string) => LocalizedText;
+
+/** What explanations are rendered with besides their params. */
+export interface ExplanationContext {
+  readonly categoryNames: CategoryNames;
+  /** The IANA time zone dates and times are shown in: the operator's (KOPILKA_TIME_ZONE). */
+  readonly timeZone: string;
+}
 
 const KIND_NAMES: Record<PointKind, Explanation> = {
   bonus: { ru: "бонусные баллы", en: "bonus points" },
@@ -263,39 +271,45 @@ export function renderLineAccrual(
 type Params<C extends ExplanationCode> = Extract<ExplanationRef, { code: C }>["params"];
 
 /** One renderer per code: adding a code without its text does not compile. */
-const TEMPLATES: { [C in ExplanationCode]: (params: Params<C>, names: CategoryNames) => Explanation } = {
+const TEMPLATES: {
+  [C in ExplanationCode]: (params: Params<C>, context: ExplanationContext) => Explanation;
+} = {
   text: ([ru, en]) => ({ ru, en }),
-  credit: ([amount, source, pendingUntil, expiresAt, reference]) => {
+  credit: ([amount, source, pendingUntil, expiresAt, reference], { timeZone }) => {
     const points = formatPoints(amount);
     const from = SOURCE_NAMES[source];
+    // A pending credit says when it becomes available, an available one when it expires.
+    const date = formatDate(new Date(pendingUntil ?? expiresAt), timeZone);
     const text = pendingUntil
       ? {
-          ru: `Начислено ${points.ru} ${from.ru}, станут доступны ${dateRu(new Date(pendingUntil))}`,
-          en: `${points.en} credited ${from.en}, available from ${dateEn(new Date(pendingUntil))}`,
+          ru: `Начислено ${points.ru} ${from.ru}, станут доступны ${date.ru}`,
+          en: `${points.en} credited ${from.en}, available from ${date.en}`,
         }
       : {
-          ru: `Начислено ${points.ru} ${from.ru}, сгорят ${dateRu(new Date(expiresAt))}`,
-          en: `${points.en} credited ${from.en}, expire on ${dateEn(new Date(expiresAt))}`,
+          ru: `Начислено ${points.ru} ${from.ru}, сгорят ${date.ru}`,
+          en: `${points.en} credited ${from.en}, expire on ${date.en}`,
         };
     return withReference(text, reference);
   },
-  made_available: ([amount, expiresAt, reference]) =>
-    withReference(
+  made_available: ([amount, expiresAt, reference], { timeZone }) => {
+    const date = formatDate(new Date(expiresAt), timeZone);
+    return withReference(
       {
-        ru: `${formatPoints(amount).ru} стали доступны, сгорят ${dateRu(new Date(expiresAt))}`,
-        en: `${formatPoints(amount).en} became available, expire on ${dateEn(new Date(expiresAt))}`,
+        ru: `${formatPoints(amount).ru} стали доступны, сгорят ${date.ru}`,
+        en: `${formatPoints(amount).en} became available, expire on ${date.en}`,
       },
       reference,
-    ),
+    );
+  },
   debt_offset: ([amount, debtLeft]) => ({
     ru: `${formatPoints(amount).ru} зачтено в счёт долга по возвратам; осталось долга: ${formatPoints(debtLeft).ru}`,
     en: `${formatPoints(amount).en} offset against the debt from returns; debt left: ${formatPoints(debtLeft).en}`,
   }),
-  hold: ([amount, kind, holdId, expiresAt]) => {
-    const until = expiresAt.slice(11, 16);
+  hold: ([amount, kind, holdId, expiresAt], { timeZone }) => {
+    const until = formatTimeOfDay(new Date(expiresAt), timeZone);
     return {
-      ru: `${formatPoints(amount).ru} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${orderOf(holdId)} до ${until} UTC`,
-      en: `${formatPoints(amount).en} (${KIND_NAMES[kind].en}) reserved for order ${orderOf(holdId)} until ${until} UTC`,
+      ru: `${formatPoints(amount).ru} (${KIND_NAMES[kind].ru}) зарезервировано для заказа ${orderOf(holdId)} до ${until}`,
+      en: `${formatPoints(amount).en} (${KIND_NAMES[kind].en}) reserved for order ${orderOf(holdId)} until ${until}`,
     };
   },
   spent: ([amount, spendId]) => ({
@@ -314,10 +328,13 @@ const TEMPLATES: { [C in ExplanationCode]: (params: Params<C>, names: CategoryNa
           en: `Reservation of ${points.en} for order ${order} released`,
         };
   },
-  expire: ([amount, expiredAt]) => ({
-    ru: `Сгорело ${formatPoints(amount).ru}: срок действия истёк ${dateRu(new Date(expiredAt))}`,
-    en: `${formatPoints(amount).en} expired on ${dateEn(new Date(expiredAt))}`,
-  }),
+  expire: ([amount, expiredAt], { timeZone }) => {
+    const date = formatDate(new Date(expiredAt), timeZone);
+    return {
+      ru: `Сгорело ${formatPoints(amount).ru}: срок действия истёк ${date.ru}`,
+      en: `${formatPoints(amount).en} expired on ${date.en}`,
+    };
+  },
   clawback: ([cancelledPending, clawedBack, shortfall, reference, returned]) => {
     const total = formatPoints(cancelledPending + clawedBack + shortfall);
     const ru = [`Возврат товара: отменено ${total.ru}`];
@@ -333,12 +350,13 @@ const TEMPLATES: { [C in ExplanationCode]: (params: Params<C>, names: CategoryNa
       returned.map(returnedLine),
     );
   },
-  refund: ([amount, redemptionId, graceUntil, returned]) => {
+  refund: ([amount, redemptionId, graceUntil, returned], { timeZone }) => {
     const [points, order] = [formatPoints(amount), orderOf(redemptionId)];
-    const text = graceUntil
+    const grace = graceUntil ? formatDate(new Date(graceUntil), timeZone) : null;
+    const text = grace
       ? {
-          ru: `Возвращено ${points.ru} за заказ ${order}; их срок истёк, поэтому они действуют до ${dateRu(new Date(graceUntil))}`,
-          en: `${points.en} refunded for order ${order}; their term had passed, so they now expire on ${dateEn(new Date(graceUntil))}`,
+          ru: `Возвращено ${points.ru} за заказ ${order}; их срок истёк, поэтому они действуют до ${grace.ru}`,
+          en: `${points.en} refunded for order ${order}; their term had passed, so they now expire on ${grace.en}`,
         }
       : {
           ru: `Возвращено ${points.ru} за заказ ${order} с прежним сроком действия`,
@@ -356,14 +374,14 @@ const TEMPLATES: { [C in ExplanationCode]: (params: Params<C>, names: CategoryNa
           ru: `Списано ${formatPoints(-amount).ru} службой поддержки: ${reason}`,
           en: `${formatPoints(-amount).en} deducted by support: ${reason}`,
         },
-  order_shipped: ([orderId, points, configVersion, lines], names) =>
+  order_shipped: ([orderId, points, configVersion, lines], { categoryNames }) =>
     withLines(
       {
         ru: `Заказ ${orderId} отправлен: ${formatPoints(points).ru} за покупку`,
         en: `Order ${orderId} shipped: ${formatPoints(points).en} for the purchase`,
       },
       lines.map((line) =>
-        Array.isArray(line) ? renderLineAccrual(orderId, names(configVersion, line[0]), line) : line,
+        Array.isArray(line) ? renderLineAccrual(orderId, categoryNames(configVersion, line[0]), line) : line,
       ),
     ),
   order_seller_points: ([orderId, amount, sellerId, units]) => {
@@ -376,10 +394,10 @@ const TEMPLATES: { [C in ExplanationCode]: (params: Params<C>, names: CategoryNa
 };
 
 /** R33: the text of an explanation, in Russian and English. */
-export function renderExplanation(ref: ExplanationRef, names: CategoryNames): Explanation {
+export function renderExplanation(ref: ExplanationRef, context: ExplanationContext): Explanation {
   const template = TEMPLATES[ref.code] as (
     params: ExplanationRef["params"],
-    names: CategoryNames,
+    context: ExplanationContext,
   ) => Explanation;
-  return template(ref.params, names);
+  return template(ref.params, context);
 }

@@ -4,6 +4,7 @@ export { addDays, spendingOrder } from "./draft.js";
 export type {
   CategoryNames,
   ExplanationCode,
+  ExplanationContext,
   ExplanationRef,
   LineAccrualParams,
   ReturnedLine,

@@ -64,7 +64,7 @@ describe("computeAccrual (R7-R12)", () => {
     expect(byMethod("other")).toMatchObject({ rateBp: 500, cardBp: 0, accrualKop: 5_000 });
   });
 
-  it("R7: an unknown category earns the default 1% and is named by its code", () => {
+  it("R7: an unknown category earns the default 1%; it reads «Прочие товары» in Russian, its code in English", () => {
     const lines = [line({ category: "toys", unitPriceKop: 250_050 })];
     const accrual = computeAccrual({ orderId: "9", lines, paymentMethod: "marketplace_card", config });
     expect(accrual.lines[0]).toMatchObject({
@@ -72,7 +72,7 @@ describe("computeAccrual (R7-R12)", () => {
       cardBp: 100,
       accrualKop: 5_001,
       explanation: {
-        ru: "Заказ 9, «toys» 1% + 1% по карте от 2 500,50 ₽ — 50,01 балла",
+        ru: "Заказ 9, «Прочие товары» 1% + 1% по карте от 2 500,50 ₽ — 50,01 балла",
         en: "Order 9, toys 1% + 1% card bonus of 2,500.50 RUB — 50.01 points",
       },
     });

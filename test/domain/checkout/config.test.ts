@@ -25,7 +25,7 @@ describe("earning configuration", () => {
   it("treats codes that name Object.prototype members as unknown categories", () => {
     for (const code of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
       expect(rateForCategory(DEFAULT_EARNING_CONFIG.baseRateBp, code)).toBe(100);
-      expect(categoryName(DEFAULT_EARNING_CONFIG, code)).toEqual({ ru: code, en: code });
+      expect(categoryName(DEFAULT_EARNING_CONFIG, code)).toEqual({ ru: "Прочие товары", en: code });
     }
   });
 

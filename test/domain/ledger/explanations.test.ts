@@ -19,8 +19,10 @@ import {
   type CustomerLedger,
   credit,
   DEFAULT_LEDGER_POLICY,
+  type ExplanationContext,
   type ExplanationRef,
   emptyLedger,
+  type LineAccrualParams,
   type Movement,
   type ReturnedLine,
   renderExplanation,
@@ -36,6 +38,7 @@ import {
   type Order,
   type OrderEvent,
 } from "../../../src/domain/orders/index.js";
+import { CYRILLIC_LETTER, LATIN_LETTER } from "../../support/alphabets.js";
 
 /**
  * R33: movements keep an explanation as a code and params (what the database stores is their JSON)
@@ -43,7 +46,8 @@ import {
  * the code, which stored texts, rendered at commit 86724cc for inputs fast-check drew at random
  * (seed 20261201): every builder, line accruals with the default and with operator-set category
  * names, and whole order lifecycles (placed, paid, shipped in parts, points made available or
- * expired, returned in parts, cancelled).
+ * expired, returned in parts, cancelled). That code showed dates in UTC, so the fixture is read in
+ * UTC; its "about" lists the changes made to it on purpose since.
  */
 interface Fixture {
   builders: Record<string, { args: unknown[]; text: LocalizedText }[]>;
@@ -138,6 +142,8 @@ const VERSIONS: ConfigVersion[] = [
   },
 ];
 const NAMES = categoryNamesOf(VERSIONS);
+const IN_UTC: ExplanationContext = { categoryNames: NAMES, timeZone: "UTC" };
+const IN_MOSCOW: ExplanationContext = { categoryNames: NAMES, timeZone: "Europe/Moscow" };
 
 /** Plays a recorded scenario through the domain: every movement's explanation and each line's. */
 function playLifecycle(s: Scenario) {
@@ -220,7 +226,7 @@ function playLifecycle(s: Scenario) {
   return {
     movements: movements.map((m) => ({
       type: m.type,
-      text: renderExplanation(stored(m.explanation), NAMES),
+      text: renderExplanation(stored(m.explanation), IN_UTC),
     })),
     lines:
       shown?.lines.map((l) => ({ lineId: l.lineId, text: explainOrderLine(stored(shown), l, NAMES) })) ?? [],
@@ -232,7 +238,7 @@ describe("R33: explanations read as they always did", () => {
     const build = BUILDERS[name];
     if (!build) throw new Error(`no builder ${name}`);
     for (const { args, text } of fixture.builders[name] ?? []) {
-      expect(renderExplanation(stored(build(args)), NAMES)).toEqual(text);
+      expect(renderExplanation(stored(build(args)), IN_UTC)).toEqual(text);
     }
   });
 
@@ -275,66 +281,169 @@ const instant = fc.date({
 });
 const text = fc.string({ minLength: 1, maxLength: 30 });
 const kind = fc.constantFrom(...POINT_KINDS);
-const lines = fc.array(fc.tuple(text, text, fc.nat(), fc.nat()), { maxLength: 3 });
 
-/** Every template, built from random params. */
-const anyExplanation: fc.Arbitrary<ExplanationRef> = fc.oneof(
-  fc
-    .tuple(
-      amount,
-      fc.constantFrom(...CREDIT_SOURCES),
-      fc.option(instant, { nil: null }),
-      instant,
-      fc.option(text),
-    )
-    .map((a) => explain.explainCredit(...a)),
-  fc.tuple(amount, instant, fc.option(text)).map((a) => explain.explainMadeAvailable(...a)),
-  fc.tuple(amount, amount).map((a) => explain.explainDebtOffset(...a)),
-  fc.tuple(amount, kind, text, instant).map((a) => explain.explainHold(...a)),
-  fc.tuple(amount, text).map((a) => explain.explainCapture(...a)),
-  fc.tuple(amount, text, fc.boolean()).map((a) => explain.explainRelease(...a)),
-  fc.tuple(amount, text).map((a) => explain.explainSpend(...a)),
-  fc.tuple(amount, instant).map((a) => explain.explainExpire(...a)),
-  fc.tuple(amount, amount, amount, fc.option(text), lines).map((a) => explain.explainClawback(...a)),
-  fc.tuple(amount, text, fc.option(instant, { nil: null }), lines).map((a) => explain.explainRefund(...a)),
-  fc.tuple(fc.integer({ min: -1_000_000, max: 1_000_000 }), text).map((a) => explain.explainAdjustment(...a)),
-  fc
-    .tuple(
-      text,
-      amount,
-      fc.constantFrom(0, 1, 7),
-      fc.array(
-        fc.oneof(
-          fc.tuple(
-            fc.constantFrom("books", "toys", "constructor"),
-            amount,
-            fc.nat(10_000),
-            fc.nat(500),
-            amount,
-          ),
-          fc.record({ ru: text, en: text }),
-        ),
-        { maxLength: 4 },
-      ),
-    )
-    .map((a) => explain.explainOrderShipped(...a)),
-  fc
-    .tuple(text, amount, text, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }))
-    .map((a) => explain.explainSellerPoints(...a)),
-  fc.tuple(text, text).map(([ru, en]) => ({ code: "text", params: [ru, en] }) as ExplanationRef),
-);
+/**
+ * Every template, built from random params. `free` draws the ids and free text (references,
+ * reasons, skus) the params carry; `legacy` adds the texts stored before migration 5, whole
+ * explanations and order lines, which are shown as they were stored.
+ */
+function explanationArb(free: fc.Arbitrary<string>, legacy: boolean): fc.Arbitrary<ExplanationRef> {
+  // The lifecycle names an order's holds and redemptions `<orderId>:<kind>`.
+  const spendId = fc.oneof(
+    free,
+    fc.tuple(free, kind).map(([id, k]) => `${id}:${k}`),
+  );
+  const returnedLines = fc.array(fc.tuple(free, free, fc.nat(), fc.nat()), { maxLength: 3 });
+  // Named in both versions, in version 1 only, and in none (a code that is an Object.prototype member).
+  const lineAccrual = fc.tuple(
+    fc.constantFrom("books", "toys", "constructor"),
+    amount,
+    fc.nat(10_000),
+    fc.nat(500),
+    amount,
+  );
+  const storedText = fc.record({ ru: free, en: free });
+  const shippedLine: fc.Arbitrary<LineAccrualParams | LocalizedText> = legacy
+    ? fc.oneof(lineAccrual, storedText)
+    : lineAccrual;
+  const templates: fc.Arbitrary<ExplanationRef>[] = [
+    fc
+      .tuple(
+        amount,
+        fc.constantFrom(...CREDIT_SOURCES),
+        fc.option(instant, { nil: null }),
+        instant,
+        fc.option(free),
+      )
+      .map((a) => explain.explainCredit(...a)),
+    fc.tuple(amount, instant, fc.option(free)).map((a) => explain.explainMadeAvailable(...a)),
+    fc.tuple(amount, amount).map((a) => explain.explainDebtOffset(...a)),
+    fc.tuple(amount, kind, spendId, instant).map((a) => explain.explainHold(...a)),
+    fc.tuple(amount, spendId).map((a) => explain.explainCapture(...a)),
+    fc.tuple(amount, spendId, fc.boolean()).map((a) => explain.explainRelease(...a)),
+    fc.tuple(amount, spendId).map((a) => explain.explainSpend(...a)),
+    fc.tuple(amount, instant).map((a) => explain.explainExpire(...a)),
+    fc
+      .tuple(amount, amount, amount, fc.option(free), returnedLines)
+      .map((a) => explain.explainClawback(...a)),
+    fc
+      .tuple(amount, spendId, fc.option(instant, { nil: null }), returnedLines)
+      .map((a) => explain.explainRefund(...a)),
+    fc
+      .tuple(fc.integer({ min: -1_000_000, max: 1_000_000 }), free)
+      .map((a) => explain.explainAdjustment(...a)),
+    fc
+      .tuple(free, amount, fc.constantFrom(0, 1, 7), fc.array(shippedLine, { maxLength: 4 }))
+      .map((a) => explain.explainOrderShipped(...a)),
+    fc
+      .tuple(free, amount, free, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }))
+      .map((a) => explain.explainSellerPoints(...a)),
+  ];
+  const storedExplanation = storedText.map(
+    ({ ru, en }): ExplanationRef => ({ code: "text", params: [ru, en] }),
+  );
+  return legacy ? fc.oneof(...templates, storedExplanation) : fc.oneof(...templates);
+}
 
 describe("R33: an explanation is its code and params", () => {
   it("survives the round trip through JSON and reads the same after it", () => {
     fc.assert(
-      fc.property(anyExplanation, (ref) => {
+      fc.property(explanationArb(text, true), (ref) => {
         const back = stored(ref);
         expect(back).toEqual(ref);
-        const shown = renderExplanation(back, NAMES);
-        expect(shown).toEqual(renderExplanation(ref, NAMES));
+        const shown = renderExplanation(back, IN_MOSCOW);
+        expect(shown).toEqual(renderExplanation(ref, IN_MOSCOW));
         expect(shown.ru.length).toBeGreaterThan(0);
         expect(shown.en.length).toBeGreaterThan(0);
       }),
+    );
+  });
+});
+
+describe("R33: dates and times are shown in the operator's time zone, instants stay UTC", () => {
+  const inZone = (timeZone: string): ExplanationContext => ({ categoryNames: NAMES, timeZone });
+
+  it("23:30 UTC on 1 March is already 2 March in Moscow", () => {
+    const expiry = explain.explainExpire(120, new Date("2026-03-01T23:30:00.000Z"));
+    expect(expiry.params).toEqual([120, "2026-03-01T23:30:00.000Z"]);
+    expect(renderExplanation(expiry, IN_MOSCOW)).toEqual({
+      ru: "Сгорело 120 баллов: срок действия истёк 02.03.2026",
+      en: "120 points expired on 2 Mar 2026",
+    });
+    expect(renderExplanation(expiry, IN_UTC).ru).toBe("Сгорело 120 баллов: срок действия истёк 01.03.2026");
+  });
+
+  it("every date a customer reads moves with the zone: pending credits, expiries, grace refunds", () => {
+    const lateInTheUtcDay = new Date("2026-12-31T21:15:00.000Z");
+    const texts = (timeZone: string) =>
+      [
+        explain.explainCredit(60, "purchase", lateInTheUtcDay, new Date("2027-12-31T21:15:00.000Z"), null),
+        explain.explainCredit(60, "review", null, lateInTheUtcDay, null),
+        explain.explainMadeAvailable(60, lateInTheUtcDay, null),
+        explain.explainRefund(100, "7781:bonus", lateInTheUtcDay),
+      ].map((ref) => renderExplanation(ref, inZone(timeZone)));
+    expect(texts("Europe/Moscow")).toEqual([
+      {
+        ru: "Начислено 60 баллов за покупку, станут доступны 01.01.2027",
+        en: "60 points credited for a purchase, available from 1 Jan 2027",
+      },
+      {
+        ru: "Начислено 60 баллов за отзыв, сгорят 01.01.2027",
+        en: "60 points credited for a review, expire on 1 Jan 2027",
+      },
+      {
+        ru: "60 баллов стали доступны, сгорят 01.01.2027",
+        en: "60 points became available, expire on 1 Jan 2027",
+      },
+      {
+        ru: "Возвращено 100 баллов за заказ 7781; их срок истёк, поэтому они действуют до 01.01.2027",
+        en: "100 points refunded for order 7781; their term had passed, so they now expire on 1 Jan 2027",
+      },
+    ]);
+    expect(texts("UTC").map((t) => t.en)).toEqual([
+      "60 points credited for a purchase, available from 31 Dec 2026",
+      "60 points credited for a review, expire on 31 Dec 2026",
+      "60 points became available, expire on 31 Dec 2026",
+      "100 points refunded for order 7781; their term had passed, so they now expire on 31 Dec 2026",
+    ]);
+  });
+
+  it("a hold's time is the operator's wall-clock time, past midnight included", () => {
+    const hold = explain.explainHold(500, "bonus", "7781:bonus", new Date("2026-03-01T21:10:00.000Z"));
+    expect(renderExplanation(hold, IN_MOSCOW)).toEqual({
+      ru: "500 баллов (бонусные баллы) зарезервировано для заказа 7781 до 00:10",
+      en: "500 points (bonus points) reserved for order 7781 until 00:10",
+    });
+    expect(renderExplanation(hold, IN_UTC).en).toBe(
+      "500 points (bonus points) reserved for order 7781 until 21:10",
+    );
+  });
+
+  it("another zone reads the other way: 03:00 UTC on 2 March is 1 March, 22:00 in New York", () => {
+    const at = new Date("2026-03-02T03:00:00.000Z");
+    const newYork = inZone("America/New_York");
+    expect(renderExplanation(explain.explainExpire(5, at), newYork).ru).toBe(
+      "Сгорело 5 баллов: срок действия истёк 01.03.2026",
+    );
+    expect(renderExplanation(explain.explainHold(5, "savings", "h-1", at), newYork).en).toBe(
+      "5 points (savings points) reserved for order h-1 until 22:00",
+    );
+  });
+});
+
+describe("R33: no English inside Russian texts, no Russian inside English ones", () => {
+  /** Ids and free text without letters, so that whatever letters a text has come from its template. */
+  const noLetters = fc.stringMatching(/^[0-9 .:#№/_-]{1,12}$/);
+  const timeZone = fc.constantFrom("Europe/Moscow", "Europe/Kaliningrad", "Asia/Vladivostok", "UTC");
+
+  it("holds for every template with any params, in any zone", () => {
+    fc.assert(
+      fc.property(explanationArb(noLetters, false), timeZone, (ref, zone) => {
+        const shown = renderExplanation(ref, { categoryNames: NAMES, timeZone: zone });
+        expect(shown.ru).not.toMatch(LATIN_LETTER);
+        expect(shown.en).not.toMatch(CYRILLIC_LETTER);
+      }),
+      { numRuns: 500 },
     );
   });
 });
