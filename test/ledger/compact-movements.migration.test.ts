@@ -84,8 +84,9 @@ describe("migrating a ledger written before movements were compacted", () => {
       const [customer, order] = key.split("/");
       const res = await get(`/v1/orders/${order}?customerId=${customer}`);
       expect(res.statusCode).toBe(recorded.status);
-      // o-5 is placed only later: its 404 carries a request id of its own.
-      if (recorded.status === 200) expect(res.body).toBe(JSON.stringify(recorded.body));
+      // o-5 is placed only later: its 404 carries a request id of its own. The view has gained
+      // `waitingEvents` (issue 8) since the fixture was recorded: none wait on these orders.
+      if (recorded.status === 200) expect(res.body).toBe(JSON.stringify({ ...recorded.body, waitingEvents: [] }));
     }
   });
 
@@ -143,7 +144,9 @@ describe("migrating a ledger written before movements were compacted", () => {
     for (const [key, recorded] of Object.entries(fixture.after.orders)) {
       const [customer, order] = key.split("/");
       const res = await get(`/v1/orders/${order}?customerId=${customer}`);
-      expect({ status: res.statusCode, body: res.json() }).toEqual(recorded);
+      const { waitingEvents, ...body } = res.json();
+      expect({ status: res.statusCode, body }).toEqual(recorded);
+      expect(waitingEvents).toEqual([]);
     }
     // What the service wrote since, read back by SQL alone, says what the history says.
     const readable = await sql<{ movement_id: string; accounts: string[]; amounts: number[] }>`
