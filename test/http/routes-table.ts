@@ -54,6 +54,39 @@ export function expectSuccess<Data>(
   return result.data as Data;
 }
 
+/*
+ * Operator writes through the typed client, each with a fresh Idempotency-Key, named after their
+ * operationId: the answer as the client returns it, for tests that expect a refusal as well.
+ */
+
+export const creditPoints = (h: Harness, customerId: string, body: RequestBody<"creditPoints">) =>
+  h.client(h.keys.operator).POST("/v1/customers/{customerId}/credits", {
+    params: { path: { customerId } },
+    headers: h.idempotencyKeyHeader(),
+    body,
+  });
+
+export const createHold = (h: Harness, customerId: string, body: RequestBody<"createHold">) =>
+  h.client(h.keys.operator).POST("/v1/customers/{customerId}/holds", {
+    params: { path: { customerId } },
+    headers: h.idempotencyKeyHeader(),
+    body,
+  });
+
+/** captureHold or releaseHold. */
+export const settleHold = (h: Harness, customerId: string, holdId: string, action: "capture" | "release") =>
+  h.client(h.keys.operator).POST(`/v1/customers/{customerId}/holds/{holdId}/${action}`, {
+    params: { path: { customerId, holdId } },
+    headers: h.idempotencyKeyHeader(),
+  });
+
+export const spendPoints = (h: Harness, customerId: string, body: RequestBody<"spendPoints">) =>
+  h.client(h.keys.operator).POST("/v1/customers/{customerId}/spends", {
+    params: { path: { customerId } },
+    headers: h.idempotencyKeyHeader(),
+    body,
+  });
+
 /** Points for a customer, available at once (operator key, marketplace-funded purchase points). */
 export async function credit(
   h: Harness,
@@ -61,10 +94,12 @@ export async function credit(
   amount: number,
   extra: Partial<RequestBody<"creditPoints">> = {},
 ) {
-  const answer = await h.client(h.keys.operator).POST("/v1/customers/{customerId}/credits", {
-    params: { path: { customerId } },
-    headers: h.idempotencyKeyHeader(),
-    body: { kind: "bonus", amount, source: "purchase", funder: "marketplace", ...extra },
+  const answer = await creditPoints(h, customerId, {
+    kind: "bonus",
+    amount,
+    source: "purchase",
+    funder: "marketplace",
+    ...extra,
   });
   return expectSuccess(answer, 201);
 }
@@ -76,21 +111,11 @@ export async function openHold(
   amount: number,
   extra: Partial<RequestBody<"createHold">> = {},
 ) {
-  const answer = await h.client(h.keys.operator).POST("/v1/customers/{customerId}/holds", {
-    params: { path: { customerId } },
-    headers: h.idempotencyKeyHeader(),
-    body: { holdId, kind: "bonus", amount, ...extra },
-  });
-  return expectSuccess(answer, 201);
+  return expectSuccess(await createHold(h, customerId, { holdId, kind: "bonus", amount, ...extra }), 201);
 }
 
 export async function spend(h: Harness, customerId: string, redemptionId: string, amount: number) {
-  const answer = await h.client(h.keys.operator).POST("/v1/customers/{customerId}/spends", {
-    params: { path: { customerId } },
-    headers: h.idempotencyKeyHeader(),
-    body: { redemptionId, kind: "bonus", amount },
-  });
-  return expectSuccess(answer, 201);
+  return expectSuccess(await spendPoints(h, customerId, { redemptionId, kind: "bonus", amount }), 201);
 }
 
 export const ROUTES: readonly RouteCase[] = [
@@ -370,12 +395,17 @@ export async function rowCount(
   return result.rows[0]?.n ?? 0;
 }
 
-/** The customer's bonus balance as the API reports it. */
-export async function bonusBalance(h: Harness, customerId: string) {
-  const answer = await h.client(h.keys.operator).GET("/v1/customers/{customerId}/balance", {
+/** The customer's balance as the API reports it to `credential` (the operator key unless given). */
+export async function balance(h: Harness, customerId: string, credential = h.keys.operator) {
+  const answer = await h.client(credential).GET("/v1/customers/{customerId}/balance", {
     params: { path: { customerId } },
   });
-  return expectSuccess(answer, 200).kinds.bonus;
+  return expectSuccess(answer, 200);
+}
+
+/** The customer's bonus balance as the API reports it to `credential` (the operator key unless given). */
+export async function bonusBalance(h: Harness, customerId: string, credential = h.keys.operator) {
+  return (await balance(h, customerId, credential)).kinds.bonus;
 }
 
 export type MovementItem = components["schemas"]["Movement"];
