@@ -13,6 +13,7 @@ import type { httpHarness } from "../support/http.js";
  */
 
 export type Harness = Awaited<ReturnType<typeof httpHarness>>;
+type Movement = components["schemas"]["Movement"];
 type Body = Record<string, unknown>;
 
 export interface RouteCase {
@@ -39,7 +40,7 @@ export interface RouteCase {
 const customer = (id: string) => `/v1/customers/${id}`;
 
 /** The JSON body an operation takes, as the spec (and so the typed client) has it. */
-type RequestBody<Operation extends keyof operations> = operations[Operation] extends {
+export type RequestBody<Operation extends keyof operations> = operations[Operation] extends {
   requestBody: { content: { "application/json": infer Json } };
 }
   ? Json
@@ -408,17 +409,27 @@ export async function bonusBalance(h: Harness, customerId: string, credential = 
   return (await balance(h, customerId, credential)).kinds.bonus;
 }
 
-export type MovementItem = components["schemas"]["Movement"];
+export type HistoryQuery = NonNullable<operations["listHistory"]["parameters"]["query"]>;
+
+/** One page of the customer's history as the API reports it to `credential` (the operator key unless given). */
+export async function historyPage(
+  h: Harness,
+  customerId: string,
+  query: HistoryQuery = {},
+  credential = h.keys.operator,
+) {
+  const answer = await h.client(credential).GET("/v1/customers/{customerId}/history", {
+    params: { path: { customerId }, query },
+  });
+  return expectSuccess(answer, 200);
+}
 
 /** Every movement of the customer, newest first, following nextCursor. */
-export async function fullHistory(h: Harness, customerId: string): Promise<MovementItem[]> {
-  const items: MovementItem[] = [];
+export async function fullHistory(h: Harness, customerId: string): Promise<Movement[]> {
+  const items: Movement[] = [];
   let cursor: string | undefined;
   do {
-    const answer = await h.client(h.keys.operator).GET("/v1/customers/{customerId}/history", {
-      params: { path: { customerId }, query: { limit: "200", cursor } },
-    });
-    const page = expectSuccess(answer, 200);
+    const page = await historyPage(h, customerId, { limit: "200", cursor });
     items.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
