@@ -5,8 +5,10 @@ import {
   credit,
   customerIds,
   expectError,
+  expectSuccess,
   fullHistory,
   type Harness,
+  type RequestBody,
   spend,
 } from "./routes-table.js";
 
@@ -21,8 +23,12 @@ describe("POST /v1/customers/{customerId}/clawbacks", () => {
     await h.close();
   });
 
-  const clawback = (id: string, body: Record<string, unknown>) =>
-    h.send({ method: "POST", url: `/v1/customers/${id}/clawbacks`, key: h.keys.operator, body });
+  const clawback = (customerId: string, body: RequestBody<"clawBackPoints">) =>
+    h.client(h.keys.operator).POST("/v1/customers/{customerId}/clawbacks", {
+      params: { path: { customerId } },
+      headers: h.idempotencyKeyHeader(),
+      body,
+    });
 
   it("W7: 100 pending, available a day later, all spent, the book returned → shortfall 100; the next 60 leave a debt of 40", async () => {
     const id = nextCustomer();
@@ -40,8 +46,12 @@ describe("POST /v1/customers/{customerId}/clawbacks", () => {
         lotId: lot.lotId,
         reference: "return-book",
       });
-      expect(res.statusCode, res.body).toBe(201);
-      expect(res.json()).toEqual({ cancelledPending: 0, clawedBack: 0, shortfall: 100, debtAfter: 100 });
+      expect(expectSuccess(res, 201)).toEqual({
+        cancelledPending: 0,
+        clawedBack: 0,
+        shortfall: 100,
+        debtAfter: 100,
+      });
       expect(await bonusBalance(h, id)).toMatchObject({ available: 0, debt: 100 });
       const [moved] = await fullHistory(h, id);
       expect(moved).toMatchObject({ type: "clawback", reference: "return-book", change: { debt: 100 } });
@@ -57,7 +67,12 @@ describe("POST /v1/customers/{customerId}/clawbacks", () => {
     const id = nextCustomer();
     const lot = await credit(h, id, 100, { availableFrom: "2026-01-16T09:00:00Z" });
     const res = await clawback(id, { kind: "bonus", amount: 100, lotId: lot.lotId });
-    expect(res.json()).toEqual({ cancelledPending: 100, clawedBack: 0, shortfall: 0, debtAfter: 0 });
+    expect(expectSuccess(res, 201)).toEqual({
+      cancelledPending: 100,
+      clawedBack: 0,
+      shortfall: 0,
+      debtAfter: 0,
+    });
     expect(await bonusBalance(h, id)).toMatchObject({ available: 0, pending: 0, debt: 0 });
   });
 
@@ -65,9 +80,19 @@ describe("POST /v1/customers/{customerId}/clawbacks", () => {
     const id = nextCustomer();
     await credit(h, id, 30);
     const res = await clawback(id, { kind: "bonus", amount: 50 });
-    expect(res.json()).toEqual({ cancelledPending: 0, clawedBack: 30, shortfall: 20, debtAfter: 20 });
+    expect(expectSuccess(res, 201)).toEqual({
+      cancelledPending: 0,
+      clawedBack: 30,
+      shortfall: 20,
+      debtAfter: 20,
+    });
     const again = await clawback(id, { kind: "bonus", amount: 5 });
-    expect(again.json()).toEqual({ cancelledPending: 0, clawedBack: 0, shortfall: 5, debtAfter: 25 });
+    expect(expectSuccess(again, 201)).toEqual({
+      cancelledPending: 0,
+      clawedBack: 0,
+      shortfall: 5,
+      debtAfter: 25,
+    });
     expect(await bonusBalance(h, id)).toMatchObject({ available: 0, debt: 25 });
   });
 

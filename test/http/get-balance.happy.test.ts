@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpHarness } from "../support/http.js";
-import { bonusBalance, credit, customerIds, type Harness, openHold } from "./routes-table.js";
+import { balance, bonusBalance, credit, customerIds, type Harness, openHold } from "./routes-table.js";
 
 /** R6: available, pending, held and expiring within 30 days (amount and nearest date), per kind. */
 describe("GET /v1/customers/{customerId}/balance", () => {
@@ -15,7 +15,6 @@ describe("GET /v1/customers/{customerId}/balance", () => {
 
   it("a customer with nothing has three kinds of zeros", async () => {
     const id = nextCustomer();
-    const res = await h.send({ method: "GET", url: `/v1/customers/${id}/balance`, key: h.keys.readonly });
     const zero = {
       available: 0,
       pending: 0,
@@ -23,7 +22,7 @@ describe("GET /v1/customers/{customerId}/balance", () => {
       debt: 0,
       expiringSoon: { amount: 0, nearestDate: null, withinDays: 30 },
     };
-    expect(res.json()).toEqual({
+    expect(await balance(h, id, h.keys.readonly)).toEqual({
       customerId: id,
       asOf: "2026-01-15T09:00:00.000Z",
       kinds: { bonus: zero, savings: zero, referral: zero },
@@ -68,12 +67,7 @@ describe("GET /v1/customers/{customerId}/balance", () => {
     await credit(h, id, 50, { expiresAt: "2026-01-25T09:00:00Z" });
     await credit(h, id, 9, { kind: "savings", source: "savings_interest", funder: "savings_interest" });
     await openHold(h, id, "order-1", 20);
-    const res = await h.send({
-      method: "GET",
-      url: `/v1/customers/${id}/balance`,
-      key: await h.customerToken(id),
-    });
-    const { kinds } = res.json();
+    const { kinds } = await balance(h, id, await h.customerToken(id));
     expect(kinds.bonus).toMatchObject({ available: 30, held: 20, expiringSoon: { amount: 30 } });
     expect(kinds.savings).toMatchObject({
       available: 9,

@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpHarness } from "../support/http.js";
 import {
   bonusBalance,
+  createHold,
   credit,
   customerIds,
   expectError,
+  expectSuccess,
   fullHistory,
   type Harness,
   openHold,
   rowCount,
+  settleHold,
 } from "./routes-table.js";
 
 /** R20 through HTTP: create → capture | release | time-out, each step idempotent. */
@@ -21,9 +24,6 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
   afterAll(async () => {
     await h.close();
   });
-
-  const step = (id: string, holdId: string, action: "capture" | "release") =>
-    h.send({ method: "POST", url: `/v1/customers/${id}/holds/${holdId}/${action}`, key: h.keys.operator });
 
   it("create → capture: held then spent; a second capture is a no-op 200", async () => {
     const id = nextCustomer();
@@ -39,16 +39,14 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     });
     expect(await bonusBalance(h, id)).toMatchObject({ available: 70, held: 30 });
 
-    const captured = await step(id, "order-1", "capture");
-    expect(captured.statusCode).toBe(200);
-    expect(captured.json()).toEqual({ ...created, state: "captured" });
+    const captured = expectSuccess(await settleHold(h, id, "order-1", "capture"), 200);
+    expect(captured).toEqual({ ...created, state: "captured" });
     expect(await bonusBalance(h, id)).toMatchObject({ available: 70, held: 0 });
     const movements = await rowCount(h, "movements", id);
 
-    const again = await step(id, "order-1", "capture");
-    expect(again.statusCode).toBe(200);
-    expect(again.headers["idempotent-replayed"]).toBeUndefined(); // a new request, not a replay
-    expect(again.body).toBe(captured.body);
+    const again = await settleHold(h, id, "order-1", "capture");
+    expect(expectSuccess(again, 200)).toEqual(captured);
+    expect(again.response.headers.get("idempotent-replayed")).toBeNull(); // a new request, not a replay
     expect(await rowCount(h, "movements", id)).toBe(movements);
     expect(await bonusBalance(h, id)).toMatchObject({ available: 70, held: 0 });
     expect((await fullHistory(h, id)).map((m) => m.type)).toEqual(["capture", "hold", "credit"]);
@@ -58,9 +56,8 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     const id = nextCustomer();
     await credit(h, id, 100);
     await openHold(h, id, "order-1", 30);
-    const released = await step(id, "order-1", "release");
-    expect(released.statusCode).toBe(200);
-    expect(released.json()).toMatchObject({
+    const released = expectSuccess(await settleHold(h, id, "order-1", "release"), 200);
+    expect(released).toMatchObject({
       holdId: "order-1",
       state: "released",
       releaseReason: "requested",
@@ -68,9 +65,7 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     expect(await bonusBalance(h, id)).toMatchObject({ available: 100, held: 0 });
     const movements = await rowCount(h, "movements", id);
 
-    const again = await step(id, "order-1", "release");
-    expect(again.statusCode).toBe(200);
-    expect(again.body).toBe(released.body);
+    expect(expectSuccess(await settleHold(h, id, "order-1", "release"), 200)).toEqual(released);
     expect(await rowCount(h, "movements", id)).toBe(movements);
     const [release] = await fullHistory(h, id);
     expect(release).toMatchObject({
@@ -86,13 +81,13 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     await openHold(h, id, "order-1", 30);
     h.clock.advanceSeconds(30 * 60);
     try {
-      const res = await step(id, "order-1", "capture");
+      const res = await settleHold(h, id, "order-1", "capture");
       expect(expectError(res, "HOLD_EXPIRED").details).toEqual({
         holdId: "order-1",
         expiredAt: "2026-01-15T09:30:00.000Z",
       });
       expect(await bonusBalance(h, id)).toMatchObject({ available: 100, held: 0 });
-      expectError(await step(id, "order-1", "release"), "HOLD_EXPIRED");
+      expectError(await settleHold(h, id, "order-1", "release"), "HOLD_EXPIRED");
       const [timeout] = await fullHistory(h, id);
       expect(timeout).toMatchObject({
         type: "release",
@@ -110,9 +105,7 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     await openHold(h, id, "order-1", 30);
     h.clock.advanceSeconds(30 * 60 - 1);
     try {
-      const res = await step(id, "order-1", "capture");
-      expect(res.statusCode, res.body).toBe(200);
-      expect(res.json().state).toBe("captured");
+      expect(expectSuccess(await settleHold(h, id, "order-1", "capture"), 200).state).toBe("captured");
     } finally {
       h.clock.advanceSeconds(-(30 * 60 - 1));
     }
@@ -125,7 +118,7 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     expect(created.expiresAt).toBe("2026-01-15T09:01:00.000Z");
     h.clock.advanceSeconds(61);
     try {
-      expectError(await step(id, "order-1", "capture"), "HOLD_EXPIRED");
+      expectError(await settleHold(h, id, "order-1", "capture"), "HOLD_EXPIRED");
     } finally {
       h.clock.advanceSeconds(-61);
     }
@@ -135,9 +128,9 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     const id = nextCustomer();
     await credit(h, id, 100);
     await openHold(h, id, "order-1", 30);
-    expect((await step(id, "order-1", "capture")).statusCode).toBe(200);
+    expectSuccess(await settleHold(h, id, "order-1", "capture"), 200);
     const movements = await rowCount(h, "movements", id);
-    const error = expectError(await step(id, "order-1", "release"), "HOLD_NOT_ACTIVE");
+    const error = expectError(await settleHold(h, id, "order-1", "release"), "HOLD_NOT_ACTIVE");
     expect(error.details).toEqual({ holdId: "order-1", state: "captured" });
     expect(await rowCount(h, "movements", id)).toBe(movements);
     expect(await bonusBalance(h, id)).toMatchObject({ available: 70, held: 0 });
@@ -147,8 +140,8 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     const id = nextCustomer();
     await credit(h, id, 100);
     await openHold(h, id, "order-1", 30);
-    expect((await step(id, "order-1", "release")).statusCode).toBe(200);
-    const error = expectError(await step(id, "order-1", "capture"), "HOLD_NOT_ACTIVE");
+    expectSuccess(await settleHold(h, id, "order-1", "release"), 200);
+    const error = expectError(await settleHold(h, id, "order-1", "capture"), "HOLD_NOT_ACTIVE");
     expect(error.details).toEqual({ holdId: "order-1", state: "released" });
     expect(await bonusBalance(h, id)).toMatchObject({ available: 100, held: 0 });
   });
@@ -156,7 +149,9 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
   it.each(["capture", "release"] as const)("%s of an unknown hold → 404 HOLD_NOT_FOUND", async (action) => {
     const id = nextCustomer();
     await credit(h, id, 100);
-    expect(expectError(await step(id, "nope", action), "HOLD_NOT_FOUND").details).toEqual({ holdId: "nope" });
+    expect(expectError(await settleHold(h, id, "nope", action), "HOLD_NOT_FOUND").details).toEqual({
+      holdId: "nope",
+    });
   });
 
   it("another customer's hold is unknown to this customer", async () => {
@@ -164,7 +159,7 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     const other = nextCustomer();
     await credit(h, owner, 100);
     await openHold(h, owner, "order-1", 30);
-    expectError(await step(other, "order-1", "capture"), "HOLD_NOT_FOUND");
+    expectError(await settleHold(h, other, "order-1", "capture"), "HOLD_NOT_FOUND");
     expect(await bonusBalance(h, owner)).toMatchObject({ held: 30 });
   });
 
@@ -172,12 +167,7 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     const id = nextCustomer();
     await credit(h, id, 100);
     await openHold(h, id, "order-1", 30);
-    const res = await h.send({
-      method: "POST",
-      url: `/v1/customers/${id}/holds`,
-      key: h.keys.operator,
-      body: { holdId: "order-1", kind: "bonus", amount: 10 },
-    });
+    const res = await createHold(h, id, { holdId: "order-1", kind: "bonus", amount: 10 });
     expectError(res, "HOLD_ALREADY_EXISTS");
     expect(await bonusBalance(h, id)).toMatchObject({ available: 70, held: 30 });
   });
@@ -186,12 +176,7 @@ describe("holds: POST …/holds, …/holds/{holdId}/capture, …/holds/{holdId}/
     const id = nextCustomer();
     await credit(h, id, 100);
     await openHold(h, id, "order-1", 80);
-    const res = await h.send({
-      method: "POST",
-      url: `/v1/customers/${id}/holds`,
-      key: h.keys.operator,
-      body: { holdId: "order-2", kind: "bonus", amount: 30 },
-    });
+    const res = await createHold(h, id, { holdId: "order-2", kind: "bonus", amount: 30 });
     expect(expectError(res, "INSUFFICIENT_POINTS").details).toEqual({
       kind: "bonus",
       requested: 30,

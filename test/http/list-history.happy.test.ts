@@ -3,11 +3,14 @@ import { httpHarness } from "../support/http.js";
 import {
   credit,
   customerIds,
+  expectSuccess,
   fieldsOf,
   fullHistory,
   type Harness,
-  type MovementItem,
+  type HistoryQuery,
+  historyPage,
   openHold,
+  spendPoints,
 } from "./routes-table.js";
 
 /** Movements newest first, each with postings that net to zero (R32) and an explanation (R33). */
@@ -26,36 +29,29 @@ describe("GET /v1/customers/{customerId}/history", () => {
     await h.close();
   });
 
-  const page = async (id: string, query: string) => {
-    const res = await h.send({
-      method: "GET",
-      url: `/v1/customers/${id}/history${query}`,
-      key: h.keys.readonly,
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json() as { items: MovementItem[]; nextCursor: string | null };
-  };
+  const page = (customerId: string, query: HistoryQuery = {}) =>
+    historyPage(h, customerId, query, h.keys.readonly);
 
   it("pages with limit and nextCursor, newest first, without gaps or repeats", async () => {
     const amounts: number[][] = [];
-    let query = "?limit=3";
+    let query: HistoryQuery = { limit: "3" };
     for (;;) {
       const { items, nextCursor } = await page(seven, query);
       amounts.push(items.map((m) => m.change.available));
       if (!nextCursor) break;
       expect(nextCursor).toBe(items[items.length - 1]?.movementId);
-      query = `?limit=3&cursor=${nextCursor}`;
+      query = { limit: "3", cursor: nextCursor };
     }
     expect(amounts).toEqual([[7, 6, 5], [4, 3, 2], [1]]);
   });
 
   it("a page that ends exactly at the last movement has no nextCursor", async () => {
-    const first = await page(seven, "?limit=7");
+    const first = await page(seven, { limit: "7" });
     expect(first.items).toHaveLength(7);
     expect(first.nextCursor).toBeNull();
-    const short = await page(seven, "?limit=6");
+    const short = await page(seven, { limit: "6" });
     expect(short.nextCursor).not.toBeNull();
-    const rest = await page(seven, `?limit=6&cursor=${short.nextCursor}`);
+    const rest = await page(seven, { limit: "6", cursor: short.nextCursor ?? undefined });
     expect(rest.items.map((m) => m.change.available)).toEqual([1]);
     expect(rest.nextCursor).toBeNull();
   });
@@ -63,14 +59,14 @@ describe("GET /v1/customers/{customerId}/history", () => {
   it("defaults to 50 items and accepts up to 200", async () => {
     const id = nextCustomer();
     for (let i = 0; i < 51; i++) await credit(h, id, 1);
-    const first = await page(id, "");
+    const first = await page(id);
     expect(first.items).toHaveLength(50);
     expect(first.nextCursor).not.toBeNull();
-    expect((await page(id, "?limit=200")).items).toHaveLength(51);
+    expect((await page(id, { limit: "200" })).items).toHaveLength(51);
   });
 
   it("each item explains itself: postings net to zero, ru and en text, actor, reference, time", async () => {
-    const { items } = await page(seven, "?limit=1");
+    const { items } = await page(seven, { limit: "1" });
     const [item] = items;
     expect(item).toMatchObject({
       kind: "bonus",
@@ -94,12 +90,7 @@ describe("GET /v1/customers/{customerId}/history", () => {
       expect((await credit(harness, id, 10, { expiresAt })).expiresAt).toBe(expiresAt);
       // The clock stands at 09:00 UTC: the hold times out at 09:30 UTC (R20).
       await openHold(harness, id, "7781:bonus", 4);
-      const res = await harness.send({
-        method: "GET",
-        url: `/v1/customers/${id}/history`,
-        key: harness.keys.readonly,
-      });
-      const { items } = res.json() as { items: MovementItem[] };
+      const { items } = await historyPage(harness, id, {}, harness.keys.readonly);
       expect(items.map((m) => m.occurredAt)).toEqual([
         "2026-01-15T09:00:00.000Z",
         "2026-01-15T09:00:00.000Z",
@@ -128,7 +119,7 @@ describe("GET /v1/customers/{customerId}/history", () => {
   });
 
   it("shows only the customer's own movements; an unknown customer has an empty history", async () => {
-    expect(await page(nextCustomer(), "")).toEqual({ items: [], nextCursor: null });
+    expect(await page(nextCustomer())).toEqual({ items: [], nextCursor: null });
     const other = nextCustomer();
     await credit(h, other, 99);
     expect((await fullHistory(h, other)).map((m) => m.change.available)).toEqual([99]);
@@ -163,27 +154,23 @@ describe("GET /v1/customers/{customerId}/history", () => {
       await credit(h, id, i, { reference: i % 2 === 0 ? "order-even" : "order-odd" });
     await credit(h, id, 50, { kind: "savings", source: "savings_interest", funder: "savings_interest" });
     h.clock.advanceSeconds(3600);
-    const spend = await h.send({
-      method: "POST",
-      url: `/v1/customers/${id}/spends`,
-      key: h.keys.operator,
-      headers: { "idempotency-key": `spend-${id}` },
-      body: { redemptionId: "order-spend", kind: "bonus", amount: 3 },
-    });
-    expect(spend.statusCode, spend.body).toBe(201);
-    const amounts = async (query: string) => (await page(id, query)).items.map((m) => m.change.available);
+    expectSuccess(await spendPoints(h, id, { redemptionId: "order-spend", kind: "bonus", amount: 3 }), 201);
+    const amounts = async (query: HistoryQuery) =>
+      (await page(id, query)).items.map((m) => m.change.available);
 
-    expect(await amounts("?kind=savings")).toEqual([50]);
-    expect(await amounts("?type=spend")).toEqual([-3]);
-    expect(await amounts("?reference=order-even")).toEqual([4, 2]);
-    expect(await amounts("?kind=bonus&type=credit")).toEqual([4, 3, 2, 1]);
+    expect(await amounts({ kind: "savings" })).toEqual([50]);
+    expect(await amounts({ type: "spend" })).toEqual([-3]);
+    expect(await amounts({ reference: "order-even" })).toEqual([4, 2]);
+    expect(await amounts({ kind: "bonus", type: "credit" })).toEqual([4, 3, 2, 1]);
     const hourLater = new Date(t0 + 3600_000).toISOString();
-    expect(await amounts(`?from=${hourLater}`)).toEqual([-3]);
-    expect(await amounts(`?to=${hourLater}&kind=bonus`)).toEqual([4, 3, 2, 1]);
+    expect(await amounts({ from: hourLater })).toEqual([-3]);
+    expect(await amounts({ to: hourLater, kind: "bonus" })).toEqual([4, 3, 2, 1]);
     // The cursor pages through the filtered list only.
-    const first = await page(id, "?type=credit&limit=2");
+    const first = await page(id, { type: "credit", limit: "2" });
     expect(first.items.map((m) => m.change.available)).toEqual([50, 4]);
-    expect(await amounts(`?type=credit&limit=2&cursor=${first.nextCursor}`)).toEqual([3, 2]);
+    expect(await amounts({ type: "credit", limit: "2", cursor: first.nextCursor ?? undefined })).toEqual([
+      3, 2,
+    ]);
   });
 
   it("a time range that is empty or reversed, or an unknown kind or type, is refused naming the field", async () => {

@@ -1,3 +1,4 @@
+import type { components, operations } from "@kopilka/client";
 import type { LightMyRequestResponse } from "fastify";
 import { sql } from "kysely";
 import { expect } from "vitest";
@@ -12,6 +13,7 @@ import type { httpHarness } from "../support/http.js";
  */
 
 export type Harness = Awaited<ReturnType<typeof httpHarness>>;
+type Movement = components["schemas"]["Movement"];
 type Body = Record<string, unknown>;
 
 export interface RouteCase {
@@ -37,16 +39,70 @@ export interface RouteCase {
 
 const customer = (id: string) => `/v1/customers/${id}`;
 
-/** Points for a customer, available at once (operator key, marketplace-funded purchase points). */
-export async function credit(h: Harness, customerId: string, amount: number, extra: Body = {}) {
-  const res = await h.send({
-    method: "POST",
-    url: `${customer(customerId)}/credits`,
-    key: h.keys.operator,
-    body: { kind: "bonus", amount, source: "purchase", funder: "marketplace", ...extra },
+/** The JSON body an operation takes, as the spec (and so the typed client) has it. */
+export type RequestBody<Operation extends keyof operations> = operations[Operation] extends {
+  requestBody: { content: { "application/json": infer Json } };
+}
+  ? Json
+  : never;
+
+/** Asserts that a typed-client call answered `status` and returns the body it answered. */
+export function expectSuccess<Data>(
+  result: { data?: Data; error?: unknown; response: Response },
+  status: number,
+) {
+  expect(result.response.status, JSON.stringify(result.error)).toBe(status);
+  return result.data as Data;
+}
+
+/*
+ * Operator writes through the typed client, each with a fresh Idempotency-Key, named after their
+ * operationId: the answer as the client returns it, for tests that expect a refusal as well.
+ */
+
+export const creditPoints = (h: Harness, customerId: string, body: RequestBody<"creditPoints">) =>
+  h.client(h.keys.operator).POST("/v1/customers/{customerId}/credits", {
+    params: { path: { customerId } },
+    headers: h.idempotencyKeyHeader(),
+    body,
   });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { lotId: string; expiresAt: string; state: string };
+
+export const createHold = (h: Harness, customerId: string, body: RequestBody<"createHold">) =>
+  h.client(h.keys.operator).POST("/v1/customers/{customerId}/holds", {
+    params: { path: { customerId } },
+    headers: h.idempotencyKeyHeader(),
+    body,
+  });
+
+/** captureHold or releaseHold. */
+export const settleHold = (h: Harness, customerId: string, holdId: string, action: "capture" | "release") =>
+  h.client(h.keys.operator).POST(`/v1/customers/{customerId}/holds/{holdId}/${action}`, {
+    params: { path: { customerId, holdId } },
+    headers: h.idempotencyKeyHeader(),
+  });
+
+export const spendPoints = (h: Harness, customerId: string, body: RequestBody<"spendPoints">) =>
+  h.client(h.keys.operator).POST("/v1/customers/{customerId}/spends", {
+    params: { path: { customerId } },
+    headers: h.idempotencyKeyHeader(),
+    body,
+  });
+
+/** Points for a customer, available at once (operator key, marketplace-funded purchase points). */
+export async function credit(
+  h: Harness,
+  customerId: string,
+  amount: number,
+  extra: Partial<RequestBody<"creditPoints">> = {},
+) {
+  const answer = await creditPoints(h, customerId, {
+    kind: "bonus",
+    amount,
+    source: "purchase",
+    funder: "marketplace",
+    ...extra,
+  });
+  return expectSuccess(answer, 201);
 }
 
 export async function openHold(
@@ -54,26 +110,13 @@ export async function openHold(
   customerId: string,
   holdId: string,
   amount: number,
-  extra: Body = {},
+  extra: Partial<RequestBody<"createHold">> = {},
 ) {
-  const res = await h.send({
-    method: "POST",
-    url: `${customer(customerId)}/holds`,
-    key: h.keys.operator,
-    body: { holdId, kind: "bonus", amount, ...extra },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { holdId: string; expiresAt: string };
+  return expectSuccess(await createHold(h, customerId, { holdId, kind: "bonus", amount, ...extra }), 201);
 }
 
 export async function spend(h: Harness, customerId: string, redemptionId: string, amount: number) {
-  const res = await h.send({
-    method: "POST",
-    url: `${customer(customerId)}/spends`,
-    key: h.keys.operator,
-    body: { redemptionId, kind: "bonus", amount },
-  });
-  expect(res.statusCode, res.body).toBe(201);
+  return expectSuccess(await spendPoints(h, customerId, { redemptionId, kind: "bonus", amount }), 201);
 }
 
 export const ROUTES: readonly RouteCase[] = [
@@ -283,35 +326,55 @@ export function sendRoute(
 
 type ErrorOf = { code: ErrorCode; message: string; details: Record<string, unknown>; requestId: string };
 
+/** An answer to check: a raw `send` response, or what the typed client returned (`error` is the parsed body). */
+type Answer = LightMyRequestResponse | { error?: unknown; response: Response };
+
+/** The status, headers and body of either kind of answer; `text` is the body as written, for messages. */
+function readAnswer(answer: Answer) {
+  if ("response" in answer) {
+    const { response, error } = answer;
+    return {
+      status: response.status,
+      header: (name: string) => response.headers.get(name) ?? undefined,
+      json: () => error,
+      text: JSON.stringify(error),
+    };
+  }
+  return {
+    status: answer.statusCode,
+    header: (name: string) => answer.headers[name],
+    json: () => answer.json() as unknown,
+    text: answer.body,
+  };
+}
+
 /**
  * Asserts the error envelope: exactly `{ error: { code, message, details, requestId } }`, a code from
  * the closed list with its status, and the requestId of this response (or `requestId` for replays).
  */
-export function expectEnvelope(res: LightMyRequestResponse, options: { requestId?: string } = {}): ErrorOf {
-  expect(res.headers["content-type"], res.body).toMatch(/^application\/json/);
+export function expectEnvelope(answer: Answer, options: { requestId?: string } = {}): ErrorOf {
+  const res = readAnswer(answer);
+  expect(res.header("content-type"), res.text).toMatch(/^application\/json/);
   const body = res.json() as { error: Record<string, unknown> };
-  expect(Object.keys(body), res.body).toEqual(["error"]);
+  expect(Object.keys(body), res.text).toEqual(["error"]);
   expect(Object.keys(body.error).sort()).toEqual(["code", "details", "message", "requestId"]);
   expect(ERROR_CODES).toContain(body.error.code);
-  expect(res.statusCode).toBe(statusOf(body.error.code as ErrorCode));
+  expect(res.status).toBe(statusOf(body.error.code as ErrorCode));
   expect(typeof body.error.message).toBe("string");
   expect((body.error.message as string).length).toBeGreaterThan(0);
   expect(body.error.details).toBeTypeOf("object");
   expect(body.error.details).not.toBeNull();
-  expect(res.headers["x-request-id"]).toMatch(/^req_/);
-  expect(body.error.requestId).toBe(options.requestId ?? res.headers["x-request-id"]);
+  expect(res.header("x-request-id")).toMatch(/^req_/);
+  expect(body.error.requestId).toBe(options.requestId ?? res.header("x-request-id"));
   return body.error as ErrorOf;
 }
 
 /** expectEnvelope, and the code is `code`. */
-export function expectError(
-  res: LightMyRequestResponse,
-  code: ErrorCode,
-  options: { requestId?: string } = {},
-): ErrorOf {
-  expect(res.statusCode, res.body).toBe(statusOf(code));
-  const error = expectEnvelope(res, options);
-  expect(error.code, res.body).toBe(code);
+export function expectError(answer: Answer, code: ErrorCode, options: { requestId?: string } = {}): ErrorOf {
+  const res = readAnswer(answer);
+  expect(res.status, res.text).toBe(statusOf(code));
+  const error = expectEnvelope(answer, options);
+  expect(error.code, res.text).toBe(code);
   return error;
 }
 
@@ -333,52 +396,42 @@ export async function rowCount(
   return result.rows[0]?.n ?? 0;
 }
 
-/** The customer's bonus balance as the API reports it. */
-export async function bonusBalance(h: Harness, customerId: string) {
-  const res = await h.send({ method: "GET", url: `${customer(customerId)}/balance`, key: h.keys.operator });
-  expect(res.statusCode).toBe(200);
-  return (
-    res.json() as {
-      kinds: {
-        bonus: {
-          available: number;
-          pending: number;
-          held: number;
-          debt: number;
-          expiringSoon: { amount: number; nearestDate: string | null; withinDays: number };
-        };
-      };
-    }
-  ).kinds.bonus;
+/** The customer's balance as the API reports it to `credential` (the operator key unless given). */
+export async function balance(h: Harness, customerId: string, credential = h.keys.operator) {
+  const answer = await h.client(credential).GET("/v1/customers/{customerId}/balance", {
+    params: { path: { customerId } },
+  });
+  return expectSuccess(answer, 200);
 }
 
-export interface MovementItem {
-  movementId: string;
-  kind: string;
-  type: string;
-  change: { available: number; pending: number; held: number; debt: number };
-  postings: { account: string; amount: number }[];
-  reference: string | null;
-  explanation: { ru: string; en: string };
-  actor: string;
-  occurredAt: string;
+/** The customer's bonus balance as the API reports it to `credential` (the operator key unless given). */
+export async function bonusBalance(h: Harness, customerId: string, credential = h.keys.operator) {
+  return (await balance(h, customerId, credential)).kinds.bonus;
+}
+
+export type HistoryQuery = NonNullable<operations["listHistory"]["parameters"]["query"]>;
+
+/** One page of the customer's history as the API reports it to `credential` (the operator key unless given). */
+export async function historyPage(
+  h: Harness,
+  customerId: string,
+  query: HistoryQuery = {},
+  credential = h.keys.operator,
+) {
+  const answer = await h.client(credential).GET("/v1/customers/{customerId}/history", {
+    params: { path: { customerId }, query },
+  });
+  return expectSuccess(answer, 200);
 }
 
 /** Every movement of the customer, newest first, following nextCursor. */
-export async function fullHistory(h: Harness, customerId: string): Promise<MovementItem[]> {
-  const items: MovementItem[] = [];
-  let cursor: string | null = null;
+export async function fullHistory(h: Harness, customerId: string): Promise<Movement[]> {
+  const items: Movement[] = [];
+  let cursor: string | undefined;
   do {
-    const query: string = cursor ? `?limit=200&cursor=${cursor}` : "?limit=200";
-    const res = await h.send({
-      method: "GET",
-      url: `${customer(customerId)}/history${query}`,
-      key: h.keys.operator,
-    });
-    expect(res.statusCode).toBe(200);
-    const page = res.json() as { items: MovementItem[]; nextCursor: string | null };
+    const page = await historyPage(h, customerId, { limit: "200", cursor });
     items.push(...page.items);
-    cursor = page.nextCursor;
+    cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return items;
 }

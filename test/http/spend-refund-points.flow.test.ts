@@ -2,14 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpHarness } from "../support/http.js";
 import {
   bonusBalance,
+  createHold,
   credit,
   customerIds,
   expectError,
+  expectSuccess,
   fullHistory,
   type Harness,
   openHold,
   rowCount,
+  settleHold,
   spend,
+  spendPoints,
 } from "./routes-table.js";
 
 /** Direct spends (R4) and refunds into the lots they came from (R15). */
@@ -23,17 +27,23 @@ describe("POST …/spends and POST …/refunds", () => {
     await h.close();
   });
 
-  const post = (id: string, what: "spends" | "refunds" | "holds", body: Record<string, unknown>) =>
-    h.send({ method: "POST", url: `/v1/customers/${id}/${what}`, key: h.keys.operator, body });
-  const capture = (id: string, holdId: string) =>
-    h.send({ method: "POST", url: `/v1/customers/${id}/holds/${holdId}/capture`, key: h.keys.operator });
+  const refund = (customerId: string, redemptionId: string, amount: number) =>
+    h.client(h.keys.operator).POST("/v1/customers/{customerId}/refunds", {
+      params: { path: { customerId } },
+      headers: h.idempotencyKeyHeader(),
+      body: { redemptionId, amount },
+    });
 
   it("a spend answers the redemption and lowers the balance", async () => {
     const id = nextCustomer();
     await credit(h, id, 100);
-    const res = await post(id, "spends", { redemptionId: "order-1", kind: "bonus", amount: 40 });
-    expect(res.statusCode).toBe(201);
-    expect(res.json()).toEqual({ redemptionId: "order-1", kind: "bonus", amount: 40, refunded: 0 });
+    const res = await spendPoints(h, id, { redemptionId: "order-1", kind: "bonus", amount: 40 });
+    expect(expectSuccess(res, 201)).toEqual({
+      redemptionId: "order-1",
+      kind: "bonus",
+      amount: 40,
+      refunded: 0,
+    });
     expect(await bonusBalance(h, id)).toMatchObject({ available: 60, held: 0 });
     const [spent] = await fullHistory(h, id);
     expect(spent).toMatchObject({
@@ -51,7 +61,7 @@ describe("POST …/spends and POST …/refunds", () => {
     const id = nextCustomer();
     await credit(h, id, 30);
     const movements = await rowCount(h, "movements", id);
-    const res = await post(id, "spends", { redemptionId: "order-1", kind: "bonus", amount: 31 });
+    const res = await spendPoints(h, id, { redemptionId: "order-1", kind: "bonus", amount: 31 });
     expect(expectError(res, "INSUFFICIENT_POINTS").details).toEqual({
       kind: "bonus",
       requested: 31,
@@ -63,7 +73,7 @@ describe("POST …/spends and POST …/refunds", () => {
   it("points of another kind do not pay for a spend", async () => {
     const id = nextCustomer();
     await credit(h, id, 100, { kind: "savings", source: "savings_interest", funder: "savings_interest" });
-    const res = await post(id, "spends", { redemptionId: "order-1", kind: "bonus", amount: 10 });
+    const res = await spendPoints(h, id, { redemptionId: "order-1", kind: "bonus", amount: 10 });
     expectError(res, "INSUFFICIENT_POINTS");
   });
 
@@ -71,7 +81,7 @@ describe("POST …/spends and POST …/refunds", () => {
     const id = nextCustomer();
     await credit(h, id, 100);
     await spend(h, id, "order-1", 10);
-    const res = await post(id, "spends", { redemptionId: "order-1", kind: "bonus", amount: 10 });
+    const res = await spendPoints(h, id, { redemptionId: "order-1", kind: "bonus", amount: 10 });
     expectError(res, "REDEMPTION_ALREADY_EXISTS");
     expect((await bonusBalance(h, id)).available).toBe(90);
   });
@@ -80,7 +90,7 @@ describe("POST …/spends and POST …/refunds", () => {
     const id = nextCustomer();
     await credit(h, id, 100);
     await openHold(h, id, "order-1", 10);
-    const res = await post(id, "spends", { redemptionId: "order-1", kind: "bonus", amount: 10 });
+    const res = await spendPoints(h, id, { redemptionId: "order-1", kind: "bonus", amount: 10 });
     expectError(res, "REDEMPTION_ALREADY_EXISTS");
   });
 
@@ -88,9 +98,9 @@ describe("POST …/spends and POST …/refunds", () => {
     const id = nextCustomer();
     await credit(h, id, 100);
     await spend(h, id, "order-1", 30);
-    const res = await post(id, "holds", { holdId: "order-1", kind: "bonus", amount: 20 });
-    expect(res.statusCode, res.body).toBe(409);
-    expect(["HOLD_ALREADY_EXISTS", "REDEMPTION_ALREADY_EXISTS"]).toContain(res.json().error.code);
+    const res = await createHold(h, id, { holdId: "order-1", kind: "bonus", amount: 20 });
+    expect(res.response.status, JSON.stringify(res.error)).toBe(409);
+    expect(["HOLD_ALREADY_EXISTS", "REDEMPTION_ALREADY_EXISTS"]).toContain(res.error?.error.code);
   });
 
   it("refunds under one id never give back more than was spent under it (no points from nothing)", async () => {
@@ -98,14 +108,14 @@ describe("POST …/spends and POST …/refunds", () => {
     await credit(h, id, 100);
     await spend(h, id, "order-0", 10);
     await spend(h, id, "order-1", 30);
-    expect((await post(id, "refunds", { redemptionId: "order-1", amount: 30 })).statusCode).toBe(201);
+    expectSuccess(await refund(id, "order-1", 30), 201);
     // 90 left. Whatever the service answers to these (never a 500), the customer may not end up with more.
     const answers = [
-      await post(id, "holds", { holdId: "order-1", kind: "bonus", amount: 20 }),
-      await capture(id, "order-1"),
-      await post(id, "refunds", { redemptionId: "order-1", amount: 30 }),
+      await createHold(h, id, { holdId: "order-1", kind: "bonus", amount: 20 }),
+      await settleHold(h, id, "order-1", "capture"),
+      await refund(id, "order-1", 30),
     ];
-    expect(answers.map((r) => r.statusCode)).not.toContain(500);
+    expect(answers.map((r) => r.response.status)).not.toContain(500);
     const balance = await bonusBalance(h, id);
     expect(balance.available + balance.held).toBeLessThanOrEqual(90);
   });
@@ -114,18 +124,17 @@ describe("POST …/spends and POST …/refunds", () => {
     const id = nextCustomer();
     await credit(h, id, 100);
     await spend(h, id, "order-1", 50);
-    const first = await post(id, "refunds", { redemptionId: "order-1", amount: 20 });
-    expect(first.statusCode).toBe(201);
-    expect(first.json()).toEqual({
+    const first = await refund(id, "order-1", 20);
+    expect(expectSuccess(first, 201)).toEqual({
       redemptionId: "order-1",
       kind: "bonus",
       amount: 50,
       refunded: 20,
       graceUntil: null,
     });
-    expect((await post(id, "refunds", { redemptionId: "order-1", amount: 20 })).json().refunded).toBe(40);
+    expect(expectSuccess(await refund(id, "order-1", 20), 201).refunded).toBe(40);
     const movements = await rowCount(h, "movements", id);
-    const over = await post(id, "refunds", { redemptionId: "order-1", amount: 11 });
+    const over = await refund(id, "order-1", 11);
     expect(expectError(over, "REFUND_EXCEEDS_REDEEMED").details).toEqual({
       redemptionId: "order-1",
       requested: 11,
@@ -133,14 +142,14 @@ describe("POST …/spends and POST …/refunds", () => {
     });
     expect(await rowCount(h, "movements", id)).toBe(movements);
     expect((await bonusBalance(h, id)).available).toBe(90);
-    expect((await post(id, "refunds", { redemptionId: "order-1", amount: 10 })).json().refunded).toBe(50);
+    expect(expectSuccess(await refund(id, "order-1", 10), 201).refunded).toBe(50);
     expect((await bonusBalance(h, id)).available).toBe(100);
   });
 
   it("a refund of something never spent → 404 REDEMPTION_NOT_FOUND", async () => {
     const id = nextCustomer();
     await credit(h, id, 100);
-    const res = await post(id, "refunds", { redemptionId: "order-x", amount: 1 });
+    const res = await refund(id, "order-x", 1);
     expect(expectError(res, "REDEMPTION_NOT_FOUND").details).toEqual({ redemptionId: "order-x" });
   });
 
@@ -148,11 +157,10 @@ describe("POST …/spends and POST …/refunds", () => {
     const id = nextCustomer();
     await credit(h, id, 100);
     await openHold(h, id, "order-1", 30);
-    expectError(await post(id, "refunds", { redemptionId: "order-1", amount: 10 }), "REDEMPTION_NOT_FOUND");
-    expect((await capture(id, "order-1")).statusCode).toBe(200);
-    const res = await post(id, "refunds", { redemptionId: "order-1", amount: 30 });
-    expect(res.statusCode, res.body).toBe(201);
-    expect(res.json()).toMatchObject({ amount: 30, refunded: 30, graceUntil: null });
+    expectError(await refund(id, "order-1", 10), "REDEMPTION_NOT_FOUND");
+    expectSuccess(await settleHold(h, id, "order-1", "capture"), 200);
+    const res = await refund(id, "order-1", 30);
+    expect(expectSuccess(res, 201)).toMatchObject({ amount: 30, refunded: 30, graceUntil: null });
     expect(await bonusBalance(h, id)).toMatchObject({ available: 100, held: 0 });
   });
 
@@ -163,8 +171,8 @@ describe("POST …/spends and POST …/refunds", () => {
     const start = h.clock.now();
     h.clock.set(new Date("2026-02-10T00:00:00Z"));
     try {
-      const early = await post(id, "refunds", { redemptionId: "order-1", amount: 40 });
-      expect(early.json()).toMatchObject({ refunded: 40, graceUntil: null });
+      const early = await refund(id, "order-1", 40);
+      expect(expectSuccess(early, 201)).toMatchObject({ refunded: 40, graceUntil: null });
       expect((await bonusBalance(h, id)).expiringSoon).toEqual({
         amount: 40,
         nearestDate: "2026-03-01T00:00:00.000Z",
@@ -172,9 +180,11 @@ describe("POST …/spends and POST …/refunds", () => {
       });
 
       h.clock.set(new Date("2026-03-10T00:00:00Z"));
-      const late = await post(id, "refunds", { redemptionId: "order-1", amount: 60 });
-      expect(late.statusCode, late.body).toBe(201);
-      expect(late.json()).toMatchObject({ refunded: 100, graceUntil: "2026-04-09T00:00:00.000Z" });
+      const late = await refund(id, "order-1", 60);
+      expect(expectSuccess(late, 201)).toMatchObject({
+        refunded: 100,
+        graceUntil: "2026-04-09T00:00:00.000Z",
+      });
       // The 40 refunded early expired on 1 March; the 60 live until 9 April.
       expect(await bonusBalance(h, id)).toMatchObject({
         available: 60,

@@ -1,15 +1,18 @@
+import { createKopilkaClient } from "@kopilka/client";
 import type { LightMyRequestResponse } from "fastify";
 import { loadConfig } from "../../src/config.js";
 import { createKopilka } from "../../src/main.js";
 import { FakeClock } from "./clock.js";
 import { freshDatabase } from "./database.js";
+import { injectFetch } from "./inject-fetch.js";
 
 export const TEST_JWT_SECRET = "test-secret-test-secret-test-secret-0123";
 
 /**
  * The whole service (composition root) on a fresh database with a fake clock and no scheduler, and a
  * credential for every role: `keys.operator`, `keys.support`, `keys.readonly`, `keys.seller` (seller s-1),
- * `keys.otherSeller` (s-2), and `customerToken(id)`. A `database` given is migrated and used instead.
+ * `keys.otherSeller` (s-2), and `customerToken(id)`. Requests go through `send` (raw, for malformed ones)
+ * or `client(credential)`, the typed client. A `database` given is migrated and used instead.
  */
 export async function httpHarness(
   env: Record<string, string> = {},
@@ -34,7 +37,12 @@ export async function httpHarness(
     seller: await key("seller", "s-1"),
     otherSeller: await key("seller", "s-2"),
   };
+  const answerInProcess = injectFetch(app);
   let counter = 0;
+  const nextIdempotencyKey = () => {
+    counter += 1;
+    return `test-${counter}`;
+  };
   /** Sends a request; `key` is an API key or token (omit for none); writes get a fresh Idempotency-Key unless given (null: none). */
   const send = async (options: {
     method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
@@ -44,11 +52,10 @@ export async function httpHarness(
     idempotencyKey?: string | null;
     headers?: Record<string, string>;
   }): Promise<LightMyRequestResponse> => {
-    counter += 1;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.key) headers.authorization = `Bearer ${options.key}`;
     if (options.method !== "GET" && options.idempotencyKey !== null) {
-      headers["idempotency-key"] = options.idempotencyKey ?? `test-${counter}`;
+      headers["idempotency-key"] = options.idempotencyKey ?? nextIdempotencyKey();
     }
     return app.inject({
       method: options.method,
@@ -65,6 +72,11 @@ export async function httpHarness(
     ledger: kopilka.ledger,
     keys,
     send,
+    /** The typed client (@kopilka/client) for an API key or token (omit for none), answered by `app.inject`. */
+    client: (credential?: string) =>
+      createKopilkaClient({ baseUrl: "http://kopilka.test", token: credential, fetch: answerInProcess }),
+    /** A fresh `Idempotency-Key` header for a write through `client`, which never makes one up. */
+    idempotencyKeyHeader: () => ({ "Idempotency-Key": nextIdempotencyKey() }),
     customerToken: (customerId: string) => kopilka.access.issueCustomerToken(customerId, 3600),
     close: async () => {
       await app.close();
