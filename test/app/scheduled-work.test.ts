@@ -75,4 +75,46 @@ describe("scheduled work (R5, R13, R20)", () => {
     expect(await work.run(43, "one")).toEqual({ claimed: true, customersSettled: 1 });
     expect((await h.service.balance("sched-a")).kinds.bonus).toMatchObject({ available: 5, held: 0 });
   });
+
+  it("keeps stored answers to Idempotency-Keys for the retention, then sweeps them: a retry after it is a new request", async () => {
+    const t0 = new Date("2026-05-01T00:00:00Z");
+    h.clock.set(t0);
+    const credit = { kind: "bonus" as const, amount: 3, source: "purchase" as const, funder: "marketplace" };
+    const first = await h.service.credit("sweep-a", credit, h.request("sweep-key"));
+    expectOk(first);
+    const before = await h.database.db
+      .selectFrom("idempotency")
+      .select("key")
+      .where("customer_id", "=", "sweep-a")
+      .execute();
+    expect(before).toHaveLength(1);
+
+    // 23 hours on, within the 24 h retention: the sweep keeps it and a retry is replayed.
+    h.clock.set(new Date(t0.getTime() + 23 * 3_600_000));
+    const work = scheduledWork();
+    // (Answers the earlier tests stored months before are swept now.)
+    await work.sweepStoredAnswers();
+    const kept = await h.database.db
+      .selectFrom("idempotency")
+      .select("key")
+      .where("customer_id", "=", "sweep-a")
+      .execute();
+    expect(kept).toHaveLength(1);
+    expect((await h.service.credit("sweep-a", credit, h.request("sweep-key"))).replayed).toBe(true);
+
+    // 25 hours on it is swept, and the same key is a new request.
+    h.clock.set(new Date(t0.getTime() + 25 * 3_600_000));
+    expect(await work.run(Math.floor(h.clock.now().getTime() / 30_000), "sweeper")).toMatchObject({
+      claimed: true,
+    });
+    const after = await h.database.db
+      .selectFrom("idempotency")
+      .select("key")
+      .where("customer_id", "=", "sweep-a")
+      .execute();
+    expect(after).toHaveLength(0);
+    const again = await h.service.credit("sweep-a", credit, h.request("sweep-key"));
+    expect(again.replayed).toBe(false);
+    expect((await h.service.balance("sweep-a")).kinds.bonus.available).toBe(6);
+  });
 });

@@ -264,4 +264,74 @@ describe("idempotency of writes", () => {
       expect((await bonusBalance(h, id)).held).toBe(10);
     });
   });
+
+  describe("a key belongs to its caller and to one operation (issue 8.3)", () => {
+    const creditBody = (amount: number) => ({
+      kind: "bonus",
+      amount,
+      source: "purchase",
+      funder: "marketplace",
+    });
+    const post = (url: string, key: string, idempotencyKey: string, body: unknown) =>
+      h.send({ method: "POST", url, key, idempotencyKey, body });
+
+    it("another caller's same key is a new request: applied for it, never the first caller's answer, nothing revealed", async () => {
+      const id = nextCustomer();
+      const other = (
+        await h.kopilka.access.createKey({ name: "second integration", role: "operator", sellerId: null })
+      ).secret;
+      const first = await post(`/v1/customers/${id}/credits`, h.keys.operator, "shared-key", creditBody(10));
+      expect(first.statusCode).toBe(201);
+      // The same body: not a replay for another caller, but its own write.
+      const same = await post(`/v1/customers/${id}/credits`, other, "shared-key", creditBody(10));
+      expect(same.statusCode).toBe(201);
+      expect(same.headers["idempotent-replayed"]).toBeUndefined();
+      expect(same.json().lotId).not.toBe(first.json().lotId);
+      // Another body: not a conflict either (that would tell the key exists).
+      const different = await post(`/v1/customers/${id}/credits`, other, "shared-key-2", creditBody(1));
+      expect(different.statusCode).toBe(201);
+      const otherBody = await post(
+        `/v1/customers/${id}/credits`,
+        h.keys.support,
+        "shared-key",
+        creditBody(7),
+      );
+      expect(otherBody.statusCode).toBe(403); // support may not credit: refused before any key is looked at
+      const adjust = await h.send({
+        method: "POST",
+        url: `/v1/customers/${id}/adjustments`,
+        key: h.keys.support,
+        idempotencyKey: "shared-key",
+        body: { kind: "bonus", amount: 5, reason: "goodwill gesture" },
+      });
+      expect(adjust.statusCode, adjust.body).toBe(201);
+      expect(adjust.headers["idempotent-replayed"]).toBeUndefined();
+      expect((await bonusBalance(h, id)).available).toBe(10 + 10 + 1 + 5);
+      // Each caller's retry replays its own answer.
+      const retry = await post(`/v1/customers/${id}/credits`, other, "shared-key", creditBody(10));
+      expect(retry.headers["idempotent-replayed"]).toBe("true");
+      expect(retry.body).toBe(same.body);
+    });
+
+    it("the same caller's key on another operation is refused with IDEMPOTENCY_KEY_REUSED and writes nothing", async () => {
+      const id = nextCustomer();
+      expect(
+        (await post(`/v1/customers/${id}/credits`, h.keys.operator, "one-op", creditBody(50))).statusCode,
+      ).toBe(201);
+      const movements = await rowCount(h, "movements", id);
+      const reused = await post(`/v1/customers/${id}/spends`, h.keys.operator, "one-op", {
+        redemptionId: "r-1",
+        kind: "bonus",
+        amount: 5,
+      });
+      const error = expectError(reused, "IDEMPOTENCY_KEY_REUSED");
+      expect(error.details).toMatchObject({
+        idempotencyKey: "one-op",
+        firstUsedFor: "credit",
+        operation: "spend",
+      });
+      expect(await rowCount(h, "movements", id)).toBe(movements);
+      expect((await bonusBalance(h, id)).available).toBe(50);
+    });
+  });
 });
