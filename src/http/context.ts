@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Type } from "typebox";
 import type { AccessService, ApiRole, Principal } from "../app/access.js";
 import { actorOf } from "../app/access.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
@@ -46,6 +47,15 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
+
+/** The `Idempotency-Key` header every write route declares (and `writeRequestOf` reads). */
+export const IdempotencyKeyHeaders = Type.Object({
+  "idempotency-key": Type.String({
+    pattern: IDEMPOTENCY_KEY.source,
+    description:
+      "Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS.",
+  }),
+});
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
@@ -119,9 +129,13 @@ export function sendOutcome<T>(
   return sendError(reply, code, result.message, result.details, result.requestId ?? reply.request.id);
 }
 
-/** The error responses every authenticated route can give, for the OpenAPI document. */
+/**
+ * The error responses a route can give, for the OpenAPI document: those of every authenticated
+ * route — the request (400, 413, 415), the credentials (401, 403), the service (500, 503) — and
+ * the route's own.
+ */
 export function errorResponses(...statuses: number[]) {
-  const set = new Set([400, 401, 403, ...statuses]);
+  const set = new Set([400, 401, 403, 413, 415, 500, 503, ...statuses]);
   return Object.fromEntries([...set].sort().map((s) => [s, { $ref: "ErrorEnvelope#" }]));
 }
 

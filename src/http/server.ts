@@ -46,18 +46,51 @@ function validationFields(errors: AjvError[], context: string): { field: string;
   });
 }
 
+/** An incoming X-Request-Id kept as the request's id: short, and safe to log and echo. */
+const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** How much of a path an error message repeats: enough to recognise, never a whole long URL. */
+function shownPath(url: string): string {
+  const path = url.split("?")[0] ?? "";
+  return path.length > 120 ? `${path.slice(0, 120)}…` : path;
+}
+
+/** `/v1/orders/:orderId` as a pattern matching concrete paths, for telling 405 from 404. */
+function pathPattern(url: string): RegExp {
+  const escaped = url
+    .split("/")
+    .map((part) => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${escaped}/?$`);
+}
+
 export async function buildServer(options: ServerOptions): Promise<App> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimitBytes,
-    genReqId: () => options.ids.newId("req"),
+    // The caller's X-Request-Id when it is well-formed (so its logs and ours share an id), else ours.
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && WELL_FORMED_REQUEST_ID.test(given)
+        ? given
+        : options.ids.newId("req");
+    },
     requestIdHeader: false,
+    // Long path ids reach the route, whose schema refuses them naming the field (Fastify's default
+    // of 100 characters would answer 404 instead); Node's 16 KB header limit bounds the URL anyway.
+    routerOptions: { maxParamLength: 16_384 },
     // Refused in our envelope by the first hook instead (see `closing`).
     return503OnClosing: false,
     // Errors Fastify raises before routing (a bad percent-encoding in the path) get the envelope too.
     frameworkErrors: (error, request, reply) => {
       reply.header("x-request-id", request.id);
-      sendError(reply, "VALIDATION_FAILED", `the request is malformed: ${error.message}`, {}, request.id);
+      sendError(
+        reply,
+        "VALIDATION_FAILED",
+        `the request is malformed (${error.code}): ${shownPath(request.url)}`,
+        {},
+        request.id,
+      );
     },
     ajv: {
       // Unknown fields are refused, never silently dropped; types are never coerced in bodies.
@@ -199,9 +232,32 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     },
   );
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, "NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`, {}, request.id),
-  );
+  // Every route's method and path pattern: a known path asked with another method is 405.
+  const routes: { method: string; pattern: RegExp }[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, pattern: pathPattern(route.url) });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? "";
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      reply.header("allow", allowed.join(", "));
+      return sendError(
+        reply,
+        "METHOD_NOT_ALLOWED",
+        `${request.method} is not allowed on ${shownPath(request.url)}; use ${allowed.join(" or ")}`,
+        { allowedMethods: allowed },
+        request.id,
+      );
+    }
+    return sendError(
+      reply,
+      "NOT_FOUND",
+      `no route ${request.method} ${shownPath(request.url)}`,
+      {},
+      request.id,
+    );
+  });
 
   for (const register of ROUTES) register(app, options.deps);
 

@@ -25,8 +25,7 @@ describe("POST /v1/customers/{customerId}/clawbacks", () => {
 
   const clawback = (customerId: string, body: RequestBody<"clawBackPoints">) =>
     h.client(h.keys.operator).POST("/v1/customers/{customerId}/clawbacks", {
-      params: { path: { customerId } },
-      headers: h.idempotencyKeyHeader(),
+      params: { path: { customerId }, header: h.idempotencyKeyHeader() },
       body,
     });
 

@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../../src/http/errors.js";
 import { httpHarness } from "../support/http.js";
-import { type Harness, ROUTES } from "./routes-table.js";
+import { type Harness, ROUTES, WRITE_ROUTES } from "./routes-table.js";
 
 interface Operation {
   operationId: string;
   security?: unknown[];
+  parameters?: { in: string; name: string; required?: boolean }[];
   responses: Record<string, unknown>;
 }
 interface Document {
@@ -43,8 +44,19 @@ describe("GET /openapi.json", () => {
       expect(operation?.operationId).toBe(route.operationId);
       expect(operation?.security).toEqual([{ bearer: [] }]);
       expect(Object.keys(operation?.responses ?? {})).toEqual(
-        expect.arrayContaining([String(route.success), "400", "401", "403"]),
+        expect.arrayContaining([String(route.success), "400", "401", "403", "413", "415", "500", "503"]),
       );
+    },
+  );
+
+  it.each(WRITE_ROUTES.filter((r) => r.operationId !== "postOrderEvents"))(
+    "declares the required Idempotency-Key header and 409 on $operationId",
+    (route) => {
+      const operation = doc.paths[route.path]?.[route.method.toLowerCase()];
+      expect(operation?.parameters).toContainEqual(
+        expect.objectContaining({ in: "header", name: "idempotency-key", required: true }),
+      );
+      expect(Object.keys(operation?.responses ?? {})).toContain("409");
     },
   );
 

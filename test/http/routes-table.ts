@@ -62,29 +62,25 @@ export function expectSuccess<Data>(
 
 export const creditPoints = (h: Harness, customerId: string, body: RequestBody<"creditPoints">) =>
   h.client(h.keys.operator).POST("/v1/customers/{customerId}/credits", {
-    params: { path: { customerId } },
-    headers: h.idempotencyKeyHeader(),
+    params: { path: { customerId }, header: h.idempotencyKeyHeader() },
     body,
   });
 
 export const createHold = (h: Harness, customerId: string, body: RequestBody<"createHold">) =>
   h.client(h.keys.operator).POST("/v1/customers/{customerId}/holds", {
-    params: { path: { customerId } },
-    headers: h.idempotencyKeyHeader(),
+    params: { path: { customerId }, header: h.idempotencyKeyHeader() },
     body,
   });
 
 /** captureHold or releaseHold. */
 export const settleHold = (h: Harness, customerId: string, holdId: string, action: "capture" | "release") =>
   h.client(h.keys.operator).POST(`/v1/customers/{customerId}/holds/{holdId}/${action}`, {
-    params: { path: { customerId, holdId } },
-    headers: h.idempotencyKeyHeader(),
+    params: { path: { customerId, holdId }, header: h.idempotencyKeyHeader() },
   });
 
 export const spendPoints = (h: Harness, customerId: string, body: RequestBody<"spendPoints">) =>
   h.client(h.keys.operator).POST("/v1/customers/{customerId}/spends", {
-    params: { path: { customerId } },
-    headers: h.idempotencyKeyHeader(),
+    params: { path: { customerId }, header: h.idempotencyKeyHeader() },
     body,
   });
 

@@ -29,8 +29,7 @@ describe("POST …/spends and POST …/refunds", () => {
 
   const refund = (customerId: string, redemptionId: string, amount: number) =>
     h.client(h.keys.operator).POST("/v1/customers/{customerId}/refunds", {
-      params: { path: { customerId } },
-      headers: h.idempotencyKeyHeader(),
+      params: { path: { customerId }, header: h.idempotencyKeyHeader() },
       body: { redemptionId, amount },
     });
 

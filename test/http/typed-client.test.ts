@@ -15,8 +15,7 @@ describe("@kopilka/client through app.inject", () => {
 
   const creditReview = (customerId: string, idempotencyKey: string) =>
     h.client(h.keys.operator).POST("/v1/customers/{customerId}/credits", {
-      params: { path: { customerId } },
-      headers: { "Idempotency-Key": idempotencyKey },
+      params: { path: { customerId }, header: { "idempotency-key": idempotencyKey } },
       body: { kind: "bonus", amount: 25, source: "review", funder: "marketplace", reference: "review-1" },
     });
 
@@ -38,8 +37,7 @@ describe("@kopilka/client through app.inject", () => {
   it("an error answer is the envelope, typed as ErrorEnvelope", async () => {
     const id = nextCustomer();
     const answer = await h.client(h.keys.operator).POST("/v1/customers/{customerId}/spends", {
-      params: { path: { customerId: id } },
-      headers: h.idempotencyKeyHeader(),
+      params: { path: { customerId: id }, header: h.idempotencyKeyHeader() },
       body: { redemptionId: "order-1", kind: "bonus", amount: 1 },
     });
     expect(answer.data).toBeUndefined();

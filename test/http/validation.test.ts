@@ -278,12 +278,19 @@ describe("request validation", () => {
     it.each([
       ["GET", "/v1/nothing-here"],
       ["GET", "/v1/customers/val-x"],
-      ["POST", "/v1/customers/val-x/balance"],
-      ["DELETE", "/v1/customers/val-x/credits"],
-      ["GET", "/v1/customers/val-x/holds/h-1/capture"],
     ] as const)("%s %s → 404 NOT_FOUND in the envelope", async (method, url) => {
       const res = await h.send({ method, url, key: h.keys.operator });
       expectError(res, "NOT_FOUND");
+    });
+
+    it.each([
+      ["POST", "/v1/customers/val-x/balance", "GET"],
+      ["DELETE", "/v1/customers/val-x/credits", "POST"],
+      ["GET", "/v1/customers/val-x/holds/h-1/capture", "POST"],
+    ] as const)("%s %s (a known path) → 405 METHOD_NOT_ALLOWED, Allow: %s", async (method, url, allowed) => {
+      const res = await h.send({ method, url, key: h.keys.operator });
+      expectError(res, "METHOD_NOT_ALLOWED");
+      expect(res.headers.allow).toContain(allowed);
     });
 
     it("a path with a bad percent-encoding still answers in the envelope", async () => {

@@ -76,7 +76,7 @@ export async function httpHarness(
     client: (credential?: string) =>
       createKopilkaClient({ baseUrl: "http://kopilka.test", token: credential, fetch: answerInProcess }),
     /** A fresh `Idempotency-Key` header for a write through `client`, which never makes one up. */
-    idempotencyKeyHeader: () => ({ "Idempotency-Key": nextIdempotencyKey() }),
+    idempotencyKeyHeader: () => ({ "idempotency-key": nextIdempotencyKey() }),
     customerToken: (customerId: string) => kopilka.access.issueCustomerToken(customerId, 3600),
     close: async () => {
       await app.close();

@@ -24,9 +24,9 @@ export interface KopilkaClientOptions {
 }
 
 /**
- * A client for one credential. Writes need an `Idempotency-Key` header, which the spec does not list
- * as a parameter, so the caller passes it with each write (`headers: { "Idempotency-Key": key }`): the
- * key must be the same when a request is retried, so the client never makes one up.
+ * A client for one credential. Every write declares the `Idempotency-Key` header as a required
+ * parameter, so the compiler asks for it (`params: { header: { "idempotency-key": key } }`): the key
+ * must be the same when a request is retried, so the client never makes one up.
  */
 export function createKopilkaClient({ baseUrl, token, fetch }: KopilkaClientOptions): KopilkaClient {
   return createClient<paths>({

@@ -413,7 +413,10 @@ export interface operations {
     creditPoints: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -516,7 +519,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -529,7 +568,10 @@ export interface operations {
     adjustPoints: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -606,7 +648,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -712,6 +790,42 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     listHistory: {
@@ -780,12 +894,51 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     createHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -868,7 +1021,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -881,7 +1070,10 @@ export interface operations {
     captureHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -951,6 +1143,42 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -963,7 +1191,10 @@ export interface operations {
     releaseHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -1040,12 +1271,51 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     spendPoints: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -1123,7 +1393,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1136,7 +1442,10 @@ export interface operations {
     refundPoints: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -1220,7 +1529,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1233,7 +1578,10 @@ export interface operations {
     clawBackPoints: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -1321,7 +1669,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1466,7 +1850,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1872,7 +2292,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2009,6 +2465,42 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     listWaitingOrderEvents: {
@@ -2072,6 +2564,42 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2259,12 +2787,51 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     addProgrammeConfigVersion: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2457,7 +3024,43 @@ export interface operations {
                 };
             };
             /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2522,6 +3125,42 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,11 @@
-import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import {
+  type App,
+  errorResponses,
+  IdempotencyKeyHeaders,
+  type RouteDeps,
+  sendOutcome,
+  writeRequestOf,
+} from "../context.js";
 import { ProgrammeConfigSchema } from "../order-schemas.js";
 import { Instant, strictObject, Text } from "../schemas.js";
 import { ConfigVersionSchema } from "./get-programme-config.js";
@@ -14,6 +21,7 @@ export function register(app: App, { orders }: RouteDeps) {
         summary:
           "A new version of the rules, in force from effectiveFrom; orders keep the version they were placed under",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         body: strictObject({
           config: ProgrammeConfigSchema,
           effectiveFrom: Instant("When the version takes effect; not in the past"),

@@ -3,6 +3,7 @@ import { MAX_AMOUNT } from "../../domain/kinds.js";
 import {
   type App,
   errorResponses,
+  IdempotencyKeyHeaders,
   principalOf,
   type RouteDeps,
   sendOutcome,
@@ -23,6 +24,7 @@ export function register(app: App, { ledger, access }: RouteDeps) {
         description:
           "A support key adjusts at most KOPILKA_SUPPORT_ADJUSTMENT_LIMIT points at once (default 10,000); above it an operator key is needed (403 FORBIDDEN).",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: CustomerParams,
         body: strictObject({
           kind: PointKindSchema,

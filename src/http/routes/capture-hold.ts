@@ -1,6 +1,7 @@
 import {
   type App,
   errorResponses,
+  IdempotencyKeyHeaders,
   type RouteDeps,
   refuseBody,
   sendOutcome,
@@ -19,6 +20,7 @@ export function register(app: App, { ledger }: RouteDeps) {
         tags: ["holds"],
         summary: "R20: the order is paid; held points are spent. Capturing twice changes nothing",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: HoldParams,
         response: { 200: HoldSchema, ...errorResponses(404, 409) },
       },

@@ -1,5 +1,12 @@
 import { Type } from "typebox";
-import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import {
+  type App,
+  errorResponses,
+  IdempotencyKeyHeaders,
+  type RouteDeps,
+  sendOutcome,
+  writeRequestOf,
+} from "../context.js";
 import { CustomerParams, Id, PointKindSchema, Points, Reference, strictObject } from "../schemas.js";
 
 export function register(app: App, { ledger }: RouteDeps) {
@@ -12,6 +19,7 @@ export function register(app: App, { ledger }: RouteDeps) {
         tags: ["ledger"],
         summary: "R13, R14: take back an accrual; reports the shortfall and records it as debt",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: CustomerParams,
         body: strictObject({
           kind: PointKindSchema,

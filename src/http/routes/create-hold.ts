@@ -1,5 +1,12 @@
 import { Type } from "typebox";
-import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import {
+  type App,
+  errorResponses,
+  IdempotencyKeyHeaders,
+  type RouteDeps,
+  sendOutcome,
+  writeRequestOf,
+} from "../context.js";
 import { CustomerParams, HoldSchema, Id, PointKindSchema, Points, strictObject } from "../schemas.js";
 
 export function register(app: App, { ledger }: RouteDeps) {
@@ -13,6 +20,7 @@ export function register(app: App, { ledger }: RouteDeps) {
         summary:
           "R20: reserve points for an unpaid order (available → held), soonest-expiring lots first (R4)",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: CustomerParams,
         body: strictObject({
           holdId: Id("Your id for the hold, usually the order id"),

@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import {
   type App,
   errorResponses,
+  IdempotencyKeyHeaders,
   principalOf,
   type RouteDeps,
   sendOutcome,
@@ -32,6 +33,7 @@ export function register(app: App, { ledger }: RouteDeps) {
         description:
           "A seller key may only credit points it funds itself: source `seller`, funder `seller:<its id>` (R11).",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: CustomerParams,
         body: strictObject({
           kind: PointKindSchema,

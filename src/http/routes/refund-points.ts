@@ -1,5 +1,12 @@
 import { Type } from "typebox";
-import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import {
+  type App,
+  errorResponses,
+  IdempotencyKeyHeaders,
+  type RouteDeps,
+  sendOutcome,
+  writeRequestOf,
+} from "../context.js";
 import { CustomerParams, Id, Points, RedemptionSchema, strictObject } from "../schemas.js";
 
 export function register(app: App, { ledger }: RouteDeps) {
@@ -13,6 +20,7 @@ export function register(app: App, { ledger }: RouteDeps) {
         summary:
           "R15: give spent points back into their lots; expired lots give them back with 30 days of grace",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: CustomerParams,
         body: strictObject({
           redemptionId: Id("The spend or captured hold to refund"),

@@ -1,6 +1,7 @@
 import {
   type App,
   errorResponses,
+  IdempotencyKeyHeaders,
   type RouteDeps,
   refuseBody,
   sendOutcome,
@@ -20,6 +21,7 @@ export function register(app: App, { ledger }: RouteDeps) {
         summary:
           "R20: the order is cancelled; held points go back to their lots. Releasing twice changes nothing",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: HoldParams,
         response: { 200: HoldSchema, ...errorResponses(404, 409) },
       },

@@ -1,4 +1,11 @@
-import { type App, errorResponses, type RouteDeps, sendOutcome, writeRequestOf } from "../context.js";
+import {
+  type App,
+  errorResponses,
+  IdempotencyKeyHeaders,
+  type RouteDeps,
+  sendOutcome,
+  writeRequestOf,
+} from "../context.js";
 import { CustomerParams, Id, PointKindSchema, Points, RedemptionSchema, strictObject } from "../schemas.js";
 
 export function register(app: App, { ledger }: RouteDeps) {
@@ -11,6 +18,7 @@ export function register(app: App, { ledger }: RouteDeps) {
         tags: ["ledger"],
         summary: "Spend points at once, without a hold, soonest-expiring lots first (R4)",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: CustomerParams,
         body: strictObject({
           redemptionId: Id("Your id for this spend, usually the order id"),
