@@ -36,6 +36,7 @@ import {
   type Order,
   type OrderEvent,
 } from "../../../src/domain/orders/index.js";
+import { assertProperty } from "../../support/property.js";
 
 /**
  * R33: movements keep an explanation as a code and params (what the database stores is their JSON)
@@ -326,7 +327,7 @@ const anyExplanation: fc.Arbitrary<ExplanationRef> = fc.oneof(
 
 describe("R33: an explanation is its code and params", () => {
   it("survives the round trip through JSON and reads the same after it", () => {
-    fc.assert(
+    assertProperty(
       fc.property(anyExplanation, (ref) => {
         const back = stored(ref);
         expect(back).toEqual(ref);
