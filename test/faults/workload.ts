@@ -347,7 +347,7 @@ const ID = /\b[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}\b/g;
 const INSTANT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
 const DATE = /\d{4}-\d{2}-\d{2}/g;
 
-function normalizeValue(value: unknown): unknown {
+export function normalizeValue(value: unknown): unknown {
   if (typeof value === "string") {
     return value.replace(ID, "<id>").replace(INSTANT, "<instant>").replace(DATE, "<date>");
   }
