@@ -75,9 +75,9 @@ export function defaultSharedWork(prefix: string, seed: number, clients: number,
  * Runs `clients` clients, each sending its workload's requests one after another until it has sent
  * `minSteps` and `keepGoing()` says stop; every request is retried until answered. Between them each
  * client sends its share of the shared customers' requests (contention.ts), spread over its first
- * `minSteps` steps, the rest after its loop; then the shared events that have not applied are
- * delivered again. With `fireOnceRate`, a client now and then also sends a credit to a customer of its
- * own once, without retrying.
+ * `minSteps` steps, the rest after its loop; then the shared events that were refused are delivered
+ * again. With `fireOnceRate`, a client now and then also sends a credit to a customer of its own once,
+ * without retrying.
  */
 export async function runLoad(options: {
   prefix: string;
@@ -177,7 +177,8 @@ export function describeLoad(scenario: string, load: LoadResult) {
  * Everything a fault scenario verifies after its load: the answers and ledger match a fault-free run of
  * the same requests on a fresh database, every acknowledged write is applied exactly once, re-sending
  * every write changes nothing and returns what was answered, writes sent once without retry are applied
- * at most once, and the ledger invariants hold. Returns the problems (empty: all good).
+ * at most once, the shared customers end as the same requests delivered in order (contention.ts), and
+ * the ledger invariants hold. Returns the problems (empty: all good).
  */
 export async function verifyRun(options: {
   scenario: string;

@@ -9,7 +9,8 @@ import { type HttpAnswer, type HttpCall, Random, type ScenarioDatabase, sleep } 
  * points, paid, shipped, delivered, returned, cancelled; some events in batches), and reads. Each
  * client sends its requests one after another, so the answers are a function of the requests alone:
  * a fault-free run of the same requests on another database must answer the same and leave the same
- * ledger, which is how "applied exactly once" is checked.
+ * ledger, which is how "applied exactly once" is checked. The customers all clients share, whose
+ * answers depend on the interleaving, are contention.ts's.
  */
 
 export type StepKind =
