@@ -102,11 +102,17 @@ describe.skipIf(!IN_FAULT_SUITE)("fault (b): connection cut after COMMIT, before
       let compared = 0;
       let eventReplaysWithHeader = 0;
       let eventReplays = 0;
+      let sharedCuts = 0;
       for (const cut of dropped) {
         const final = answers.get(cut.tag);
         const timeout = sleep(10_000).then(() => undefined);
         const lost: RawResponse | undefined = await Promise.race([cut.response, timeout]);
-        if (!final) continue;
+        // A shared customer's request (contention.ts): a lost "parked" may rightly come back "applied"
+        // once another client delivered the predecessor; verifyRun checks those by their end state.
+        if (!final) {
+          sharedCuts += 1;
+          continue;
+        }
         if (!lost) {
           mismatches.push(`${cut.tag}: the proxy captured no complete answer`);
           continue;
@@ -150,7 +156,8 @@ describe.skipIf(!IN_FAULT_SUITE)("fault (b): connection cut after COMMIT, before
       for (const m of mismatches.slice(0, 20)) log(scenario, `       ${m}`);
       log(
         scenario,
-        `note: ${eventReplaysWithHeader} of ${eventReplays} order-event replays carried idempotent-replayed: true`,
+        `note: ${eventReplaysWithHeader} of ${eventReplays} order-event replays carried idempotent-replayed: true; ` +
+          `${sharedCuts} lost answers were the shared customers' (checked by their end state)`,
       );
       problems.push(...mismatches);
 

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { describeLoad, runLoad, verifyRun } from "./scenario.js";
+import { defaultSharedWork, describeLoad, runLoad, verifyRun } from "./scenario.js";
 import {
   IN_FAULT_SUITE,
   inProcessService,
@@ -138,19 +138,23 @@ async function faultPhase(options: {
   const service = await inProcessService(database);
   try {
     await installFaults(database);
-    // Every customer of the load gets a plan: 1-4 failures (the service tries 5 times) on one table.
+    // Every customer of the load gets a plan: 1-4 failures (the service tries 5 times) on one table;
+    // the customers all clients share too.
     const random = new Random(options.seed);
-    const plans: Plan[] = [];
-    for (let i = 0; i < clients; i++) {
-      for (const suffix of ["a", "b"]) {
-        plans.push({
-          customerId: `${options.prefix}${i}-${suffix}`,
-          table: random.pick(FAULT_TABLES),
-          sqlstate,
-          failTimes: random.int(1, 4),
-        });
-      }
-    }
+    const shared = defaultSharedWork(options.prefix, options.seed, clients, new Date(Date.now() - 3_600_000));
+    const customers = [
+      ...Array.from({ length: clients }, (_, i) => [
+        `${options.prefix}${i}-a`,
+        `${options.prefix}${i}-b`,
+      ]).flat(),
+      ...shared.customers,
+    ];
+    const plans: Plan[] = customers.map((customerId) => ({
+      customerId,
+      table: random.pick(FAULT_TABLES),
+      sqlstate,
+      failTimes: random.int(1, 4),
+    }));
     await addPlans(database, plans);
     log(
       scenario,
@@ -163,6 +167,7 @@ async function faultPhase(options: {
       minSteps: steps,
       target: injectTarget(service.app),
       operatorKey: service.operatorKey,
+      shared,
     });
     describeLoad(scenario, load);
     const report = await planReport(database);

@@ -11,6 +11,7 @@ import {
   Random,
   runCommand,
   SEED,
+  SERVICE_APPLICATION_NAME,
   ServiceProcess,
   SHORT,
   scenarioDatabase,
@@ -150,6 +151,7 @@ describe.skipIf(!IN_FAULT_SUITE || SKIP_RESTART)("fault (d): PostgreSQL restarte
       if (problems.length > 0 || !survived) log(scenario, `service output:\n${service.tail()}`);
       expect(problems).toEqual([]);
       expect(survived).toBe(true);
+      expect(restartLog, "every planned restart must have happened").toHaveLength(restarts);
       expect(
         load.stats.unavailable + load.stats.connectionErrors,
         "the restarts must have hit requests",
@@ -198,12 +200,14 @@ describe.skipIf(!IN_FAULT_SUITE)("fault (d): database sessions terminated under 
         try {
           for (let k = 1; k <= rounds && !abort && !service.unexpectedExit; k++) {
             await sleep(random.int(20, 200));
+            // Only the service's sessions (not this scenario's own), counted when pg_terminate_backend
+            // says it signalled them; the state is the one they were in when picked.
             const r = await sql<{ n: number; tx: number }>`
-              select count(*)::int as n, count(*) filter (where state like 'idle in transaction%' or state = 'active')::int as tx
-              from (select pg_terminate_backend(pid), state from pg_stat_activity
-                    where datname = ${database.name} and pid <> pg_backend_pid()) as t`.execute(
-              database.handle.db,
-            );
+              select count(*) filter (where t.terminated)::int as n,
+                count(*) filter (where t.terminated and (t.state like 'idle in transaction%' or t.state = 'active'))::int as tx
+              from (select pg_terminate_backend(pid) as terminated, state from pg_stat_activity
+                    where datname = ${database.name} and application_name = ${SERVICE_APPLICATION_NAME}
+                      and pid <> pg_backend_pid()) as t`.execute(database.handle.db);
             terminated += r.rows[0]?.n ?? 0;
             inTransaction += r.rows[0]?.tx ?? 0;
           }
@@ -226,7 +230,7 @@ describe.skipIf(!IN_FAULT_SUITE)("fault (d): database sessions terminated under 
       await terminator;
       log(
         scenario,
-        `terminated ${terminated} sessions (${inTransaction} of them active or in a transaction)`,
+        `terminated ${terminated} of the service's sessions (${inTransaction} of them active or in a transaction)`,
       );
       describeLoad(scenario, load);
       const survived = service.running && service.pid === pid;
@@ -241,6 +245,14 @@ describe.skipIf(!IN_FAULT_SUITE)("fault (d): database sessions terminated under 
       if (problems.length > 0 || !survived) log(scenario, `service output:\n${service.tail()}`);
       expect(problems).toEqual([]);
       expect(survived).toBe(true);
+      // The faults happened: sessions of the service were terminated, some of them mid-transaction, and
+      // requests felt it (a 503 or a dropped connection), not only idle connections the pool replaced.
+      expect(terminated, "pg_terminate_backend must have ended service sessions").toBeGreaterThan(0);
+      expect(inTransaction, "some sessions must have been ended mid-transaction").toBeGreaterThan(0);
+      expect(
+        load.stats.unavailable + load.stats.connectionErrors,
+        "the terminations must have hit requests",
+      ).toBeGreaterThan(0);
     } finally {
       abort = true;
       await terminator?.catch(() => {});

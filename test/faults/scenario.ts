@@ -1,12 +1,21 @@
 import { isDeepStrictEqual } from "node:util";
 import { sql } from "kysely";
 import {
+  redeliverUntilAccepted,
+  type SharedAnswered,
+  type SharedResult,
+  type SharedWork,
+  sharedWork,
+  verifyShared,
+} from "./contention.js";
+import {
   type HttpAnswer,
   inProcessService,
   ledgerViolations,
   log,
   Random,
   type ScenarioDatabase,
+  SHORT,
 } from "./support.js";
 import {
   type Answered,
@@ -39,17 +48,36 @@ export interface FireOnce {
 }
 
 export interface LoadResult {
+  /** Each client's requests to its own customers, in the order it sent them. */
   perClient: Step[][];
   answered: Answered[];
   fireOnce: FireOnce[];
+  /** The requests to the customers all clients share (test/faults/contention.ts). */
+  shared: SharedResult;
   stats: RunStats;
   ms: number;
 }
 
+/** The shared customers' work of a scenario's load: small in the short form. */
+export function defaultSharedWork(prefix: string, seed: number, clients: number, baseTime: Date): SharedWork {
+  return sharedWork({
+    prefix,
+    seed,
+    clients,
+    baseTime,
+    ...(SHORT
+      ? { customers: 2, orders: 6, creditsPerCustomer: 3 }
+      : { customers: 4, orders: 40, creditsPerCustomer: 10 }),
+  });
+}
+
 /**
  * Runs `clients` clients, each sending its workload's requests one after another until it has sent
- * `minSteps` and `keepGoing()` says stop; every request is retried until answered. With `fireOnceRate`, a
- * client now and then also sends a credit to a customer of its own once, without retrying.
+ * `minSteps` and `keepGoing()` says stop; every request is retried until answered. Between them each
+ * client sends its share of the shared customers' requests (contention.ts), spread over its first
+ * `minSteps` steps, the rest after its loop; then the shared events that were refused are delivered
+ * again. With `fireOnceRate`, a client now and then also sends a credit to a customer of its own once,
+ * without retrying.
  */
 export async function runLoad(options: {
   prefix: string;
@@ -62,6 +90,8 @@ export async function runLoad(options: {
   fireOnceRate?: number;
   beforeRetry?: (step: Step, attempt: number) => Promise<void>;
   fatal?: () => string | undefined;
+  /** The shared customers' work (default: defaultSharedWork). */
+  shared?: SharedWork;
 }): Promise<LoadResult> {
   const began = Date.now();
   const baseTime = new Date(Date.now() - 3_600_000);
@@ -69,15 +99,30 @@ export async function runLoad(options: {
   const perClient: Step[][] = [];
   const answered: Answered[] = [];
   const fireOnce: FireOnce[] = [];
+  const work = options.shared ?? defaultSharedWork(options.prefix, options.seed, options.clients, baseTime);
+  const shared: SharedResult = { work, answered: [], redelivered: 0 };
+  const sendOptions = {
+    ...(options.beforeRetry ? { beforeRetry: options.beforeRetry } : {}),
+    ...(options.fatal ? { fatal: options.fatal } : {}),
+  };
   await Promise.all(
     Array.from({ length: options.clients }, async (_, i) => {
       const workload = new Workload(`${options.prefix}${i}`, options.seed + i, baseTime);
       const random = new Random(options.seed + 7_919 * (i + 1));
       const steps: Step[] = [];
       perClient.push(steps);
+      const queue = [...(work.queues[i] ?? [])];
+      const sharedRate = Math.min(1, queue.length / Math.max(1, options.minSteps));
+      const sendShared = async () => {
+        const step = queue.shift();
+        if (!step) return;
+        const a = await sendUntilAnswered(options.target, step, options.operatorKey, stats, sendOptions);
+        shared.answered.push({ ...a, client: i } satisfies SharedAnswered);
+      };
       let n = 0;
       while (n < options.minSteps || (options.keepGoing?.() ?? false)) {
         n += 1;
+        if (queue.length > 0 && random.chance(sharedRate)) await sendShared();
         if (options.fireOnceRate && random.chance(options.fireOnceRate)) {
           const customerId = `${options.prefix}${i}-x`;
           const step: Step = {
@@ -106,16 +151,15 @@ export async function runLoad(options: {
         }
         const step = workload.next();
         steps.push(step);
-        answered.push(
-          await sendUntilAnswered(options.target, step, options.operatorKey, stats, {
-            ...(options.beforeRetry ? { beforeRetry: options.beforeRetry } : {}),
-            ...(options.fatal ? { fatal: options.fatal } : {}),
-          }),
-        );
+        answered.push(await sendUntilAnswered(options.target, step, options.operatorKey, stats, sendOptions));
       }
+      while (queue.length > 0) await sendShared();
     }),
   );
-  return { perClient, answered, fireOnce, stats, ms: Date.now() - began };
+  await redeliverUntilAccepted(options.target, options.operatorKey, stats, shared, {
+    ...(options.fatal ? { fatal: options.fatal } : {}),
+  });
+  return { perClient, answered, fireOnce, shared, stats, ms: Date.now() - began };
 }
 
 export function describeLoad(scenario: string, load: LoadResult) {
@@ -133,7 +177,8 @@ export function describeLoad(scenario: string, load: LoadResult) {
  * Everything a fault scenario verifies after its load: the answers and ledger match a fault-free run of
  * the same requests on a fresh database, every acknowledged write is applied exactly once, re-sending
  * every write changes nothing and returns what was answered, writes sent once without retry are applied
- * at most once, and the ledger invariants hold. Returns the problems (empty: all good).
+ * at most once, the shared customers end as the same requests delivered in order (contention.ts), and
+ * the ledger invariants hold. Returns the problems (empty: all good).
  */
 export async function verifyRun(options: {
   scenario: string;
@@ -251,6 +296,15 @@ export async function verifyRun(options: {
       `the ledger equals the fault-free run's: balances, lots, movements, holds, redemptions, orders, events, idempotency records (${rows} summary rows)`,
       summaryDifferences(actual, wanted),
     );
+    await verifyShared({
+      database,
+      referenceDatabase: options.reference,
+      reference: { target: injectTarget(reference.app), operatorKey: reference.operatorKey },
+      shared: load.shared,
+      resend: options.resend,
+      report,
+      log: (message) => log(scenario, message),
+    });
   } finally {
     await reference.close();
   }

@@ -25,6 +25,11 @@ export const SHORT = process.env.KOPILKA_FAULTS_SHORT === "1";
 /** Set by vitest.faults.config.ts: the fault files do nothing when the ordinary `npm test` picks them up. */
 export const IN_FAULT_SUITE = process.env.KOPILKA_FAULTS_SUITE === "1";
 export const JWT_SECRET = "fault-suite-secret-fault-suite-secret-0123";
+/**
+ * The application_name of the service process's database sessions (node-postgres takes PGAPPNAME), so
+ * a scenario can tell them from its own in pg_stat_activity.
+ */
+export const SERVICE_APPLICATION_NAME = "kopilka-fault-service";
 /** The seed of every random choice; print it, and set KOPILKA_FAULTS_SEED to replay a run. */
 export const SEED = Number(process.env.KOPILKA_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -203,6 +208,7 @@ export class ServiceProcess {
       KOPILKA_SCHEDULER_INTERVAL_SECONDS: "0",
       KOPILKA_LOG_LEVEL: "warn",
       KOPILKA_JWT_SECRET: JWT_SECRET,
+      PGAPPNAME: SERVICE_APPLICATION_NAME,
       ...env,
     });
   }

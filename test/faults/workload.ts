@@ -9,7 +9,8 @@ import { type HttpAnswer, type HttpCall, Random, type ScenarioDatabase, sleep } 
  * points, paid, shipped, delivered, returned, cancelled; some events in batches), and reads. Each
  * client sends its requests one after another, so the answers are a function of the requests alone:
  * a fault-free run of the same requests on another database must answer the same and leave the same
- * ledger, which is how "applied exactly once" is checked.
+ * ledger, which is how "applied exactly once" is checked. The customers all clients share, whose
+ * answers depend on the interleaving, are contention.ts's.
  */
 
 export type StepKind =
@@ -347,7 +348,7 @@ const ID = /\b[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}\b/g;
 const INSTANT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
 const DATE = /\d{4}-\d{2}-\d{2}/g;
 
-function normalizeValue(value: unknown): unknown {
+export function normalizeValue(value: unknown): unknown {
   if (typeof value === "string") {
     return value.replace(ID, "<id>").replace(INSTANT, "<instant>").replace(DATE, "<date>");
   }

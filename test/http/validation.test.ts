@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpHarness } from "../support/http.js";
+import { assertAsyncProperty } from "../support/property.js";
 import {
   customerIds,
   expectEnvelope,
@@ -331,7 +332,7 @@ describe("request validation", () => {
           .map((patch) => ({ ...valid, ...patch })),
         fc.subarray(Object.keys(valid)).map((keys) => Object.fromEntries(keys.map((k) => [k, valid[k]]))),
       );
-      await fc.assert(
+      await assertAsyncProperty(
         fc.asyncProperty(body, async (b) => {
           const res = await send(route, id, {
             body: JSON.stringify(b),

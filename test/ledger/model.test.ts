@@ -15,7 +15,8 @@
  *
  * Environment:
  *   KOPILKA_MODEL_STEPS  steps to run in total (default 10000)
- *   KOPILKA_MODEL_SEED   fixed fast-check seed (default: random; fast-check prints it on failure)
+ *   KOPILKA_MODEL_SEED   this file's fast-check seed (default: the run's, KOPILKA_PROPERTY_SEED or
+ *                        fresh; round r of runs uses seed + r, and fast-check prints it on failure)
  *   KOPILKA_MODEL_PATH, KOPILKA_MODEL_REPLAY  the `path` and the `replayPath=` a failure prints: with
  *                        KOPILKA_MODEL_SEED they replay exactly the reported counterexample
  *   KOPILKA_MODEL_SHRINK_SECONDS  time allowed for shrinking a failure (default 60)
@@ -35,9 +36,13 @@ import {
   takesFollowSpendingOrder,
 } from "../support/invariants.js";
 import { ledgerHarness } from "../support/ledger.js";
+import { assertAsyncProperty, PROPERTY_SEED } from "../support/property.js";
+import { parseSeed } from "../support/property-seed.js";
 
 const TARGET_STEPS = Number(process.env.KOPILKA_MODEL_STEPS ?? 10_000);
-const SEED = process.env.KOPILKA_MODEL_SEED ? Number(process.env.KOPILKA_MODEL_SEED) : undefined;
+const SEED = process.env.KOPILKA_MODEL_SEED
+  ? parseSeed(process.env.KOPILKA_MODEL_SEED, "KOPILKA_MODEL_SEED")
+  : PROPERTY_SEED;
 const PATH = process.env.KOPILKA_MODEL_PATH || undefined;
 const REPLAY = process.env.KOPILKA_MODEL_REPLAY || undefined;
 /** Every shrinking attempt replays a sequence on the database, so shrinking gets a time budget. */
@@ -1165,9 +1170,9 @@ describe(`ledger model (${ON_POSTGRES ? "PostgreSQL" : "PGlite"})`, () => {
       // Runs until the step budget is spent: each round's runs are sized from what is still missing.
       for (let round = 0; executed < TARGET_STEPS; round++) {
         const numRuns = Math.max(1, Math.ceil((TARGET_STEPS - executed) / (MAX_STEPS_PER_RUN / 2)));
-        await fc.assert(property, {
+        await assertAsyncProperty(property, {
           numRuns,
-          ...(SEED !== undefined ? { seed: SEED + round } : {}),
+          seed: SEED + round,
           ...(PATH !== undefined && round === 0 ? { path: PATH } : {}),
         });
       }

@@ -6,6 +6,7 @@ import { CROCKFORD } from "../../src/infra/ids.js";
 import { movementFromRow, movementRow } from "../../src/infra/movement-rows.js";
 import type { Database } from "../../src/infra/schema.js";
 import { freshDatabase } from "../support/database.js";
+import { assertProperty, sampleOptions } from "../support/property.js";
 
 /**
  * Migration 5's encoding of a movement: what the service writes reads back as the same movement, and
@@ -51,7 +52,7 @@ function stored(row: ReturnType<typeof movementRow>): Database["movements"] {
 
 describe("movement rows", () => {
   it("read back as the movement written", () => {
-    fc.assert(
+    assertProperty(
       fc.property(movement, ({ causedBy: _, ...m }) => {
         const row = movementRow(m.customerId, { ...m, causedBy: "request" }, "key_1");
         expect(movementFromRow(stored(row))).toEqual({ ...m, actor: "key_1" });
@@ -62,7 +63,7 @@ describe("movement rows", () => {
   });
 
   it("refuse a lot id that is not lot_ and 26 base-32 digits", () => {
-    const m = fc.sample(movement, { seed: 1, numRuns: 1 })[0] as Movement;
+    const m = fc.sample(movement, sampleOptions(1))[0] as Movement;
     for (const bad of ["lot_1", "lot_0000000000000000000000000I", "mov_00000000000000000000000000"]) {
       expect(() => movementRow("c-1", { ...m, lotDeltas: [{ lotId: bad, delta: 1 }] }, "a")).toThrow(bad);
     }
@@ -79,7 +80,7 @@ describe("migration 5's SQL functions", () => {
   });
 
   it("encode and spell out accounts and lots as the service does", async () => {
-    const samples = fc.sample(movement, { seed: 20261201, numRuns: 60 }).map((m) => ({
+    const samples = fc.sample(movement, sampleOptions(60, 1)).map((m) => ({
       m,
       row: movementRow(m.customerId, m, "a"),
     }));

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpHarness } from "../support/http.js";
+import { assertAsyncProperty } from "../support/property.js";
 import { api, type Harness, type Line, line, type Outcome, orderEvents } from "./helpers.js";
 
 /**
@@ -171,7 +172,7 @@ describe("order events out of order", () => {
    */
   it("property: unsequenced events of valid lifecycles, shuffled into random batches, end as delivered in order", async () => {
     let run = 0;
-    await fc.assert(
+    await assertAsyncProperty(
       fc.asyncProperty(lifecycleArb, fc.infiniteStream(fc.nat()), async (plan, randoms) => {
         run += 1;
         const events = (customerId: string) => {

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpHarness } from "../support/http.js";
 import { checkLedgerInvariants, checkLedgerInvariantsInSql } from "../support/invariants.js";
+import { assertAsyncProperty } from "../support/property.js";
 import {
   type Api,
   api,
@@ -25,7 +26,6 @@ import {
  */
 
 const HOUR = 3_600_000;
-const SEED = Number(process.env.KOPILKA_PROPERTY_SEED ?? 20260115);
 
 const categoryArb = fc.constantFrom(
   "electronics",
@@ -110,7 +110,7 @@ describe("order properties through HTTP", () => {
 
   it("(a) the quote never breaks a cap, never exceeds the balance, leaves ≥ 1 RUB per unit, and pays the most", async () => {
     let run = 0;
-    await fc.assert(
+    await assertAsyncProperty(
       fc.asyncProperty(
         fc.array(lineArb(1000), { minLength: 1, maxLength: 6 }),
         balancesArb,
@@ -157,13 +157,19 @@ describe("order properties through HTTP", () => {
           });
         },
       ),
-      { numRuns: 100, seed: SEED, interruptAfterTimeLimit: 30_000, markInterruptAsFailure: false },
+      {
+        numRuns: 100,
+        // A loaded machine may not finish all 100 cases in time; fewer than half has not shown the property.
+        minRuns: 50,
+        interruptAfterTimeLimit: 30_000,
+        markInterruptAsFailure: false,
+      },
     );
   }, 180_000);
 
   it("(b) random lifecycles keep the ledger invariants; a full return or a cancellation restores every balance", async () => {
     let run = 0;
-    await fc.assert(
+    await assertAsyncProperty(
       fc.asyncProperty(
         fc.array(lineArb(6), { minLength: 1, maxLength: 4 }),
         fc.record({
@@ -311,7 +317,13 @@ describe("order properties through HTTP", () => {
           expect(await checkLedgerInvariants(h.database.db, customerId)).toEqual([]);
         },
       ),
-      { numRuns: 40, seed: SEED, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false },
+      {
+        numRuns: 40,
+        // As in (a): the time limit may cut the run short, but not below half of it.
+        minRuns: 20,
+        interruptAfterTimeLimit: 40_000,
+        markInterruptAsFailure: false,
+      },
     );
     // And the whole database, checked by the SQL implementation of the same invariants.
     expect(await checkLedgerInvariantsInSql(h.database.db)).toEqual([]);

@@ -8,6 +8,7 @@ import {
   quoteSpend,
   rateForCategory,
 } from "../../../src/domain/checkout/index.js";
+import { assertProperty } from "../../support/property.js";
 import { balancesArb, cartArb, configArb, isSafeCount, line } from "./fixtures.js";
 
 const paymentArb = fc.constantFrom<PaymentMethod>("marketplace_card", "other_card", "other");
@@ -15,7 +16,7 @@ const paymentArb = fc.constantFrom<PaymentMethod>("marketplace_card", "other_car
 describe("computeAccrual (R7-R12)", () => {
   it("floors each line's exact accrual once and the order's sum to whole points", () => {
     const anyCart = cartArb({ maxLines: 15, maxQuantity: 5_000, maxPriceKop: 10_000_000 });
-    fc.assert(
+    assertProperty(
       fc.property(
         anyCart,
         configArb,

@@ -8,6 +8,7 @@ import {
   quoteSpend,
 } from "../../../src/domain/checkout/index.js";
 import { POINT_KINDS } from "../../../src/domain/kinds.js";
+import { assertProperty } from "../../support/property.js";
 import { balancesArb, cartArb, configArb, line } from "./fixtures.js";
 
 /** The index of the largest weight, the first one on a tie. */
@@ -17,7 +18,7 @@ function largestIndex(weights: readonly number[]): number {
 
 describe("allocateProportionally (R21)", () => {
   it("floors every share and gives the whole remainder to the largest line", () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.integer({ min: 0, max: 1_000_000_000_000 }), { minLength: 1, maxLength: 12 }),
         fc.integer({ min: 0, max: 10_000_000_000 }),
@@ -60,7 +61,7 @@ describe("allocateSpend (R21)", () => {
   const anyCart = cartArb({ maxLines: 12, maxQuantity: 3_000, maxPriceKop: 5_000_000 });
 
   it("sums exactly per kind and never puts more points on a line than its amount", () => {
-    fc.assert(
+    assertProperty(
       fc.property(anyCart, configArb, balancesArb(50_000_000), (lines, config, held) => {
         const spend = quoteSpend({ lines, config, balances: held }).combination;
         const allocation = allocateSpend(lines, spend);
@@ -90,7 +91,7 @@ describe("allocateSpend (R21)", () => {
       savingsCapBp: Math.min(config.savingsCapBp, 5_000),
       referralCapBp: { byCategory: {}, otherwise: 2_500 },
     }));
-    fc.assert(
+    assertProperty(
       fc.property(realCart, halfCaps, balancesArb(50_000_000), (lines, config, held) => {
         const spend = quoteSpend({ lines, config, balances: held }).combination;
         const allocation = allocateSpend(lines, spend);

@@ -9,6 +9,7 @@ import {
   quoteSpend,
 } from "../../../src/domain/checkout/index.js";
 import { POINT_KINDS } from "../../../src/domain/kinds.js";
+import { assertProperty } from "../../support/property.js";
 import { balances, balancesArb, cartArb, configArb, isSafeCount, line } from "./fixtures.js";
 
 /** The caps of R16-R19 restated independently of the implementation, with BigInt floors. */
@@ -55,7 +56,7 @@ const anyCart = cartArb({ maxLines: 30, maxQuantity: 5_000, maxPriceKop: 10_000_
 
 describe("quoteSpend (R16-R19)", () => {
   it("on small carts no allowed spend uses more points, and maxPerKind is each kind's best alone", () => {
-    fc.assert(
+    assertProperty(
       fc.property(smallCart, configArb, balancesArb(25), (lines, config, held) => {
         const quote = quoteSpend({ lines, config, balances: held });
         const caps = referenceCaps(lines, config);
@@ -78,7 +79,7 @@ describe("quoteSpend (R16-R19)", () => {
   });
 
   it("never breaks a cap or a balance and leaves at least the money floor per unit, on any cart", () => {
-    fc.assert(
+    assertProperty(
       fc.property(anyCart, configArb, balancesArb(10_000_000), (lines, config, held) => {
         const quote = quoteSpend({ lines, config, balances: held });
         const caps = referenceCaps(lines, config);
@@ -105,7 +106,7 @@ describe("quoteSpend (R16-R19)", () => {
   });
 
   it("gives every reason code for the limit that actually bound the kind", () => {
-    fc.assert(
+    assertProperty(
       fc.property(smallCart, configArb, balancesArb(25), (lines, config, held) => {
         const quote = quoteSpend({ lines, config, balances: held });
         for (const reason of quote.reasons) {
@@ -208,7 +209,7 @@ describe("quoteSpend (R16-R19)", () => {
 
 describe("checkSpendRequest (R16-R19)", () => {
   it("accepts exactly the spends R19 allows, refusing balances first", () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         smallCart,
         configArb,

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { proportionalReturnShare } from "../../../src/domain/checkout/index.js";
+import { assertProperty } from "../../support/property.js";
 
 /** Splits `quantity` into positive steps at the given cut points. */
 function steps(quantity: number, cuts: readonly number[]): number[] {
@@ -12,7 +13,7 @@ function steps(quantity: number, cuts: readonly number[]): number[] {
 
 describe("proportionalReturnShare (R13, R15)", () => {
   it("returning a line in any number of steps removes exactly its whole amount", () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.integer({ min: 0, max: 1_000_000_000_000 }),
         fc.integer({ min: 1, max: 100_000 }),

@@ -13,6 +13,7 @@ import {
 } from "../../../src/domain/checkout/index.js";
 import { formatDate, formatTimeOfDay } from "../../../src/domain/text.js";
 import { CYRILLIC_LETTER, LATIN_LETTER } from "../../support/alphabets.js";
+import { assertProperty } from "../../support/property.js";
 import { balancesArb, cartArb, configArb } from "./fixtures.js";
 
 describe("explanation texts (R33)", () => {
@@ -98,7 +99,7 @@ describe("R33: quotes and accruals have no English inside Russian texts, no Russ
   };
 
   it("holds for every cap reason, refusal and accrual line, unknown categories included", () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         cart,
         configArb,

@@ -39,6 +39,7 @@ import {
   type OrderEvent,
 } from "../../../src/domain/orders/index.js";
 import { CYRILLIC_LETTER, LATIN_LETTER } from "../../support/alphabets.js";
+import { assertProperty } from "../../support/property.js";
 
 /**
  * R33: movements keep an explanation as a code and params (what the database stores is their JSON)
@@ -347,7 +348,7 @@ function explanationArb(free: fc.Arbitrary<string>, legacy: boolean): fc.Arbitra
 
 describe("R33: an explanation is its code and params", () => {
   it("survives the round trip through JSON and reads the same after it", () => {
-    fc.assert(
+    assertProperty(
       fc.property(explanationArb(text, true), (ref) => {
         const back = stored(ref);
         expect(back).toEqual(ref);
@@ -437,7 +438,7 @@ describe("R33: no English inside Russian texts, no Russian inside English ones",
   const timeZone = fc.constantFrom("Europe/Moscow", "Europe/Kaliningrad", "Asia/Vladivostok", "UTC");
 
   it("holds for every template with any params, in any zone", () => {
-    fc.assert(
+    assertProperty(
       fc.property(explanationArb(noLetters, false), timeZone, (ref, zone) => {
         const shown = renderExplanation(ref, { categoryNames: NAMES, timeZone: zone });
         expect(shown.ru).not.toMatch(LATIN_LETTER);
