@@ -115,7 +115,10 @@ say(`## 2. The order is placed: hold the points
 Send order events to \`POST /v1/orders/events\`, one at a time or up to 1,000 as \`{ "events": [...] }\`.
 Each event has its own \`eventId\`: a redelivery returns the stored result and changes nothing, so
 retry freely. \`sequence\` (1 for placed, +1 per event) lets Kopilka put events that arrive out of
-order back in order: an event ahead of its turn is *parked* and applied when its predecessors arrive.
+order back in order: an event ahead of its turn is *parked* and applied when its predecessors arrive,
+and one whose predecessor was refused is refused with \`PREDECESSOR_REFUSED\`. Without \`sequence\`, an
+event that could apply after a later one (shipped before paid, a return before its shipment) is
+parked with \`waitingFor\` and applied when that event comes.
 
 \`placed\` holds the points the customer chose to spend (R20: available → held, for 30 minutes by
 default). Nothing is earned yet; the expected accrual is shown (R13):`);
