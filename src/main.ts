@@ -52,7 +52,8 @@ export async function createKopilka(
     {
       lanes: database.kind === "pglite" ? 1 : config.writeLanes,
       customersPerTransaction: config.customersPerTransaction,
-      databaseWaitMs: config.databaseTimeoutMs,
+      // PGlite runs in this process and is never silent: its one lane's queue is bounded by nothing.
+      databaseWaitMs: database.kind === "postgres" ? config.databaseTimeoutMs : undefined,
       bounded: database.bounded,
     },
   );
