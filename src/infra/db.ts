@@ -153,8 +153,9 @@ class PoolWithDeadlines extends pg.Pool {
     if (args.length > 0 || deadline === undefined) return super.connect(...(args as []));
     const left = deadline - performance.now();
     const connecting = super.connect();
-    if (left >= (this.options.connectionTimeoutMillis ?? 0) && this.options.connectionTimeoutMillis)
-      return connecting;
+    // No deadline (a migration), or pg-pool's own time-out comes first.
+    const poolBound = this.options.connectionTimeoutMillis || Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(left) || left >= poolBound) return connecting;
     return new Promise<pg.PoolClient>((resolve, reject) => {
       let late = false;
       const timer = setTimeout(
