@@ -33,6 +33,12 @@ export const SETTINGS = {
     default: "",
     description: "Secret for customer tokens (HS256); empty: a random one per process, with a warning",
   },
+  customerTokenMaxTtlSeconds: {
+    env: "KOPILKA_CUSTOMER_TOKEN_MAX_TTL_SECONDS",
+    default: "86400",
+    description:
+      "Longest lifetime (exp − iat) of a customer token, seconds: longer ones are not issued, and refused with 401 like tokens without exp or iat",
+  },
   shutdownDelayMs: {
     env: "KOPILKA_SHUTDOWN_DELAY_MS",
     default: "1000",
@@ -105,6 +111,8 @@ export interface Config {
   /** The longest a request waits on PostgreSQL before it answers 503. */
   databaseTimeoutMs: number;
   jwtSecret: string | undefined;
+  /** The longest lifetime a customer token may have, seconds. */
+  customerTokenMaxTtlSeconds: number;
   logLevel: string;
   /** How long /ready answers 503 before the server stops taking requests. */
   shutdownDelayMs: number;
@@ -177,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSize: integer(env, "poolSize", 1, 1000),
     databaseTimeoutMs: integer(env, "databaseTimeoutMs", 100, 600_000),
     jwtSecret: jwtSecret || undefined,
+    customerTokenMaxTtlSeconds: integer(env, "customerTokenMaxTtlSeconds", 60, 31_536_000),
     logLevel,
     shutdownDelayMs: integer(env, "shutdownDelayMs", 0, 600_000),
     shutdownGraceMs: integer(env, "shutdownGraceMs", 100, 3_600_000),

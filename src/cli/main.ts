@@ -1,10 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { API_ROLES, type ApiRole } from "../app/access.js";
+import { API_ROLES, type ApiRole, customerTokenLifetimeRefusal } from "../app/access.js";
 import { demoCustomerId, loadDemo } from "../app/demo.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { POINT_KINDS, type PointKind } from "../domain/kinds.js";
 import { migrate } from "../infra/migrations/migrate.js";
-import { createKopilka, type Kopilka } from "../main.js";
+import { configuredCustomerTokens, createKopilka, type Kopilka } from "../main.js";
 import { progressBar } from "./progress.js";
 import { exitGracefullyOnSignals } from "./shutdown.js";
 
@@ -83,11 +84,12 @@ program
         sellerId: null,
       });
       const customer = demoCustomerId(0);
-      const token = await kopilka.access.issueCustomerToken(customer, 86_400);
+      const ttlSeconds = Math.min(86_400, config.customerTokenMaxTtlSeconds);
+      const token = await kopilka.access.issueCustomerToken(customer, ttlSeconds);
       const base = `http://localhost:${config.port}`;
       tryIt = [
         `Operator API key (shown once): ${operator.secret}`,
-        `Customer token for ${customer} (24 h): ${token}`,
+        `Customer token for ${customer} (${Math.round(ttlSeconds / 360) / 10} h): ${token}`,
         `  curl -H "Authorization: Bearer ${operator.secret}" "${base}/v1/customers/${customer}/balance"`,
         `  curl -H "Authorization: Bearer ${token}" "${base}/v1/customers/${customer}/history?limit=5"`,
       ];
@@ -250,14 +252,43 @@ tokens
     "Issue a customer token that reads only that customer's balance and history (needs KOPILKA_JWT_SECRET)",
   )
   .argument("<customerId>", "the customer id", customerId)
-  .option("--ttl <seconds>", "lifetime in seconds", wholeNumber("--ttl", 60, 31_536_000), 3600)
+  .option(
+    "--ttl <seconds>",
+    "lifetime in seconds, at most KOPILKA_CUSTOMER_TOKEN_MAX_TTL_SECONDS",
+    wholeNumber("--ttl", 60, 31_536_000),
+    3600,
+  )
   .action(async (id: string, options: { ttl: number }) => {
-    if (!process.env.KOPILKA_JWT_SECRET) {
+    const customerTokens = configuredCustomerTokens(loadConfig());
+    if (!customerTokens) {
       throw new InvalidArgumentError(
         "set KOPILKA_JWT_SECRET to the server's secret, or the token will not verify",
       );
     }
-    await withKopilka(async (k) => console.log(await k.access.issueCustomerToken(id, options.ttl)));
+    const refused = customerTokenLifetimeRefusal(customerTokens, options.ttl);
+    if (refused) throw new InvalidArgumentError(refused.message);
+    console.log(await customerTokens.issue(id, options.ttl));
+  });
+tokens
+  .command("revoke")
+  .description(
+    "Refuse every token issued for the customer up to now (tokens issued later work); audited with --reason",
+  )
+  .argument("<customerId>", "the customer id", customerId)
+  .requiredOption("--reason <text>", "why (mandatory, audited)")
+  .action(async (id: string, options: { reason: string }) => {
+    if (options.reason.trim().length < 3)
+      throw new InvalidArgumentError("--reason must say why (3 characters or more)");
+    await withKopilka(async (k) => {
+      const result = await k.access.revokeCustomerTokens(id, options.reason, {
+        idempotencyKey: `cli-${randomUUID()}`,
+        fingerprint: JSON.stringify(["cli-tokens-revoke", id, options.reason]),
+        requestId: `cli-${Date.now()}`,
+        actor: `cli:${process.env.USER ?? "unknown"}`,
+      });
+      if (!result.ok) throw new Error(`revocation refused: ${result.message}`);
+      console.log(`Tokens issued for ${id} up to ${result.value.revokedBefore} are refused from now on.`);
+    });
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
