@@ -31,7 +31,8 @@ export const SETTINGS = {
   jwtSecret: {
     env: "KOPILKA_JWT_SECRET",
     default: "",
-    description: "Secret for customer tokens (HS256); empty: a random one per process, with a warning",
+    description:
+      "Secret for customer tokens (HS256), at least 32 characters; empty: the embedded database keeps one it generates in its data folder (`jwt-secret`, mode 0600), PostgreSQL uses a random one per process, with a warning",
   },
   customerTokenMaxTtlSeconds: {
     env: "KOPILKA_CUSTOMER_TOKEN_MAX_TTL_SECONDS",

@@ -13,6 +13,7 @@ import { buildServer } from "./http/server.js";
 import { PostgresApiKeyStore } from "./infra/api-key-store.js";
 import { PostgresCustomerTokenRevocations } from "./infra/customer-token-revocations.js";
 import { JwtCustomerTokens } from "./infra/customer-tokens.js";
+import { dataFolderJwtSecret, isInMemory } from "./infra/data-folder.js";
 import { type DatabaseHandle, openDatabase } from "./infra/db.js";
 import { MonotonicIds } from "./infra/ids.js";
 import { PostgresLedgerStore } from "./infra/ledger-store.js";
@@ -24,11 +25,15 @@ import { startScheduler } from "./infra/scheduler.js";
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Customer tokens signed with KOPILKA_JWT_SECRET; undefined without it. */
+/**
+ * Customer tokens from the configuration alone, without the database (all `kopilka tokens create`
+ * needs): signed with KOPILKA_JWT_SECRET, else with the secret the embedded database keeps in its data
+ * folder. Undefined without either: PostgreSQL, or an in-memory database, and no KOPILKA_JWT_SECRET.
+ */
 export function configuredCustomerTokens(config: Config): CustomerTokens | undefined {
-  return config.jwtSecret === undefined
-    ? undefined
-    : new JwtCustomerTokens(config.jwtSecret, config.customerTokenMaxTtlSeconds);
+  const embeddedInFolder = !config.databaseUrl && !isInMemory(config.dataDir);
+  const secret = config.jwtSecret ?? (embeddedInFolder ? dataFolderJwtSecret(config.dataDir) : undefined);
+  return secret === undefined ? undefined : new JwtCustomerTokens(secret, config.customerTokenMaxTtlSeconds);
 }
 
 /** The composition root: the one place that wires infrastructure to the use cases and the edges. */
