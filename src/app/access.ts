@@ -19,6 +19,21 @@ export function actorOf(principal: Principal): string {
   return principal.type === "key" ? principal.keyId : `customer:${principal.customerId}`;
 }
 
+export interface ApiKeyListing {
+  keyId: string;
+  name: string;
+  role: ApiRole;
+  sellerId: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/** What revoking a key did: nothing when there is no such key or it was revoked before. */
+export type KeyRevocation =
+  | { outcome: "revoked" }
+  | { outcome: "unknown" }
+  | { outcome: "already revoked"; revokedAt: Date };
+
 export interface ApiKeyStore {
   /** Stores only a hash; the returned secret is shown once. */
   create(input: {
@@ -29,17 +44,9 @@ export interface ApiKeyStore {
   findBySecret(
     secret: string,
   ): Promise<{ keyId: string; role: ApiRole; sellerId: string | null } | undefined>;
-  list(): Promise<
-    {
-      keyId: string;
-      name: string;
-      role: ApiRole;
-      sellerId: string | null;
-      createdAt: Date;
-      revokedAt: Date | null;
-    }[]
-  >;
-  revoke(keyId: string): Promise<boolean>;
+  /** Every key, revoked ones too, oldest first. */
+  list(): Promise<ApiKeyListing[]>;
+  revoke(keyId: string): Promise<KeyRevocation>;
 }
 
 /** What a valid customer token says. */
@@ -151,6 +158,14 @@ export class AccessService {
 
   createKey(input: { name: string; role: ApiRole; sellerId: string | null }) {
     return this.keys.create(input);
+  }
+
+  listKeys() {
+    return this.keys.list();
+  }
+
+  revokeKey(keyId: string) {
+    return this.keys.revoke(keyId);
   }
 
   issueCustomerToken(customerId: string, ttlSeconds: number) {

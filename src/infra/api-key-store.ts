@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
-import { API_KEY_PREFIX, type ApiKeyStore, type ApiRole } from "../app/access.js";
+import { API_KEY_PREFIX, type ApiKeyStore, type ApiRole, type KeyRevocation } from "../app/access.js";
 import type { IdGenerator } from "../app/ports.js";
 import type { Database } from "./schema.js";
 import { TtlCache } from "./ttl-cache.js";
@@ -81,7 +81,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
     }));
   }
 
-  async revoke(keyId: string) {
+  async revoke(keyId: string): Promise<KeyRevocation> {
     const result = await this.db
       .updateTable("api_keys")
       .set({ revoked_at: new Date() })
@@ -89,6 +89,14 @@ export class PostgresApiKeyStore implements ApiKeyStore {
       .where("revoked_at", "is", null)
       .executeTakeFirst();
     this.found.deleteWhere((key) => key.keyId === keyId);
-    return result.numUpdatedRows > 0n;
+    if (result.numUpdatedRows > 0n) return { outcome: "revoked" };
+    const row = await this.db
+      .selectFrom("api_keys")
+      .select("revoked_at")
+      .where("key_id", "=", keyId)
+      .executeTakeFirst();
+    return row?.revoked_at
+      ? { outcome: "already revoked", revokedAt: row.revoked_at }
+      : { outcome: "unknown" };
   }
 }
