@@ -31,7 +31,14 @@ export const SETTINGS = {
   jwtSecret: {
     env: "KOPILKA_JWT_SECRET",
     default: "",
-    description: "Secret for customer tokens (HS256); empty: a random one per process, with a warning",
+    description:
+      "Secret for customer tokens (HS256), at least 32 characters; empty: the embedded database keeps one it generates in its data folder (`jwt-secret`, mode 0600), PostgreSQL uses a random one per process, with a warning",
+  },
+  customerTokenMaxTtlSeconds: {
+    env: "KOPILKA_CUSTOMER_TOKEN_MAX_TTL_SECONDS",
+    default: "86400",
+    description:
+      "Longest lifetime (exp − iat) of a customer token, seconds: longer ones are not issued, and refused with 401 like tokens without exp or iat",
   },
   shutdownDelayMs: {
     env: "KOPILKA_SHUTDOWN_DELAY_MS",
@@ -105,6 +112,8 @@ export interface Config {
   /** The longest a request waits on PostgreSQL before it answers 503. */
   databaseTimeoutMs: number;
   jwtSecret: string | undefined;
+  /** The longest lifetime a customer token may have, seconds. */
+  customerTokenMaxTtlSeconds: number;
   logLevel: string;
   /** How long /ready answers 503 before the server stops taking requests. */
   shutdownDelayMs: number;
@@ -177,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSize: integer(env, "poolSize", 1, 1000),
     databaseTimeoutMs: integer(env, "databaseTimeoutMs", 100, 600_000),
     jwtSecret: jwtSecret || undefined,
+    customerTokenMaxTtlSeconds: integer(env, "customerTokenMaxTtlSeconds", 60, 31_536_000),
     logLevel,
     shutdownDelayMs: integer(env, "shutdownDelayMs", 0, 600_000),
     shutdownGraceMs: integer(env, "shutdownGraceMs", 100, 3_600_000),

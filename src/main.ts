@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import pino from "pino";
-import { AccessService } from "./app/access.js";
+import { AccessService, type CustomerTokens } from "./app/access.js";
 import { GroupCommitter } from "./app/group-commit.js";
 import { LedgerService } from "./app/ledger-service.js";
 import { OrderService } from "./app/order-service.js";
@@ -11,7 +11,9 @@ import { ScheduledWork } from "./app/scheduled-work.js";
 import type { Config } from "./config.js";
 import { buildServer } from "./http/server.js";
 import { PostgresApiKeyStore } from "./infra/api-key-store.js";
+import { PostgresCustomerTokenRevocations } from "./infra/customer-token-revocations.js";
 import { JwtCustomerTokens } from "./infra/customer-tokens.js";
+import { dataFolderJwtSecret, isInMemory } from "./infra/data-folder.js";
 import { type DatabaseHandle, openDatabase } from "./infra/db.js";
 import { MonotonicIds } from "./infra/ids.js";
 import { PostgresLedgerStore } from "./infra/ledger-store.js";
@@ -22,6 +24,17 @@ import { PostgresRunClaims } from "./infra/run-claims.js";
 import { startScheduler } from "./infra/scheduler.js";
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Customer tokens from the configuration alone, without the database (all `kopilka tokens create`
+ * needs): signed with KOPILKA_JWT_SECRET, else with the secret the embedded database keeps in its data
+ * folder. Undefined without either: PostgreSQL, or an in-memory database, and no KOPILKA_JWT_SECRET.
+ */
+export function configuredCustomerTokens(config: Config): CustomerTokens | undefined {
+  const embeddedInFolder = !config.databaseUrl && !isInMemory(config.dataDir);
+  const secret = config.jwtSecret ?? (embeddedInFolder ? dataFolderJwtSecret(config.dataDir) : undefined);
+  return secret === undefined ? undefined : new JwtCustomerTokens(secret, config.customerTokenMaxTtlSeconds);
+}
 
 /** The composition root: the one place that wires infrastructure to the use cases and the edges. */
 export async function createKopilka(
@@ -58,14 +71,20 @@ export async function createKopilka(
     },
   );
   const ledger = new LedgerService(store, committer, clock, rules, config.timeZone);
-  if (!config.jwtSecret)
+  let tokens = configuredCustomerTokens(config);
+  if (!tokens) {
     log.warn(
       "KOPILKA_JWT_SECRET is not set: customer tokens are signed with a random secret and die with this process",
     );
+    tokens = new JwtCustomerTokens(randomBytes(32).toString("hex"), config.customerTokenMaxTtlSeconds);
+  }
   const access = new AccessService(
     new PostgresApiKeyStore(database.db, ids),
-    new JwtCustomerTokens(config.jwtSecret ?? randomBytes(32).toString("hex")),
+    tokens,
+    new PostgresCustomerTokenRevocations(database.db, ids),
     config.supportAdjustmentLimit,
+    // Credentials are checked against real time (jose reads the wall clock), whatever clock the ledger runs on.
+    systemClock,
   );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer);
   const metrics = createMetrics(orderStore, clock);

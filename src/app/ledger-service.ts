@@ -32,6 +32,7 @@ import {
   type HistoryQuery,
   idempotencySlot,
   type LedgerStore,
+  type StoredOutcome,
 } from "./ports.js";
 import type { PolicySource } from "./programme-rules.js";
 import {
@@ -74,6 +75,35 @@ export interface ConflictRefusal {
   requestId: string;
 }
 
+/**
+ * The answer to a request whose caller used its Idempotency-Key before (`prior`): the stored answer
+ * again, or a refusal when the key was used for another operation or with another request.
+ */
+export function answerToUsedKey<V>(
+  prior: StoredOutcome,
+  scope: string,
+  request: WriteRequest,
+): WriteResult<V> | ConflictRefusal {
+  const refusal = { ok: false, replayed: false, requestId: request.requestId } as const;
+  if (prior.scope !== scope) {
+    return {
+      ...refusal,
+      code: "IDEMPOTENCY_KEY_REUSED",
+      message: `this Idempotency-Key was used for another operation (${prior.scope}); use a new key for each operation`,
+      details: { idempotencyKey: request.idempotencyKey, firstUsedFor: prior.scope, operation: scope },
+    };
+  }
+  if (prior.fingerprint !== request.fingerprint) {
+    return {
+      ...refusal,
+      code: "IDEMPOTENCY_CONFLICT",
+      message: "this Idempotency-Key was used with a different request",
+      details: { idempotencyKey: request.idempotencyKey, originalRequestId: prior.requestId },
+    };
+  }
+  return { ...(prior.outcome as Outcome<V>), replayed: true, requestId: prior.requestId };
+}
+
 export interface BalanceResponse {
   customerId: string;
   asOf: string;
@@ -108,37 +138,7 @@ export class LedgerService {
       load: { ...load, idempotency: [slot] },
       run: (state, ctx) => {
         const prior = state.outcomes.get(idempotencySlot(slot));
-        if (prior) {
-          if (prior.scope !== scope) {
-            return {
-              result: {
-                ok: false,
-                code: "IDEMPOTENCY_KEY_REUSED",
-                message: `this Idempotency-Key was used for another operation (${prior.scope}); use a new key for each operation`,
-                details: {
-                  idempotencyKey: request.idempotencyKey,
-                  firstUsedFor: prior.scope,
-                  operation: scope,
-                },
-                replayed: false,
-                requestId: request.requestId,
-              },
-            };
-          }
-          if (prior.fingerprint !== request.fingerprint) {
-            return {
-              result: {
-                ok: false,
-                code: "IDEMPOTENCY_CONFLICT",
-                message: "this Idempotency-Key was used with a different request",
-                details: { idempotencyKey: request.idempotencyKey, originalRequestId: prior.requestId },
-                replayed: false,
-                requestId: request.requestId,
-              },
-            };
-          }
-          return { result: { ...(prior.outcome as Outcome<V>), replayed: true, requestId: prior.requestId } };
-        }
+        if (prior) return { result: answerToUsedKey<V>(prior, scope, request) };
         const result = operation(state.ledger, ctx);
         const outcome: Outcome<V> = result.ok
           ? { ok: true, value: present(result.value) }

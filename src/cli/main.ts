@@ -1,16 +1,31 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { API_ROLES, type ApiRole } from "../app/access.js";
-import { demoCustomerId, loadDemo } from "../app/demo.js";
-import { ConfigError, loadConfig } from "../config.js";
+import pino from "pino";
+import { API_ROLES, type ApiRole, CUSTOMER_ID, customerTokenLifetimeRefusal } from "../app/access.js";
+import { demoCustomerId } from "../app/demo.js";
+import { type Config, loadConfig } from "../config.js";
 import { POINT_KINDS, type PointKind } from "../domain/kinds.js";
-import { migrate } from "../infra/migrations/migrate.js";
-import { createKopilka, type Kopilka } from "../main.js";
-import { progressBar } from "./progress.js";
+import { isInMemory } from "../infra/data-folder.js";
+import { openDatabase } from "../infra/db.js";
+import { configuredCustomerTokens, createKopilka } from "../main.js";
+import {
+  type CliCommand,
+  type CommandOutput,
+  type CommandTarget,
+  hasCustomers,
+  loadDemoData,
+  runReportingFailure,
+} from "./commands.js";
+import { controlSocketPath, runInService, serveCommands } from "./control.js";
+import { printFailure } from "./failures.js";
 import { exitGracefullyOnSignals } from "./shutdown.js";
 
-const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** How many customers `serve --demo` and `demo` load unless told otherwise. */
 const DEMO_CUSTOMERS = 2000;
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 function wholeNumber(name: string, min: number, max: number) {
   return (raw: string) => {
@@ -22,36 +37,60 @@ function wholeNumber(name: string, min: number, max: number) {
 }
 
 function customerId(raw: string) {
-  if (!ID.test(raw)) throw new InvalidArgumentError("a customer id is 1-64 of A-Z a-z 0-9 _ . : -");
+  if (!CUSTOMER_ID.test(raw)) throw new InvalidArgumentError("a customer id is 1-64 of A-Z a-z 0-9 _ . : -");
   return raw;
 }
 
-/** Opens Kopilka with quiet logs, runs `work`, closes it whatever happens. */
-async function withKopilka<T>(work: (k: Kopilka) => Promise<T>, logLevel = "warn"): Promise<T> {
-  const config = loadConfig({ KOPILKA_LOG_LEVEL: logLevel, ...process.env });
-  const kopilka = await createKopilka(config);
-  try {
-    return await work(kopilka);
-  } finally {
-    await kopilka.close();
-  }
+function reasonOf(raw: string) {
+  if (raw.trim().length < 3) throw new InvalidArgumentError("--reason must say why (3 characters or more)");
+  return raw;
 }
 
-async function hasCustomers(k: Kopilka): Promise<boolean> {
-  const row = await k.database.db.selectFrom("customers").select("customer_id").limit(1).executeTakeFirst();
-  return row !== undefined;
+/**
+ * The configuration, with only errors logged unless KOPILKA_LOG_LEVEL says otherwise, and to stderr:
+ * stdout is the command's output (`--json` included). The service's warnings (a random JWT secret on
+ * PostgreSQL, say) are about serving, not about a command.
+ */
+const commandConfig = () => loadConfig({ KOPILKA_LOG_LEVEL: "error", ...process.env });
+const commandLogger = (config: Config) => pino({ level: config.logLevel }, pino.destination(2));
+
+/** Who runs the command, and a request id: what every write records (R34 audit). */
+const cliRequest = () => ({ requestId: `cli-${Date.now()}`, actor: `cli:${process.env.USER ?? "unknown"}` });
+
+const terminalOutput: CommandOutput = { console, progress: process.stderr };
+
+/** Opens Kopilka (or only the database) for one command and closes it whatever happens. */
+function openedHere(config: Config): CommandTarget {
+  return {
+    async withKopilka(work) {
+      const kopilka = await createKopilka(config, { logger: commandLogger(config) });
+      try {
+        return await work(kopilka);
+      } finally {
+        await kopilka.close();
+      }
+    },
+    async withDatabase(work) {
+      const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        return await work(database);
+      } finally {
+        await database.close();
+      }
+    },
+  };
 }
 
-async function runDemo(k: Kopilka, customers: number, seed: number) {
-  const result = await loadDemo(k.ledger, {
-    customers,
-    seed,
-    now: k.clock.now(),
-    onProgress: progressBar("loading demo customers"),
-  });
-  console.log(
-    `Loaded ${result.customers} demo customers with ${result.steps} ledger operations over the past year.`,
-  );
+/**
+ * Runs a command that needs the database: in the service running on the embedded data folder when
+ * there is one (PGlite lets one process open the folder), else in this process. Same output either way.
+ */
+async function execute(command: CliCommand) {
+  const config = commandConfig();
+  const socketPath =
+    config.databaseUrl || isInMemory(config.dataDir) ? undefined : controlSocketPath(config.dataDir);
+  const inService = socketPath === undefined ? undefined : await runInService(socketPath, command);
+  process.exitCode = inService ?? (await runReportingFailure(command, openedHere(config), terminalOutput));
 }
 
 const program = new Command()
@@ -59,6 +98,7 @@ const program = new Command()
   .description(
     "Kopilka: a loyalty-points engine for marketplaces. Configuration comes from the environment (see README).",
   )
+  .version(version)
   .showHelpAfterError();
 
 program
@@ -74,20 +114,38 @@ program
   .action(async (options: { demo?: boolean; demoCustomers: number }) => {
     const config = loadConfig();
     const kopilka = await createKopilka(config);
+    const embedded = kopilka.database.kind === "pglite" && !isInMemory(config.dataDir);
+    // Up before the demo loads, so that CLI commands run here from the start rather than fail on the lock.
+    const socketPath = embedded ? controlSocketPath(config.dataDir) : undefined;
+    const control = socketPath
+      ? await serveCommands(socketPath, kopilka).catch((err: unknown) => {
+          kopilka.log.warn(
+            { err },
+            "no control socket: CLI commands cannot reach this service while it runs",
+          );
+          return undefined;
+        })
+      : undefined;
+    if (embedded && !socketPath) {
+      kopilka.log.warn(
+        "no control socket on Windows or for a data folder path this long: CLI commands cannot reach this service while it runs",
+      );
+    }
     let tryIt: string[] = [];
     if (options.demo && !(await hasCustomers(kopilka))) {
-      await runDemo(kopilka, options.demoCustomers, 1);
+      await loadDemoData(kopilka, options.demoCustomers, 1, terminalOutput);
       const operator = await kopilka.access.createKey({
         name: "demo operator",
         role: "operator",
         sellerId: null,
       });
       const customer = demoCustomerId(0);
-      const token = await kopilka.access.issueCustomerToken(customer, 86_400);
+      const ttlSeconds = Math.min(86_400, config.customerTokenMaxTtlSeconds);
+      const token = await kopilka.access.issueCustomerToken(customer, ttlSeconds);
       const base = `http://localhost:${config.port}`;
       tryIt = [
         `Operator API key (shown once): ${operator.secret}`,
-        `Customer token for ${customer} (24 h): ${token}`,
+        `Customer token for ${customer} (${Math.round(ttlSeconds / 360) / 10} h): ${token}`,
         `  curl -H "Authorization: Bearer ${operator.secret}" "${base}/v1/customers/${customer}/balance"`,
         `  curl -H "Authorization: Bearer ${token}" "${base}/v1/customers/${customer}/history?limit=5"`,
       ];
@@ -105,27 +163,19 @@ program
         `  API docs:  ${base}/docs`,
         `  OpenAPI:   ${base}/openapi.json`,
         `  Health:    ${base}/health, ${base}/ready`,
+        ...(control ? ["  CLI:       kopilka commands run in this service while it runs"] : []),
         ...tryIt,
         "",
       ].join("\n"),
     );
-    exitGracefullyOnSignals(kopilka, server);
+    // Shutting down stops both ways in, HTTP and the control socket, and waits for what each has in flight.
+    exitGracefullyOnSignals(kopilka, { close: () => Promise.all([server.close(), control?.close()]) });
   });
 
 program
   .command("migrate")
   .description("Apply the database migrations this build carries, and stop")
-  .action(async () => {
-    const config = loadConfig({ KOPILKA_LOG_LEVEL: "warn", ...process.env });
-    const { openDatabase } = await import("../infra/db.js");
-    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-    try {
-      const { applied } = await migrate(database.db);
-      console.log(applied.length > 0 ? `Applied: ${applied.join(", ")}` : "The database is up to date.");
-    } finally {
-      await database.close();
-    }
-  });
+  .action(() => execute({ name: "migrate" }));
 
 program
   .command("demo")
@@ -137,46 +187,16 @@ program
     wholeNumber("--seed", 0, 2 ** 31),
     1,
   )
-  .action(async (options: { customers: number; seed: number }) => {
-    await withKopilka(async (k) => {
-      if (await hasCustomers(k)) {
-        console.error("The database already has customers; demo data goes into an empty database only.");
-        process.exitCode = 1;
-        return;
-      }
-      await runDemo(k, options.customers, options.seed);
-    });
-  });
+  .action((options: { customers: number; seed: number }) => execute({ name: "demo", ...options }));
 
 program
   .command("balance")
   .description("Print a customer's balance per kind (R6)")
   .argument("<customerId>", "the customer id", customerId)
   .option("--json", "print JSON")
-  .action(async (id: string, options: { json?: boolean }) => {
-    await withKopilka(async (k) => {
-      const balance = await k.ledger.balance(id);
-      if (options.json) {
-        console.log(JSON.stringify(balance, null, 2));
-        return;
-      }
-      console.table(
-        Object.fromEntries(
-          Object.entries(balance.kinds).map(([kind, b]) => [
-            kind,
-            {
-              available: b.available,
-              pending: b.pending,
-              held: b.held,
-              debt: b.debt,
-              [`expiring in ${b.expiringSoon.withinDays}d`]: b.expiringSoon.amount,
-              nearest: b.expiringSoon.nearestDate?.slice(0, 10) ?? "",
-            },
-          ]),
-        ),
-      );
-    });
-  });
+  .action((id: string, options: { json?: boolean }) =>
+    execute({ name: "balance", customerId: id, json: options.json === true }),
+  );
 
 program
   .command("adjust")
@@ -188,34 +208,21 @@ program
     "points; negative removes",
     wholeNumber("--amount", -1_000_000_000, 1_000_000_000),
   )
-  .requiredOption("--reason <text>", "why (mandatory, audited)")
+  .requiredOption("--reason <text>", "why (mandatory, audited)", reasonOf)
   .requiredOption(
     "--key <idempotencyKey>",
     "an idempotency key: running the same command again changes nothing",
   )
-  .action(async (id: string, options: { kind: PointKind; amount: number; reason: string; key: string }) => {
+  .action((id: string, options: { kind: PointKind; amount: number; reason: string; key: string }) => {
     if (options.amount === 0) throw new InvalidArgumentError("--amount must not be 0");
-    if (options.reason.trim().length < 3)
-      throw new InvalidArgumentError("--reason must say why (3 characters or more)");
-    await withKopilka(async (k) => {
-      const result = await k.ledger.adjust(
-        id,
-        { kind: options.kind, amount: options.amount, reason: options.reason },
-        {
-          idempotencyKey: options.key,
-          fingerprint: JSON.stringify(["cli-adjust", id, options.kind, options.amount, options.reason]),
-          requestId: `cli-${Date.now()}`,
-          actor: `cli:${process.env.USER ?? "unknown"}`,
-        },
-      );
-      if (!result.ok) {
-        console.error(`Refused: ${result.code}: ${result.message}`);
-        process.exitCode = 1;
-        return;
-      }
-      console.log(
-        `${result.replayed ? "Already done" : "Done"}: ${options.amount} ${options.kind} points for ${id}.`,
-      );
+    return execute({
+      name: "adjust",
+      customerId: id,
+      kind: options.kind,
+      amount: options.amount,
+      reason: options.reason,
+      idempotencyKey: options.key,
+      ...cliRequest(),
     });
   });
 
@@ -226,45 +233,74 @@ keys
   .addOption(new Option("--role <role>", "what the key may do").choices(API_ROLES).makeOptionMandatory())
   .requiredOption("--name <name>", "who or what uses the key")
   .option("--seller <sellerId>", "for --role seller: the seller the key acts for")
-  .action(async (options: { role: ApiRole; name: string; seller?: string }) => {
+  .action((options: { role: ApiRole; name: string; seller?: string }) => {
     if ((options.role === "seller") !== (options.seller !== undefined)) {
       throw new InvalidArgumentError("--seller is required with --role seller and only with it");
     }
     if (options.seller !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(options.seller)) {
       throw new InvalidArgumentError("--seller is 1-64 of A-Z a-z 0-9 _ . -");
     }
-    await withKopilka(async (k) => {
-      const key = await k.access.createKey({
-        name: options.name,
-        role: options.role,
-        sellerId: options.seller ?? null,
-      });
-      console.log(`Key id: ${key.keyId}\nSecret (shown once): ${key.secret}`);
+    return execute({
+      name: "keys create",
+      role: options.role,
+      keyName: options.name,
+      sellerId: options.seller ?? null,
     });
   });
+keys
+  .command("list")
+  .description("List the API keys: id, name, role, seller, when created and revoked (never the secrets)")
+  .option("--json", "print JSON")
+  .action((options: { json?: boolean }) => execute({ name: "keys list", json: options.json === true }));
+keys
+  .command("revoke")
+  .description("Revoke an API key: it is refused from then on (exit code 1 if there was nothing to revoke)")
+  .argument("<keyId>", "the key id (key_…), as keys create and keys list print it")
+  .action((keyId: string) => execute({ name: "keys revoke", keyId }));
 
 const tokens = program.command("tokens").description("Customer tokens");
 tokens
   .command("create")
   .description(
-    "Issue a customer token that reads only that customer's balance and history (needs KOPILKA_JWT_SECRET)",
+    "Issue a customer token that reads only that customer's balance and history; signed here with the secret alone (KOPILKA_JWT_SECRET, or the embedded database's in its data folder)",
   )
   .argument("<customerId>", "the customer id", customerId)
-  .option("--ttl <seconds>", "lifetime in seconds", wholeNumber("--ttl", 60, 31_536_000), 3600)
+  .option(
+    "--ttl <seconds>",
+    "lifetime in seconds, at most KOPILKA_CUSTOMER_TOKEN_MAX_TTL_SECONDS",
+    wholeNumber("--ttl", 60, 31_536_000),
+    3600,
+  )
   .action(async (id: string, options: { ttl: number }) => {
-    if (!process.env.KOPILKA_JWT_SECRET) {
+    const customerTokens = configuredCustomerTokens(commandConfig());
+    if (!customerTokens) {
       throw new InvalidArgumentError(
         "set KOPILKA_JWT_SECRET to the server's secret, or the token will not verify",
       );
     }
-    await withKopilka(async (k) => console.log(await k.access.issueCustomerToken(id, options.ttl)));
+    const refused = customerTokenLifetimeRefusal(customerTokens, options.ttl);
+    if (refused) throw new InvalidArgumentError(refused.message);
+    console.log(await customerTokens.issue(id, options.ttl));
   });
+tokens
+  .command("revoke")
+  .description(
+    "Refuse every token issued for the customer up to now (tokens issued later work); audited with --reason",
+  )
+  .argument("<customerId>", "the customer id", customerId)
+  .requiredOption("--reason <text>", "why (mandatory, audited)", reasonOf)
+  .action((id: string, options: { reason: string }) =>
+    execute({
+      name: "tokens revoke",
+      customerId: id,
+      reason: options.reason,
+      // A revocation run again is a new revocation: it refuses the tokens issued in between too.
+      idempotencyKey: `cli-${randomUUID()}`,
+      ...cliRequest(),
+    }),
+  );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof InvalidArgumentError) {
-    console.error(`kopilka: ${err.message}`);
-  } else {
-    console.error(err);
-  }
+  printFailure(err, console);
   process.exit(1);
 });

@@ -1,5 +1,8 @@
-/** A one-line progress bar on stderr (only when it is a terminal; otherwise every 10%). */
-export function progressBar(label: string) {
+/** A one-line progress bar on `stream` (only when it is a terminal; otherwise a line every 10%). */
+export function progressBar(
+  label: string,
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+) {
   const start = Date.now();
   let lastTenth = -1;
   return (done: number, total: number) => {
@@ -7,16 +10,16 @@ export function progressBar(label: string) {
     const elapsed = (Date.now() - start) / 1000;
     const eta = fraction > 0 ? elapsed / fraction - elapsed : 0;
     const text = `${label} ${String(done).padStart(String(total).length)}/${total} ${(fraction * 100).toFixed(0).padStart(3)}% · ${elapsed.toFixed(0)}s elapsed · ~${eta.toFixed(0)}s left`;
-    if (process.stderr.isTTY) {
+    if (stream.isTTY) {
       const width = 30;
       const filled = Math.round(fraction * width);
-      process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}`);
-      if (done === total) process.stderr.write("\n");
+      stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}`);
+      if (done === total) stream.write("\n");
     } else {
       const tenth = Math.floor(fraction * 10);
       if (tenth !== lastTenth) {
         lastTenth = tenth;
-        process.stderr.write(`${text}\n`);
+        stream.write(`${text}\n`);
       }
     }
   };

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
-import { API_KEY_PREFIX, type ApiKeyStore, type ApiRole } from "../app/access.js";
+import { API_KEY_PREFIX, type ApiKeyStore, type ApiRole, type KeyRevocation } from "../app/access.js";
 import type { IdGenerator } from "../app/ports.js";
 import type { Database } from "./schema.js";
+import { TtlCache } from "./ttl-cache.js";
 
 /** Keys are 32 random bytes, so a fast hash is enough: there is nothing to brute-force. */
 function hashSecret(secret: string): string {
@@ -21,13 +22,15 @@ export class PostgresApiKeyStore implements ApiKeyStore {
    * one revoked by another instance is refused within `cacheTtlMs`. Unknown keys are not cached,
    * so a key just created works at once.
    */
-  private readonly found = new Map<string, { key: FoundKey; at: number }>();
+  private readonly found: TtlCache<string, FoundKey>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly ids: IdGenerator,
-    private readonly cacheTtlMs = KEY_CACHE_TTL_MS,
-  ) {}
+    cacheTtlMs = KEY_CACHE_TTL_MS,
+  ) {
+    this.found = new TtlCache(cacheTtlMs, KEY_CACHE_MAX);
+  }
 
   async create(input: { name: string; role: ApiRole; sellerId: string | null }) {
     const keyId = this.ids.newId("key");
@@ -50,7 +53,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   async findBySecret(secret: string): Promise<FoundKey | undefined> {
     const hash = hashSecret(secret);
     const cached = this.found.get(hash);
-    if (cached && Date.now() - cached.at < this.cacheTtlMs) return cached.key;
+    if (cached) return cached.value;
     const row = await this.db
       .selectFrom("api_keys")
       .select(["key_id", "role", "seller_id"])
@@ -62,8 +65,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
       return undefined;
     }
     const key = { keyId: row.key_id, role: row.role as ApiRole, sellerId: row.seller_id };
-    if (this.found.size >= KEY_CACHE_MAX) this.found.clear();
-    this.found.set(hash, { key, at: Date.now() });
+    this.found.set(hash, key);
     return key;
   }
 
@@ -79,14 +81,22 @@ export class PostgresApiKeyStore implements ApiKeyStore {
     }));
   }
 
-  async revoke(keyId: string) {
+  async revoke(keyId: string): Promise<KeyRevocation> {
     const result = await this.db
       .updateTable("api_keys")
       .set({ revoked_at: new Date() })
       .where("key_id", "=", keyId)
       .where("revoked_at", "is", null)
       .executeTakeFirst();
-    for (const [hash, entry] of this.found) if (entry.key.keyId === keyId) this.found.delete(hash);
-    return result.numUpdatedRows > 0n;
+    this.found.deleteWhere((key) => key.keyId === keyId);
+    if (result.numUpdatedRows > 0n) return { outcome: "revoked" };
+    const row = await this.db
+      .selectFrom("api_keys")
+      .select("revoked_at")
+      .where("key_id", "=", keyId)
+      .executeTakeFirst();
+    return row?.revoked_at
+      ? { outcome: "already revoked", revokedAt: row.revoked_at }
+      : { outcome: "unknown" };
   }
 }

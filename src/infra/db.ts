@@ -6,6 +6,7 @@ import { createPgConfig } from "@electric-sql/pglite/node-postgres";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { DatabaseTimeout } from "../app/unavailable.js";
+import { DataFolderError, isInMemory } from "./data-folder.js";
 import type { Database } from "./schema.js";
 
 /** int8 and int8[] come back as numbers; a value beyond 2^53 is a bug, not something to round. */
@@ -67,7 +68,7 @@ function lockDataDir(dataDir: string): () => void {
     } catch {
       alive = false;
     }
-    if (alive) throw new Error(`the data folder ${dataDir} is in use by process ${holder}`);
+    if (alive) throw new DataFolderError(`the data folder ${dataDir} is in use by process ${holder}`);
     writeFileSync(lockPath, String(process.pid));
   }
   return () => rmSync(lockPath, { force: true });
@@ -206,7 +207,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     return { db, pool, kind: "postgres", bounded, close: () => db.destroy() };
   }
   const dataDir = options.dataDir ?? ".kopilka-data";
-  const inMemory = dataDir.startsWith("memory://");
+  const inMemory = isInMemory(dataDir);
   const unlock = inMemory ? () => {} : lockDataDir(resolve(dataDir));
   // PGlite's WASM memory only grows, and its default 128 MB of shared buffers end up in it: 32 MB keeps
   // the embedded service's peak RSS about 100 MB lower, and reads still hit the OS page cache.

@@ -89,6 +89,8 @@ export interface Database extends OrdersDatabase {
     created_at: Date;
     revoked_at: Date | null;
   };
+  /** A customer's tokens issued at or before `revoked_before` are refused. */
+  customer_token_revocations: { customer_id: string; revoked_before: Date };
   scheduled_runs: {
     task: string;
     slot: number;

@@ -16,8 +16,16 @@ describe("API key cache", () => {
     const store = new PostgresApiKeyStore(database.db, ids);
     const { keyId, secret } = await store.create({ name: "a", role: "operator", sellerId: null });
     expect(await store.findBySecret(secret)).toMatchObject({ keyId, role: "operator" });
-    expect(await store.revoke(keyId)).toBe(true);
+    expect(await store.revoke(keyId)).toEqual({ outcome: "revoked" });
     expect(await store.findBySecret(secret)).toBeUndefined();
+  });
+
+  it("revoking says when there was nothing to revoke: an unknown key, or one revoked before", async () => {
+    const store = new PostgresApiKeyStore(database.db, ids);
+    const { keyId } = await store.create({ name: "d", role: "operator", sellerId: null });
+    await store.revoke(keyId);
+    expect(await store.revoke(keyId)).toEqual({ outcome: "already revoked", revokedAt: expect.any(Date) });
+    expect(await store.revoke("key_unknown")).toEqual({ outcome: "unknown" });
   });
 
   it("a key revoked by another instance is refused once the cache entry is older than the TTL", async () => {

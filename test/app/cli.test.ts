@@ -1,22 +1,50 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { freshDatabase, ON_POSTGRES } from "../support/database.js";
 
+/**
+ * The real `kopilka` command, spawned: every command on the embedded database with no service
+ * running and while `serve` runs on the same data folder (it then runs them itself, over the control
+ * socket), with the same output; and the failures a person can act on in one line, without a stack.
+ */
 const run = promisify(execFile);
-const dataDir = mkdtempSync(join(tmpdir(), "kopilka-cli-"));
-const env = {
-  ...process.env,
-  KOPILKA_DATABASE_URL: "",
-  KOPILKA_DATA_DIR: dataDir,
-  KOPILKA_LOG_LEVEL: "silent",
-};
+const folders: string[] = [];
 
-async function kopilka(...args: string[]) {
+function dataFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), "kopilka-cli-"));
+  folders.push(folder);
+  return folder;
+}
+
+type Env = Record<string, string>;
+
+/** The embedded database in `folder`, no JWT secret set: the data folder keeps one. */
+const embedded = (folder: string): Env => ({
+  KOPILKA_DATABASE_URL: "",
+  KOPILKA_DATA_DIR: folder,
+  KOPILKA_JWT_SECRET: "",
+  KOPILKA_LOG_LEVEL: "silent",
+  KOPILKA_SCHEDULER_INTERVAL_SECONDS: "0",
+});
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function kopilka(env: Env, ...args: string[]): Promise<Ran> {
   try {
-    const { stdout, stderr } = await run("node", ["bin/kopilka.js", ...args], { env, timeout: 60_000 });
+    const { stdout, stderr } = await run("node", ["bin/kopilka.js", ...args], {
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -24,81 +52,287 @@ async function kopilka(...args: string[]) {
   }
 }
 
-describe("the kopilka command", () => {
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
 
-  it("lists its commands, and each has --help", async () => {
-    const help = await kopilka("--help");
+/** `kopilka serve` on the folder, as a child process, once it listens. */
+async function serve(env: Env): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn("node", ["bin/kopilka.js", "serve"], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const started = Date.now();
+  while (!output.includes("Kopilka is listening")) {
+    if (child.exitCode !== null || Date.now() - started > 60_000)
+      throw new Error(`serve did not start: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill("SIGTERM");
+      if (child.exitCode === null) await once(child, "exit");
+    },
+  };
+}
+
+/** What differs between two runs of the same commands: ids, secrets, tokens, instants and timings. */
+function normalised({ code, stdout, stderr }: Ran) {
+  const stable = (text: string) =>
+    text
+      .replace(/key_[0-9A-Z]{26}/g, "key_…")
+      .replace(/kpk_[\w-]{43}/g, "kpk_…")
+      .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, "<token>")
+      .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, "<instant>")
+      .replace(/\d{4}-\d{2}-\d{2}/g, "<day>")
+      .replace(/\d+s elapsed · ~\d+s left/g, "<time>");
+  return { code, stdout: stable(stdout), stderr: stable(stderr) };
+}
+
+const balanceOf = async (url: string, customer: string, token: string) =>
+  (await fetch(`${url}/v1/customers/${customer}/balance`, { headers: { authorization: `Bearer ${token}` } }))
+    .status;
+
+/**
+ * Every command that needs the database, with the outcomes either way; `keys revoke` of the key just
+ * made. Returns each command's output, in order.
+ */
+async function everyCommand(env: Env): Promise<Ran[]> {
+  const ran: Ran[] = [];
+  const step = async (...args: string[]) => {
+    const result = await kopilka(env, ...args);
+    ran.push(result);
+    return result;
+  };
+  expect((await step("migrate")).stdout).toBe("The database is up to date.\n");
+  expect((await step("demo", "--customers", "3", "--seed", "7")).stdout).toMatch(/^Loaded 3 demo customers/);
+  expect(await step("demo", "--customers", "3")).toMatchObject({ code: 1 });
+  const adjust = [
+    "adjust",
+    "cust-1",
+    "--kind",
+    "bonus",
+    "--amount",
+    "150",
+    "--reason",
+    "goodwill",
+    "--key",
+    "k1",
+  ];
+  expect((await step(...adjust)).stdout).toBe("Done: 150 bonus points for cust-1.\n");
+  expect((await step(...adjust)).stdout).toBe("Already done: 150 bonus points for cust-1.\n");
+  const tooMuch = await step(
+    "adjust",
+    "cust-1",
+    "--kind",
+    "bonus",
+    "--amount",
+    "-500",
+    "--reason",
+    "oops",
+    "--key",
+    "k3",
+  );
+  expect(tooMuch.code).toBe(1);
+  expect(tooMuch.stderr).toMatch(/^kopilka: refused: INSUFFICIENT_POINTS: .*\n$/);
+  expect(JSON.parse((await step("balance", "cust-1", "--json")).stdout).kinds.bonus.available).toBe(150);
+  expect((await step("balance", "cust-1")).stdout).toMatch(/bonus\s+│ 150/);
+  const created = await step("keys", "create", "--role", "seller", "--name", "shop", "--seller", "s-1");
+  const keyId = /Key id: (key_\w+)/.exec(created.stdout)?.[1] ?? "";
+  expect(created.stdout).toMatch(/Secret \(shown once\): kpk_/);
+  expect((await step("keys", "list")).stdout).toMatch(new RegExp(`${keyId} │ 'shop' │ 'seller' │ 's-1'`));
+  expect(await step("keys", "revoke", keyId)).toMatchObject({
+    code: 0,
+    stdout: `Revoked API key ${keyId}: it is refused from now on.\n`,
+  });
+  const again = await step("keys", "revoke", keyId);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toMatch(new RegExp(`^kopilka: API key ${keyId} was revoked already, at `));
+  const listed = JSON.parse((await step("keys", "list", "--json")).stdout);
+  expect(listed).toEqual([expect.objectContaining({ keyId, name: "shop", role: "seller", sellerId: "s-1" })]);
+  expect(listed[0].revokedAt).toEqual(expect.any(String));
+  expect((await step("tokens", "create", "cust-1", "--ttl", "600")).stdout).toMatch(/^eyJ/);
+  expect((await step("tokens", "revoke", "cust-1", "--reason", "lost phone")).stdout).toMatch(
+    /^Tokens issued for cust-1 up to .* are refused from now on\.\n$/,
+  );
+  return ran;
+}
+
+describe("the kopilka command", () => {
+  afterAll(() => {
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it("lists its commands, each has --help, and --version is package.json's", async () => {
+    const env = embedded(dataFolder());
+    const help = await kopilka(env, "--help");
     expect(help.code).toBe(0);
     for (const command of ["serve", "migrate", "demo", "balance", "adjust", "keys", "tokens"]) {
       expect(help.stdout).toContain(command);
     }
-    const adjust = await kopilka("adjust", "--help");
-    expect(adjust.stdout).toContain("--reason");
+    expect((await kopilka(env, "adjust", "--help")).stdout).toContain("--reason");
+    expect((await kopilka(env, "keys", "--help")).stdout).toMatch(/create[\s\S]*list[\s\S]*revoke/);
+    expect((await kopilka(env, "tokens", "--help")).stdout).toMatch(/create[\s\S]*revoke/);
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    expect(await kopilka(env, "--version")).toMatchObject({ code: 0, stdout: `${version}\n` });
   });
 
   it("serve --demo and demo load the same number of customers by default, 2,000 as the README says", async () => {
-    const serve = await kopilka("serve", "--help");
-    const demo = await kopilka("demo", "--help");
+    const env = embedded(dataFolder());
+    const serve = await kopilka(env, "serve", "--help");
+    const demo = await kopilka(env, "demo", "--help");
     expect(serve.stdout).toMatch(/--demo-customers <n> +how many demo customers \(default: 2000\)/);
     expect(demo.stdout).toMatch(/--customers <n> +how many customers \(default: 2000\)/);
   });
 
-  it("migrates, adjusts with a reason, prints the balance, and refuses bad input by name", async () => {
-    expect((await kopilka("migrate")).stdout).toMatch(/Applied: 000001_ledger|up to date/);
-    const added = await kopilka(
+  it("runs every command while serve runs on the data folder, with the output it has without a service", async () => {
+    const alone = embedded(dataFolder());
+    expect((await kopilka(alone, "migrate")).stdout).toMatch(/^Applied: 000001_ledger/);
+    const withoutService = await everyCommand(alone);
+
+    const folder = dataFolder();
+    const shared = embedded(folder);
+    const service = await serve(shared);
+    try {
+      expect(statSync(join(folder, "kopilka.sock")).mode & 0o777).toBe(0o600);
+      const withService = await everyCommand(shared);
+      expect(withService.map(normalised)).toEqual(withoutService.map(normalised));
+    } finally {
+      await service.stop();
+    }
+  }, 600_000);
+
+  it("signs tokens with the secret the data folder keeps: they work on the service, survive a restart, and die when revoked", async () => {
+    const folder = dataFolder();
+    const env = embedded(folder);
+    // Issued before any service ran: the CLI makes the data folder's secret, the service finds it.
+    const before = (await kopilka(env, "tokens", "create", "cust-7")).stdout.trim();
+    expect(statSync(join(folder, "jwt-secret")).mode & 0o777).toBe(0o600);
+    let service = await serve(env);
+    try {
+      expect(await balanceOf(service.url, "cust-7", before)).toBe(200);
+      const during = (await kopilka(env, "tokens", "create", "cust-8")).stdout.trim();
+      expect(await balanceOf(service.url, "cust-8", during)).toBe(200);
+      await service.stop();
+      service = await serve(env);
+      expect(await balanceOf(service.url, "cust-7", before)).toBe(200);
+      expect(await balanceOf(service.url, "cust-8", during)).toBe(200);
+      // Revoked through the service: refused at once, not after the cache time.
+      expect((await kopilka(env, "tokens", "revoke", "cust-8", "--reason", "lost phone")).code).toBe(0);
+      expect(await balanceOf(service.url, "cust-8", during)).toBe(401);
+      expect(await balanceOf(service.url, "cust-7", before)).toBe(200);
+    } finally {
+      await service.stop();
+    }
+  }, 300_000);
+
+  it("says what is wrong in one line, without a stack trace: bad input, a folder in use, no database", async () => {
+    const folder = dataFolder();
+    const env = embedded(folder);
+    const oneLine = (ran: Ran, message: RegExp) => {
+      expect(ran.code, ran.stderr).toBe(1);
+      expect(ran.stderr).toMatch(message);
+      expect(ran.stderr.trim().split("\n")).toHaveLength(1);
+      expect(ran.stderr).not.toMatch(/\n\s+at /);
+    };
+    const noReason = await kopilka(
+      env,
       "adjust",
       "cust-1",
       "--kind",
       "bonus",
       "--amount",
-      "150",
-      "--reason",
-      "goodwill",
+      "5",
       "--key",
-      "k1",
+      "k2",
     );
-    expect(added).toMatchObject({ code: 0 });
-    expect(added.stdout).toContain("Done: 150 bonus points for cust-1");
-    expect(
-      (
-        await kopilka(
-          "adjust",
-          "cust-1",
-          "--kind",
-          "bonus",
-          "--amount",
-          "150",
-          "--reason",
-          "goodwill",
-          "--key",
-          "k1",
-        )
-      ).stdout,
-    ).toContain("Already done");
-    const balance = await kopilka("balance", "cust-1", "--json");
-    expect(JSON.parse(balance.stdout).kinds.bonus.available).toBe(150);
-    const noReason = await kopilka("adjust", "cust-1", "--kind", "bonus", "--amount", "5", "--key", "k2");
-    expect(noReason.code).not.toBe(0);
+    expect(noReason.code).toBe(1);
     expect(noReason.stderr).toContain("--reason");
-    const tooMuch = await kopilka(
-      "adjust",
-      "cust-1",
-      "--kind",
-      "bonus",
-      "--amount",
-      "-500",
-      "--reason",
-      "oops",
-      "--key",
-      "k3",
+    oneLine(
+      await kopilka(env, "keys", "create", "--role", "operator", "--name", "x", "--seller", "s-1"),
+      /^kopilka: --seller is required with --role seller and only with it\n$/,
     );
-    expect(tooMuch.code).toBe(1);
-    expect(tooMuch.stderr).toContain("INSUFFICIENT_POINTS");
-    const badSeller = await kopilka("keys", "create", "--role", "operator", "--name", "x", "--seller", "s-1");
-    expect(badSeller.code).toBe(1);
-    expect(badSeller.stderr).toContain("--seller");
-    const key = await kopilka("keys", "create", "--role", "seller", "--name", "shop", "--seller", "s-1");
-    expect(key.stdout).toMatch(/Secret \(shown once\): kpk_/);
+    oneLine(
+      await kopilka(
+        env,
+        "adjust",
+        "cust-1",
+        "--kind",
+        "bonus",
+        "--amount",
+        "0",
+        "--reason",
+        "oops",
+        "--key",
+        "k4",
+      ),
+      /^kopilka: --amount must not be 0\n$/,
+    );
+    oneLine(
+      await kopilka(env, "tokens", "create", "cust-1", "--ttl", "90000"),
+      /^kopilka: a customer token lives at most 86400 seconds \(KOPILKA_CUSTOMER_TOKEN_MAX_TTL_SECONDS\), not 90000\n$/,
+    );
+    oneLine(
+      await kopilka(env, "keys", "revoke", "key_unknown"),
+      /^kopilka: there is no API key key_unknown\n$/,
+    );
+    // The lock names a live process (this one) that serves no control socket: another command, say.
+    writeFileSync(join(folder, "kopilka.lock"), String(process.pid));
+    oneLine(
+      await kopilka(env, "balance", "cust-1"),
+      /^kopilka: the data folder .* is in use by process \d+\n$/,
+    );
+    oneLine(await kopilka(env, "serve"), /^kopilka: the data folder .* is in use by process \d+\n$/);
+    rmSync(join(folder, "kopilka.lock"));
+    const unreachable = { ...env, KOPILKA_DATABASE_URL: "postgres://postgres@127.0.0.1:1/kopilka" };
+    oneLine(
+      await kopilka(unreachable, "keys", "list"),
+      /^kopilka: cannot reach the database: .*ECONNREFUSED/,
+    );
+    oneLine(
+      await kopilka(unreachable, "tokens", "create", "cust-1"),
+      /^kopilka: set KOPILKA_JWT_SECRET to the server's secret, or the token will not verify\n$/,
+    );
+    oneLine(
+      await kopilka({ ...env, KOPILKA_LOG_LEVEL: "loud" }, "balance", "cust-1"),
+      /^kopilka: KOPILKA_LOG_LEVEL/,
+    );
   }, 120_000);
+
+  it.runIf(ON_POSTGRES)(
+    "runs on PostgreSQL too, where many processes share the database",
+    async () => {
+      // Created empty: the CLI's migrate applies every migration.
+      const database = await freshDatabase({ migrateThrough: 0 });
+      const env = { ...embedded(dataFolder()), KOPILKA_DATABASE_URL: database.url ?? "" };
+      try {
+        expect((await kopilka(env, "migrate")).stdout).toMatch(/^Applied: 000001_ledger/);
+        const created = await kopilka(env, "keys", "create", "--role", "readonly", "--name", "reports");
+        const keyId = /Key id: (key_\w+)/.exec(created.stdout)?.[1] ?? "";
+        expect(JSON.parse((await kopilka(env, "keys", "list", "--json")).stdout)).toEqual([
+          expect.objectContaining({ keyId, revokedAt: null }),
+        ]);
+        expect((await kopilka(env, "keys", "revoke", keyId)).code).toBe(0);
+        expect((await kopilka(env, "tokens", "revoke", "cust-1", "--reason", "lost phone")).code).toBe(0);
+        const secret = { ...env, KOPILKA_JWT_SECRET: "cli-test-secret-cli-test-secret-0123" };
+        expect((await kopilka(secret, "tokens", "create", "cust-1")).stdout).toMatch(/^eyJ/);
+      } finally {
+        await database.drop();
+      }
+    },
+    120_000,
+  );
 });

@@ -276,6 +276,20 @@ export const ROUTES: readonly RouteCase[] = [
       await credit(h, id, 100);
     },
   },
+  {
+    operationId: "revokeCustomerTokens",
+    method: "POST",
+    path: "/v1/customers/{customerId}/tokens/revoke",
+    roles: ["operator", "support"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: ["reason"],
+    request: (id, other) => ({
+      url: `${customer(id)}/tokens/revoke`,
+      body: { reason: other ? "phone reported stolen" : "customer asked to sign out everywhere" },
+    }),
+  },
 ];
 
 export const WRITE_ROUTES = ROUTES.filter((r) => r.write);

@@ -39,27 +39,65 @@ describe("security", () => {
           t
             .setSubject("sec-any")
             .setAudience("kopilka:customer")
+            .setIssuedAt(nowSeconds() - 120)
             .setExpirationTime(nowSeconds() - 60),
         ),
       ],
       [
         "a customer token signed with another secret",
         await token(
-          (t) => t.setSubject("sec-any").setAudience("kopilka:customer").setExpirationTime("1h"),
+          (t) =>
+            t.setSubject("sec-any").setAudience("kopilka:customer").setIssuedAt().setExpirationTime("1h"),
           new TextEncoder().encode("another-secret-another-secret-another-1"),
         ),
       ],
       [
         "a customer token for another audience",
-        await token((t) => t.setSubject("sec-any").setAudience("someone-else").setExpirationTime("1h")),
+        await token((t) =>
+          t.setSubject("sec-any").setAudience("someone-else").setIssuedAt().setExpirationTime("1h"),
+        ),
       ],
       [
         "a customer token without a subject",
-        await token((t) => t.setAudience("kopilka:customer").setExpirationTime("1h")),
+        await token((t) => t.setAudience("kopilka:customer").setIssuedAt().setExpirationTime("1h")),
+      ],
+      [
+        "a customer token without exp",
+        await token((t) => t.setSubject("sec-any").setAudience("kopilka:customer").setIssuedAt()),
+      ],
+      [
+        "a customer token without iat",
+        await token((t) => t.setSubject("sec-any").setAudience("kopilka:customer").setExpirationTime("1h")),
+      ],
+      [
+        "a customer token living longer than KOPILKA_CUSTOMER_TOKEN_MAX_TTL_SECONDS (exp − iat)",
+        await token((t) =>
+          t
+            .setSubject("sec-any")
+            .setAudience("kopilka:customer")
+            .setIssuedAt(nowSeconds() - 60)
+            .setExpirationTime(nowSeconds() - 60 + 86_401),
+        ),
+      ],
+      [
+        "a customer token issued in the future",
+        await token((t) =>
+          t
+            .setSubject("sec-any")
+            .setAudience("kopilka:customer")
+            .setIssuedAt(nowSeconds() + 3600)
+            .setExpirationTime(nowSeconds() + 7200),
+        ),
+      ],
+      [
+        "a customer token whose subject is no customer id (a NUL in it)",
+        await token((t) =>
+          t.setSubject("sec-\u0000").setAudience("kopilka:customer").setIssuedAt().setExpirationTime("1h"),
+        ),
       ],
       [
         "an unsigned (alg: none) customer token",
-        `${base64url({ alg: "none", typ: "JWT" })}.${base64url({ sub: "sec-any", aud: "kopilka:customer", exp: nowSeconds() + 3600 })}.`,
+        `${base64url({ alg: "none", typ: "JWT" })}.${base64url({ sub: "sec-any", aud: "kopilka:customer", iat: nowSeconds(), exp: nowSeconds() + 3600 })}.`,
       ],
     ];
   });
@@ -147,8 +185,8 @@ describe("security", () => {
   });
 
   // Other route families (orders, checkout, config, sellers) have their own suites; this one owns the
-  // customer ledger routes under /v1/customers.
-  it("the table covers every customer ledger operation the server documents, with the same method and path", async () => {
+  // routes under /v1/customers (the customer's ledger and tokens).
+  it("the table covers every customer operation the server documents, with the same method and path", async () => {
     const doc = (await h.send({ method: "GET", url: "/openapi.json" })).json() as {
       paths: Record<string, Record<string, { operationId: string; security?: unknown[] }>>;
     };
@@ -158,7 +196,7 @@ describe("security", () => {
         .map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`),
     );
     expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path} ${r.operationId}`).sort());
-    expect(WRITE_ROUTES.length + READ_ROUTES.length).toBe(10);
+    expect(WRITE_ROUTES.length + READ_ROUTES.length).toBe(11);
     for (const route of ROUTES)
       expect(ROLES.filter((r) => !route.roles.includes(r)).length).toBeGreaterThan(0);
   });

@@ -14,6 +14,7 @@ import { register as listWaitingEvents } from "./list-waiting-events.js";
 import { register as postOrderEvents } from "./post-order-events.js";
 import { register as refundPoints } from "./refund-points.js";
 import { register as releaseHold } from "./release-hold.js";
+import { register as revokeCustomerTokens } from "./revoke-customer-tokens.js";
 import { register as setSellerProductPoints } from "./set-seller-product-points.js";
 import { register as spendPoints } from "./spend-points.js";
 
@@ -36,4 +37,5 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   getProgrammeConfig,
   addProgrammeConfigVersion,
   setSellerProductPoints,
+  revokeCustomerTokens,
 ];

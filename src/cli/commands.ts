@@ -1,0 +1,229 @@
+import { type Static, Type } from "typebox";
+import { API_ROLES } from "../app/access.js";
+import { loadDemo } from "../app/demo.js";
+import { POINT_KINDS } from "../domain/kinds.js";
+import type { DatabaseHandle } from "../infra/db.js";
+import { migrate } from "../infra/migrations/migrate.js";
+import type { Kopilka } from "../main.js";
+import { CommandFailure, expectedFailureMessage, printFailure } from "./failures.js";
+import { progressBar } from "./progress.js";
+
+const oneOf = <T extends readonly string[]>(values: T) =>
+  Type.Unsafe<T[number]>({ type: "string", enum: [...values] });
+
+/**
+ * Every command that needs the database, as the CLI parsed it: run here, or sent to the service that
+ * runs on the embedded data folder (src/cli/control.ts), which checks what it receives against this.
+ */
+export const CliCommandSchema = Type.Union([
+  Type.Object({ name: Type.Literal("migrate") }),
+  Type.Object({ name: Type.Literal("demo"), customers: Type.Integer(), seed: Type.Integer() }),
+  Type.Object({ name: Type.Literal("balance"), customerId: Type.String(), json: Type.Boolean() }),
+  Type.Object({
+    name: Type.Literal("adjust"),
+    customerId: Type.String(),
+    kind: oneOf(POINT_KINDS),
+    amount: Type.Integer(),
+    reason: Type.String(),
+    idempotencyKey: Type.String(),
+    requestId: Type.String(),
+    actor: Type.String(),
+  }),
+  Type.Object({
+    name: Type.Literal("keys create"),
+    role: oneOf(API_ROLES),
+    keyName: Type.String(),
+    sellerId: Type.Union([Type.String(), Type.Null()]),
+  }),
+  Type.Object({ name: Type.Literal("keys list"), json: Type.Boolean() }),
+  Type.Object({ name: Type.Literal("keys revoke"), keyId: Type.String() }),
+  Type.Object({
+    name: Type.Literal("tokens revoke"),
+    customerId: Type.String(),
+    reason: Type.String(),
+    idempotencyKey: Type.String(),
+    requestId: Type.String(),
+    actor: Type.String(),
+  }),
+]);
+export type CliCommand = Static<typeof CliCommandSchema>;
+
+/** What a command runs against: a Kopilka this process opens for it, or the running service's own. */
+export interface CommandTarget {
+  withKopilka<T>(work: (kopilka: Kopilka) => Promise<T>): Promise<T>;
+  /** The database alone: `migrate` must see what is applied before Kopilka would apply it. */
+  withDatabase<T>(work: (database: DatabaseHandle) => Promise<T>): Promise<T>;
+}
+
+/** Where a command writes: this process's terminal, or the connection of the CLI a service runs it for. */
+export interface CommandOutput {
+  console: Console;
+  /** Where the progress bar goes: redrawn in place on a terminal, a line every 10% elsewhere. */
+  progress: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export async function hasCustomers(k: Kopilka): Promise<boolean> {
+  const row = await k.database.db.selectFrom("customers").select("customer_id").limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function loadDemoData(k: Kopilka, customers: number, seed: number, out: CommandOutput) {
+  const result = await loadDemo(k.ledger, {
+    customers,
+    seed,
+    now: k.clock.now(),
+    onProgress: progressBar("loading demo customers", out.progress),
+  });
+  out.console.log(
+    `Loaded ${result.customers} demo customers with ${result.steps} ledger operations over the past year.`,
+  );
+}
+
+const day = (at: Date | null) => at?.toISOString().slice(0, 10) ?? "";
+
+/** Runs one command; a failure the person can act on is a CommandFailure. */
+export async function runCommand(
+  command: CliCommand,
+  target: CommandTarget,
+  out: CommandOutput,
+): Promise<void> {
+  const { console } = out;
+  switch (command.name) {
+    case "migrate":
+      return target.withDatabase(async (database) => {
+        const { applied } = await migrate(database.db);
+        console.log(applied.length > 0 ? `Applied: ${applied.join(", ")}` : "The database is up to date.");
+      });
+    case "demo":
+      return target.withKopilka(async (k) => {
+        if (await hasCustomers(k)) {
+          throw new CommandFailure(
+            "the database already has customers; demo data goes into an empty database only",
+          );
+        }
+        await loadDemoData(k, command.customers, command.seed, out);
+      });
+    case "balance":
+      return target.withKopilka(async (k) => {
+        const balance = await k.ledger.balance(command.customerId);
+        if (command.json) {
+          console.log(JSON.stringify(balance, null, 2));
+          return;
+        }
+        console.table(
+          Object.fromEntries(
+            Object.entries(balance.kinds).map(([kind, b]) => [
+              kind,
+              {
+                available: b.available,
+                pending: b.pending,
+                held: b.held,
+                debt: b.debt,
+                [`expiring in ${b.expiringSoon.withinDays}d`]: b.expiringSoon.amount,
+                nearest: b.expiringSoon.nearestDate?.slice(0, 10) ?? "",
+              },
+            ]),
+          ),
+        );
+      });
+    case "adjust":
+      return target.withKopilka(async (k) => {
+        const { customerId, kind, amount, reason } = command;
+        const result = await k.ledger.adjust(
+          customerId,
+          { kind, amount, reason },
+          {
+            idempotencyKey: command.idempotencyKey,
+            fingerprint: JSON.stringify(["cli-adjust", customerId, kind, amount, reason]),
+            requestId: command.requestId,
+            actor: command.actor,
+          },
+        );
+        if (!result.ok) throw new CommandFailure(`refused: ${result.code}: ${result.message}`);
+        console.log(
+          `${result.replayed ? "Already done" : "Done"}: ${amount} ${kind} points for ${customerId}.`,
+        );
+      });
+    case "keys create":
+      return target.withKopilka(async (k) => {
+        const key = await k.access.createKey({
+          name: command.keyName,
+          role: command.role,
+          sellerId: command.sellerId,
+        });
+        console.log(`Key id: ${key.keyId}\nSecret (shown once): ${key.secret}`);
+      });
+    case "keys list":
+      return target.withKopilka(async (k) => {
+        const keys = await k.access.listKeys();
+        if (command.json) {
+          console.log(JSON.stringify(keys, null, 2));
+          return;
+        }
+        if (keys.length === 0) {
+          console.log("No API keys yet: kopilka keys create --role … --name … makes one.");
+          return;
+        }
+        console.table(
+          Object.fromEntries(
+            keys.map((key) => [
+              key.keyId,
+              {
+                name: key.name,
+                role: key.role,
+                seller: key.sellerId ?? "",
+                created: day(key.createdAt),
+                revoked: day(key.revokedAt),
+              },
+            ]),
+          ),
+        );
+      });
+    case "keys revoke":
+      return target.withKopilka(async (k) => {
+        const revocation = await k.access.revokeKey(command.keyId);
+        if (revocation.outcome === "unknown")
+          throw new CommandFailure(`there is no API key ${command.keyId}`);
+        if (revocation.outcome === "already revoked") {
+          throw new CommandFailure(
+            `API key ${command.keyId} was revoked already, at ${revocation.revokedAt.toISOString()}`,
+          );
+        }
+        console.log(`Revoked API key ${command.keyId}: it is refused from now on.`);
+      });
+    case "tokens revoke":
+      return target.withKopilka(async (k) => {
+        const { customerId, reason } = command;
+        const result = await k.access.revokeCustomerTokens(customerId, reason, {
+          idempotencyKey: command.idempotencyKey,
+          fingerprint: JSON.stringify(["cli-tokens-revoke", customerId, reason]),
+          requestId: command.requestId,
+          actor: command.actor,
+        });
+        if (!result.ok) throw new CommandFailure(`refused: ${result.code}: ${result.message}`);
+        console.log(
+          `Tokens issued for ${customerId} up to ${result.value.revokedBefore} are refused from now on.`,
+        );
+      });
+  }
+}
+
+/**
+ * Runs a command and says how it ended, exit code 0 or 1, its failure written to `out` as the CLI
+ * writes it; `onBug` is told about failures that are not expected ones.
+ */
+export async function runReportingFailure(
+  command: CliCommand,
+  target: CommandTarget,
+  out: CommandOutput,
+  onBug: (error: unknown) => void = () => {},
+): Promise<number> {
+  try {
+    await runCommand(command, target, out);
+    return 0;
+  } catch (error) {
+    printFailure(error, out.console);
+    if (expectedFailureMessage(error) === undefined) onBug(error);
+    return 1;
+  }
+}
