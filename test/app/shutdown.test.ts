@@ -6,7 +6,7 @@ import { PostgresApiKeyStore } from "../../src/infra/api-key-store.js";
 import { MonotonicIds } from "../../src/infra/ids.js";
 import { freshDatabase, ON_POSTGRES } from "../support/database.js";
 import { TEST_JWT_SECRET } from "../support/http.js";
-import { silentProxy } from "../support/silent-proxy.js";
+import { proxyTo, type silentProxy } from "../support/silent-proxy.js";
 
 /**
  * Issue 8.2: `kopilka serve` on SIGTERM. /ready turns 503 first while requests are still served,
@@ -31,12 +31,7 @@ describe.skipIf(!ON_POSTGRES)("graceful shutdown of kopilka serve", () => {
 
   beforeAll(async () => {
     database = await freshDatabase();
-    const direct = new URL(database.url as string);
-    proxy = await silentProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(direct);
-    proxied.hostname = "127.0.0.1";
-    proxied.port = String(proxy.port);
-    proxiedUrl = proxied.toString();
+    ({ proxy, url: proxiedUrl } = await proxyTo(database.url as string));
     operator = (
       await new PostgresApiKeyStore(database.db, new MonotonicIds()).create({
         name: "shutdown test",

@@ -4,7 +4,7 @@ import { createKopilka, type Kopilka } from "../../src/main.js";
 import { FakeClock } from "../support/clock.js";
 import { freshDatabase, ON_POSTGRES } from "../support/database.js";
 import { TEST_JWT_SECRET } from "../support/http.js";
-import { silentProxy } from "../support/silent-proxy.js";
+import { proxyTo, type silentProxy } from "../support/silent-proxy.js";
 
 /**
  * Issue 8.1: a database that accepts connections and never answers. Every request that needs it
@@ -25,14 +25,11 @@ describe.skipIf(!ON_POSTGRES)("a silent database (PostgreSQL behind a black-holi
 
   beforeAll(async () => {
     database = await freshDatabase();
-    const direct = new URL(database.url as string);
-    proxy = await silentProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(direct);
-    proxied.hostname = "127.0.0.1";
-    proxied.port = String(proxy.port);
+    const proxied = await proxyTo(database.url as string);
+    proxy = proxied.proxy;
     kopilka = await createKopilka(
       loadConfig({
-        KOPILKA_DATABASE_URL: proxied.toString(),
+        KOPILKA_DATABASE_URL: proxied.url,
         KOPILKA_DATABASE_TIMEOUT_MS: String(BOUND_MS),
         KOPILKA_JWT_SECRET: TEST_JWT_SECRET,
         KOPILKA_LOG_LEVEL: "silent",

@@ -58,3 +58,13 @@ export async function silentProxy(target: { host: string; port: number }) {
     },
   };
 }
+
+/** A proxy in front of a PostgreSQL URL, and the URL that goes through it to the same database. */
+export async function proxyTo(url: string) {
+  const direct = new URL(url);
+  const proxy = await silentProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const proxied = new URL(direct);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String(proxy.port);
+  return { proxy, url: proxied.toString() };
+}
