@@ -231,6 +231,20 @@ const ROUTES: FuzzRoute[] = [
     params: () => ({ sellerId: "s-1", sku: "jacket" }),
     body: () => ({ pointsPerUnit: 3 }),
   },
+  {
+    op: "revokeCustomerTokens",
+    method: "POST",
+    path: "/v1/customers/:customerId/tokens/revoke",
+    params: () => ({ customerId: CUSTOMER }),
+    body: () => ({ reason: "fuzz: a lost phone" }),
+  },
+  {
+    op: "listWaitingOrderEvents",
+    method: "GET",
+    path: "/v1/order-events/waiting",
+    params: () => ({}),
+    query: () => ({ olderThanSeconds: "0", limit: "5" }),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------
