@@ -416,28 +416,32 @@ function applyForCustomer(
     }
   };
 
-  const answers: EventAnswer[] = [];
+  /** Each answer, and whether it is the stored event's (a later event may still move that one). */
+  const answers: { answer: EventAnswer; stored: boolean }[] = [];
   for (const item of items) {
     const { event } = item;
     const prior = written.get(event.eventId) ?? known.get(event.eventId);
     if (prior) {
-      answers.push(
-        prior.fingerprint === item.fingerprint
-          ? { outcome: prior.outcome, requestId: prior.requestId ?? requestId }
-          : {
-              outcome: refusedOutcome(event, {
-                code: "IDEMPOTENCY_CONFLICT",
-                message: `event ${event.eventId} was received before with a different body`,
-                details: { eventId: event.eventId },
-              }),
-              requestId,
-            },
-      );
+      const same = prior.fingerprint === item.fingerprint;
+      const answer = same
+        ? { outcome: prior.outcome, requestId: prior.requestId ?? requestId }
+        : {
+            outcome: refusedOutcome(event, {
+              code: "IDEMPOTENCY_CONFLICT",
+              message: `event ${event.eventId} was received before with a different body`,
+              details: { eventId: event.eventId },
+            }),
+            requestId,
+          };
+      answers.push({ answer, stored: same });
       continue;
     }
     record({ event, fingerprint: item.fingerprint, outcome: decide(event), requestId });
     retryWaiting(event.orderId);
-    answers.push({ outcome: (written.get(event.eventId) as StoredOrderEvent).outcome, requestId });
+    answers.push({
+      answer: { outcome: (written.get(event.eventId) as StoredOrderEvent).outcome, requestId },
+      stored: true,
+    });
   }
   const write =
     combined || changedOrders.size > 0 || written.size > 0
@@ -448,11 +452,12 @@ function applyForCustomer(
           events: [...written.values()],
         }
       : undefined;
-  // Answers given earlier in this batch for events that a later event moved: report the latest.
+  // Answers given earlier in this batch for events that a later event moved: report the latest
+  // (a conflicting duplicate keeps its refusal: it is not the stored event).
   return {
-    answers: answers.map((a) => {
-      const latest = written.get(a.outcome.eventId);
-      return latest ? { outcome: latest.outcome, requestId: latest.requestId ?? requestId } : a;
+    answers: answers.map(({ answer, stored }) => {
+      const latest = stored ? written.get(answer.outcome.eventId) : undefined;
+      return latest ? { outcome: latest.outcome, requestId: latest.requestId ?? requestId } : answer;
     }),
     write,
   };

@@ -61,7 +61,7 @@ function pathPattern(url: string): RegExp {
     .split("/")
     .map((part) => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
     .join("/");
-  return new RegExp(`^${escaped}/?$`);
+  return new RegExp(`^${escaped}$`);
 }
 
 export async function buildServer(options: ServerOptions): Promise<App> {

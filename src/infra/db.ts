@@ -96,17 +96,25 @@ type QueryCallback = (error: Error | null, result?: unknown) => void;
  */
 function clientWithDeadlines(boundMs: number) {
   return class DeadlineClient extends pg.Client {
+    /** Set once a statement ran out of time: the connection is closing, and every later statement
+     * (the transaction's rollback) fails with the same time-out rather than "not queryable". */
+    private timedOut: DatabaseTimeout | undefined;
+
     // biome-ignore lint/suspicious/noExplicitAny: pg's query has a dozen overloads; this passes them all through.
     override query(...args: any[]): any {
       const callback: QueryCallback | undefined =
         typeof args[args.length - 1] === "function" ? args.pop() : undefined;
       // Submittables (cursors, streams) manage their own reads; the service uses none.
       if (typeof args[0]?.submit === "function") return super.query(...(args as [string]), callback as never);
-      const deadline = Math.min(
-        statementDeadline.getStore() ?? Number.POSITIVE_INFINITY,
-        performance.now() + boundMs,
-      );
-      const answer = this.withinDeadline(deadline, super.query(...(args as [string])));
+      const context = statementDeadline.getStore();
+      // `bounded(Infinity, …)` (a migration) lifts the client's own bound too.
+      const deadline =
+        context === Number.POSITIVE_INFINITY
+          ? context
+          : Math.min(context ?? Number.POSITIVE_INFINITY, performance.now() + boundMs);
+      const answer = this.timedOut
+        ? Promise.reject(this.timedOut)
+        : this.withinDeadline(deadline, super.query(...(args as [string])));
       if (!callback) return answer;
       answer.then(
         (result) => callback(null, result),
@@ -123,8 +131,9 @@ function clientWithDeadlines(boundMs: number) {
         const timer = setTimeout(
           () => {
             late = true;
+            this.timedOut = new DatabaseTimeout("the database did not answer", Math.max(0, budget));
             this.end().catch(() => {});
-            reject(new DatabaseTimeout("the database did not answer", Math.max(0, budget)));
+            reject(this.timedOut);
           },
           Math.max(0, budget),
         );

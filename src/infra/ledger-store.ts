@@ -345,8 +345,8 @@ async function loadWorkingSets(
            select * from order_events
            where order_events.customer_id = w.customer_id and order_events.order_id = w.order_id
              and order_events.status = 'parked' offset 0) as e) as parked,
-      -- Refused events holding a sequence number the order has not passed: the events after them wait
-      -- in vain (PREDECESSOR_REFUSED). Index order_events_refused_in_sequence (migration 6).
+      -- The lowest refused event holding a sequence number the order has not passed: the events after
+      -- it wait in vain (PREDECESSOR_REFUSED). Index order_events_refused_in_sequence (migration 6).
       (select coalesce(json_agg(json_build_object('customer_id', e.customer_id, 'event_id', e.event_id,
                  'order_id', e.order_id, 'sequence', e.sequence, 'code', e.outcome::json #>> '{error,code}')), '[]')
          from wanted_orders as w
@@ -357,7 +357,7 @@ async function loadWorkingSets(
              and order_events.sequence > coalesce((
                select (o.progress ->> 'lastSequence')::integer from o
                where o.customer_id = w.customer_id and o.order_id = w.order_id), 0)
-           offset 0) as e) as refused_in_sequence,
+           order by order_events.sequence limit 1) as e) as refused_in_sequence,
       -- The caller's own answer; one stored before migration 6 (no caller) for any caller, the same
       -- operation's first.
       (select coalesce(json_agg(json_build_object('customer_id', w.customer_id, 'caller', w.caller, 'key', w.key,

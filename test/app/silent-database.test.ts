@@ -127,4 +127,43 @@ describe.skipIf(!ON_POSTGRES)("a silent database (PostgreSQL behind a black-holi
     expect(await points("c-1")).toBe(400);
     expect(await points("c-2")).toBe(300);
   });
+
+  it("a statement that outlasts the bound inside a transaction (a row lock held elsewhere) is 503, not 500", async () => {
+    expect((await credit("c-locked", "lock-before")).statusCode).toBe(201);
+    const holder = await database.pool.connect();
+    try {
+      await holder.query("begin");
+      await holder.query("select * from customers where customer_id = 'c-locked' for update");
+      const { response, ms } = await timed(credit("c-locked", "lock-during"));
+      expect(response.statusCode, response.body).toBe(503);
+      expect(response.json().error.code).toBe("SERVICE_UNAVAILABLE");
+      expect(ms).toBeLessThan(BOUND_MS + SLACK_MS);
+    } finally {
+      await holder.query("rollback");
+      holder.release();
+    }
+    expect((await credit("c-locked", "lock-during")).statusCode).toBe(201);
+  });
+
+  it("a migration is not held to the bound: an instance waiting for another's migration lock starts", async () => {
+    const holder = await database.pool.connect();
+    try {
+      await holder.query("select pg_advisory_lock(7281144001)");
+      const starting = createKopilka(
+        loadConfig({
+          KOPILKA_DATABASE_URL: database.url as string,
+          KOPILKA_DATABASE_TIMEOUT_MS: String(BOUND_MS),
+          KOPILKA_JWT_SECRET: TEST_JWT_SECRET,
+          KOPILKA_LOG_LEVEL: "silent",
+          KOPILKA_SCHEDULER_INTERVAL_SECONDS: "0",
+        }),
+      );
+      await new Promise((r) => setTimeout(r, BOUND_MS * 2));
+      await holder.query("select pg_advisory_unlock(7281144001)");
+      const second = await starting;
+      await second.close();
+    } finally {
+      holder.release();
+    }
+  });
 });

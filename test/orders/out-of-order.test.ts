@@ -68,6 +68,20 @@ describe("order events out of order", () => {
     expect((await k.order("c-seq", "o-seq")).state).toBe("placed");
   });
 
+  it("in one batch, the same event id with another body is IDEMPOTENCY_CONFLICT, even when a later event moves the first", async () => {
+    const e = orderEvents("c-dup", "o-dup", now);
+    const lines = [line("books", 100_000, 1, { lineId: "a" })];
+    const shipped = e.shipped();
+    const results = await k.batch([
+      shipped,
+      { ...shipped, lines: [{ lineId: "a", quantity: 1 }] },
+      e.placed(lines),
+      e.paid(),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["applied", "refused", "applied", "applied"]);
+    expect(results[1]?.error?.code).toBe("IDEMPOTENCY_CONFLICT");
+  });
+
   it("a refused event sent again answers byte for byte what it answered first, its request id included", async () => {
     const e = orderEvents("c-replay", "o-replay", now);
     await k.apply(e.placed([line("books", 100_000, 1, { lineId: "a" })]));
