@@ -2686,6 +2686,10 @@ export interface operations {
                                 holdTimeoutSeconds: number;
                                 refundGraceDays: number;
                             };
+                            savings?: {
+                                /** @description R25: yearly savings interest, basis points (0-1800) */
+                                annualRateBp: number;
+                            };
                         };
                         versions: {
                             version: number;
@@ -2730,6 +2734,10 @@ export interface operations {
                                     holdTimeoutSeconds: number;
                                     refundGraceDays: number;
                                 };
+                                savings?: {
+                                    /** @description R25: yearly savings interest, basis points (0-1800) */
+                                    annualRateBp: number;
+                                };
                             };
                             /** @description R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order */
                             previousConfig: {
@@ -2769,6 +2777,10 @@ export interface operations {
                                     expiryDays: number;
                                     holdTimeoutSeconds: number;
                                     refundGraceDays: number;
+                                };
+                                savings?: {
+                                    /** @description R25: yearly savings interest, basis points (0-1800) */
+                                    annualRateBp: number;
                                 };
                             };
                             reason: string;
@@ -2897,6 +2909,10 @@ export interface operations {
                             holdTimeoutSeconds: number;
                             refundGraceDays: number;
                         };
+                        savings?: {
+                            /** @description R25: yearly savings interest, basis points (0-1800) */
+                            annualRateBp: number;
+                        };
                     };
                     /**
                      * Format: date-time
@@ -2958,6 +2974,10 @@ export interface operations {
                                 holdTimeoutSeconds: number;
                                 refundGraceDays: number;
                             };
+                            savings?: {
+                                /** @description R25: yearly savings interest, basis points (0-1800) */
+                                annualRateBp: number;
+                            };
                         };
                         /** @description R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order */
                         previousConfig: {
@@ -2997,6 +3017,10 @@ export interface operations {
                                 expiryDays: number;
                                 holdTimeoutSeconds: number;
                                 refundGraceDays: number;
+                            };
+                            savings?: {
+                                /** @description R25: yearly savings interest, basis points (0-1800) */
+                                annualRateBp: number;
                             };
                         };
                         reason: string;
