@@ -32,7 +32,7 @@ export function startScheduler(
       .then((r) => {
         if (r?.claimed) log.info({ accounts: r.accounts, points: r.points }, "paid savings interest (R25)");
       })
-      // A failed month keeps its claim: SavingsService.payAll reruns it by hand (each account pays once).
+      // A failed month's claim is taken over an hour later by a later round (each account pays once).
       .catch((err: unknown) => log.error({ err }, "savings interest run failed"));
   };
   const timer = setInterval(tick, intervalSeconds * 1000);

@@ -130,6 +130,28 @@ describe("R25 the savings account", () => {
     expect(rows.rows[0]?.n).toBe(1);
   });
 
+  it("a run whose instance died mid-month is taken over an hour later and pays the rest once", async () => {
+    const id = nextCustomer();
+    h.clock.set(new Date("2026-08-10T10:00:00Z"));
+    await deposit(id, "d", 10_000 * RUB, "2026-07-20T10:00:00Z");
+    // Instance "dead" claimed August and died before paying anyone.
+    h.clock.set(new Date("2026-09-01T00:00:00Z"));
+    await sql`insert into scheduled_runs (task, slot, claimed_by, claimed_at)
+      values ('savings_interest', ${2026 * 12 + 7}, 'dead', ${h.clock.now()})`.execute(h.database.db);
+    h.clock.set(new Date("2026-09-01T00:30:00Z"));
+    expect((await h.kopilka.savings.payDueMonth("alive")).claimed).toBe(false);
+    h.clock.set(new Date("2026-09-01T01:01:00Z"));
+    const [first, second] = await Promise.all([
+      h.kopilka.savings.payDueMonth("alive"),
+      h.kopilka.savings.payDueMonth("other"),
+    ]);
+    expect([first.claimed, second.claimed].sort()).toEqual([false, true]);
+    expect(await savingsPoints(id)).toBe(100);
+    // Finished: nobody takes it again.
+    h.clock.set(new Date("2026-09-02T00:00:00Z"));
+    expect((await h.kopilka.savings.payDueMonth("late")).claimed).toBe(false);
+  });
+
   it("a deposit at 23:30 UTC counts from the next Moscow day", async () => {
     const late = nextCustomer();
     const early = nextCustomer();

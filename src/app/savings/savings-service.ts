@@ -31,6 +31,9 @@ export type SavingsRateSource = (at: Date) => Promise<number>;
 
 export const SAVINGS_INTEREST_TASK = "savings_interest";
 
+/** How long a month's unfinished run is left to its claimer before another instance takes it over. */
+const STALE_CLAIM_MS = 3_600_000;
+
 export interface SavingsEntryView {
   entryId: string;
   type: SavingsEntry["type"];
@@ -221,11 +224,22 @@ export class SavingsService {
     if (calendar.end.getTime() > this.clock.now().getTime()) {
       throw new Error(`month ${month} is not over yet`);
     }
-    if (!(await this.claims.claim(SAVINGS_INTEREST_TASK, monthSlot(month), claimer, this.clock.now()))) {
-      return { claimed: false, accounts: 0, points: 0 };
-    }
+    const now = this.clock.now();
+    const slot = monthSlot(month);
+    // A run whose instance died keeps its claim unfinished: after STALE_CLAIM_MS another takes it
+    // over and pays the accounts not paid yet (the rest find their month paid).
+    const claimed =
+      (await this.claims.claim(SAVINGS_INTEREST_TASK, slot, claimer, now)) ||
+      (await this.claims.reclaim(
+        SAVINGS_INTEREST_TASK,
+        slot,
+        claimer,
+        now,
+        new Date(now.getTime() - STALE_CLAIM_MS),
+      ));
+    if (!claimed) return { claimed: false, accounts: 0, points: 0 };
     const paid = await this.payAll(calendar);
-    await this.claims.finish(SAVINGS_INTEREST_TASK, monthSlot(month), paid.accounts, this.clock.now());
+    await this.claims.finish(SAVINGS_INTEREST_TASK, slot, paid.accounts, this.clock.now());
     return { claimed: true, ...paid };
   }
 
