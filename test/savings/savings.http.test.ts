@@ -166,6 +166,40 @@ describe("R25 the savings account", () => {
     expect(await savingsPoints(early)).toBe(3_200);
   });
 
+  it("a deposit across a month boundary: 00:30 on 1 November in Moscow is November's, not October's", async () => {
+    const id = nextCustomer();
+    h.clock.set(new Date("2026-11-05T10:00:00Z"));
+    // 21:30 UTC on 31 October is 00:30 on 1 November in Moscow.
+    await deposit(id, "d", 120_000 * RUB, "2026-10-31T21:30:00Z");
+    await payMonth("2026-10", "2026-11-05T10:00:00Z");
+    expect(await savingsPoints(id)).toBe(0);
+    await payMonth("2026-11", "2026-12-01T00:00:00Z");
+    // Every day of November's 30: 120,000 × 12% / 12 = 1,200.
+    expect(await savingsPoints(id)).toBe(1_200);
+  });
+
+  it("concurrent reports for one customer apply in order, each seeing the ones before it", async () => {
+    const id = nextCustomer();
+    h.clock.set(new Date("2026-03-10T10:00:00Z"));
+    const answers = await Promise.all([
+      deposit(id, "a", 1_000, "2026-03-01T10:00:00Z"),
+      withdraw(id, "b", 1_000, "2026-03-02T10:00:00Z"),
+      deposit(id, "c", 300, "2026-03-03T10:00:00Z"),
+      deposit(id, "c", 300, "2026-03-03T10:00:00Z"),
+      withdraw(id, "d", 301, "2026-03-04T10:00:00Z"),
+    ]);
+    expect(answers.map((a) => a.statusCode)).toEqual([201, 201, 201, 201, 422]);
+    expect(answers.map((a) => a.headers["idempotent-replayed"])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      "true",
+      undefined,
+    ]);
+    expect((await account(id)).balance).toBe(300);
+    expect(await entryCount(id)).toBe(3);
+  });
+
   it("a customer's own rate (R30 experiments) replaces the programme's; null gives it back", async () => {
     const id = nextCustomer();
     h.clock.set(new Date("2026-07-10T10:00:00Z"));
