@@ -104,6 +104,7 @@ export async function createKopilka(
     new PostgresSavingsStore(database.db),
     new PostgresRunClaims(database.db),
     clock,
+    ids,
     (at) => rules.savingsRateBp(at),
     config.timeZone,
   );

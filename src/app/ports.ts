@@ -123,6 +123,8 @@ export interface SavingsWrite {
   account?: { balance: number; rateBp: number | null };
   entries?: RecordedSavingsEntry[];
   interest?: SavingsInterestRecord;
+  /** An operator's change of the customer's rate, for audit_log (who, when, from what to what). */
+  rateChange?: { auditId: string; before: number | null; after: number | null };
 }
 
 /** One caller's key: the scope is what it was used for, not part of what it is. */

@@ -132,6 +132,7 @@ export async function writeSavings(
   const accounts = [];
   const entries = [];
   const interest = [];
+  const audits = [];
   for (const w of writes) {
     const s = w.savings;
     if (!s) continue;
@@ -150,6 +151,17 @@ export async function writeSavings(
         actor: w.actor,
       });
     }
+    if (s.rateChange) {
+      audits.push({
+        audit_id: s.rateChange.auditId,
+        actor: w.actor,
+        action: "savings.set_rate",
+        subject: `customer:${w.customerId}`,
+        before: { rateBp: s.rateChange.before },
+        after: { rateBp: s.rateChange.after },
+        at: at.toISOString(),
+      });
+    }
     if (s.interest) {
       interest.push({
         customer_id: w.customerId,
@@ -163,7 +175,7 @@ export async function writeSavings(
       });
     }
   }
-  if (accounts.length + entries.length + interest.length === 0) return;
+  if (accounts.length + entries.length + interest.length + audits.length === 0) return;
   await sql`
     with
       account_rows as (
@@ -183,9 +195,14 @@ export async function writeSavings(
         from jsonb_to_recordset(${JSON.stringify(interest)}::jsonb) as x(
           customer_id text, month text, points bigint, balance_days text, days integer, rate_bp integer,
           movement_id text, paid_at timestamptz)
+        returning 1),
+      audit_rows as (
+        insert into audit_log (audit_id, actor, action, subject, before, after, at)
+        select * from jsonb_to_recordset(${JSON.stringify(audits)}::jsonb) as x(
+          audit_id text, actor text, action text, subject text, before jsonb, after jsonb, at timestamptz)
         returning 1)
     select (select count(*) from account_rows) + (select count(*) from entry_rows)
-      + (select count(*) from interest_rows) as written`.execute(trx);
+      + (select count(*) from interest_rows) + (select count(*) from audit_rows) as written`.execute(trx);
 }
 
 /** Reads outside a customer's work: pages of accounts for the monthly run, an account for display. */

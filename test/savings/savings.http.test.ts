@@ -214,6 +214,17 @@ describe("R25 the savings account", () => {
     for (const bad of [1801, -1, 12.5, "1200"]) expectError(await rate(bad), "VALIDATION_FAILED");
     expect((await rate(null)).statusCode).toBe(200);
     expect(await account(id)).toMatchObject({ rateBp: 1200, rateSource: "programme" });
+    // Each change is audited: who, when, from what to what.
+    const audits = await sql<{ actor: string; before: unknown; after: unknown }>`
+      select actor, before, after from audit_log
+      where action = 'savings.set_rate' and subject = ${`customer:${id}`} order by audit_id`.execute(
+      h.database.db,
+    );
+    expect(audits.rows.map((r) => [r.before, r.after])).toEqual([
+      [{ rateBp: null }, { rateBp: 1800 }],
+      [{ rateBp: 1800 }, { rateBp: null }],
+    ]);
+    expect(audits.rows[0]?.actor).toMatch(/^key_/);
   });
 
   it("shows the balance and this month's interest so far, to the customer's own token too", async () => {

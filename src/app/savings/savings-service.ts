@@ -15,7 +15,7 @@ import {
 } from "../../domain/savings/index.js";
 import type { CustomerWork, GroupCommitter } from "../group-commit.js";
 import { ledgerWrite, type Outcome } from "../ledger-service.js";
-import type { Clock, RecordedSavingsEntry, SavingsState } from "../ports.js";
+import type { Clock, IdGenerator, RecordedSavingsEntry, SavingsState } from "../ports.js";
 import type { RunClaims } from "../scheduled-work.js";
 
 /** What the savings use cases read outside a customer's work. */
@@ -75,6 +75,7 @@ export class SavingsService {
     private readonly store: SavingsStore,
     private readonly claims: RunClaims,
     private readonly clock: Clock,
+    private readonly ids: IdGenerator,
     private readonly programmeRate: SavingsRateSource,
     /** The operator's IANA time zone (KOPILKA_TIME_ZONE): a day ends at midnight there. */
     private readonly timeZone: string,
@@ -157,12 +158,13 @@ export class SavingsService {
     });
   }
 
-  /** R25, R30: the operator's rate for one customer (null: back to the programme's). */
+  /** R25, R30: the operator's rate for one customer (null: back to the programme's), audited. */
   setRate(
     customerId: string,
     rateBp: number | null,
     actor: string,
   ): Promise<{ customerId: string; rateBp: number | null }> {
+    const auditId = this.ids.newId("aud");
     return this.committer.submit({
       customerId,
       load: { savings: {} },
@@ -170,7 +172,13 @@ export class SavingsService {
         const savings = state.savings as SavingsState;
         return {
           result: { customerId, rateBp },
-          write: { actor, savings: { account: { balance: savings.balance, rateBp } } },
+          write: {
+            actor,
+            savings: {
+              account: { balance: savings.balance, rateBp },
+              rateChange: { auditId, before: savings.rateBp, after: rateBp },
+            },
+          },
         };
       },
     });
