@@ -200,6 +200,38 @@ describe("R25 the savings account", () => {
     expect(await entryCount(id)).toBe(3);
   });
 
+  it("the rate comes from the programme version in force on the month's last day; 0-18% only", async () => {
+    const id = nextCustomer();
+    h.clock.set(new Date("2027-02-10T10:00:00Z"));
+    await deposit(id, "d", 50_000 * RUB, "2027-02-01T10:00:00Z");
+    const current = (
+      await h.send({ method: "GET", url: "/v1/config/programme", key: h.keys.operator })
+    ).json() as {
+      defaults: Record<string, unknown>;
+    };
+    const version = (annualRateBp: number) =>
+      h.send({
+        method: "POST",
+        url: "/v1/config/programme",
+        key: h.keys.operator,
+        body: {
+          config: { ...current.defaults, savings: { annualRateBp } },
+          effectiveFrom: "2027-03-01T00:00:00Z",
+          reason: "savings rate campaign",
+        },
+      });
+    const refused = await version(1801);
+    expect(refused.statusCode, refused.body).toBeGreaterThanOrEqual(400);
+    expect(refused.statusCode).toBeLessThan(500);
+    expect(refused.body).toContain("body.config.savings.annualRateBp");
+    expect((await version(1500)).statusCode).toBe(201);
+    // February is paid at 12% (the version in force on 28 February), March at 15%.
+    await payMonth("2027-02", "2027-03-01T00:00:00Z");
+    expect(await savingsPoints(id)).toBe(500);
+    await payMonth("2027-03", "2027-04-01T00:00:00Z");
+    expect(await savingsPoints(id)).toBe(500 + 625);
+  });
+
   it("a customer's own rate (R30 experiments) replaces the programme's; null gives it back", async () => {
     const id = nextCustomer();
     h.clock.set(new Date("2026-07-10T10:00:00Z"));
