@@ -7,6 +7,7 @@ import { LedgerService } from "./app/ledger-service.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
 import { ProgrammeRules } from "./app/programme-rules.js";
+import { SavingsService } from "./app/savings/savings-service.js";
 import { ScheduledWork } from "./app/scheduled-work.js";
 import type { Config } from "./config.js";
 import { buildServer } from "./http/server.js";
@@ -21,6 +22,7 @@ import { createMetrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
+import { PostgresSavingsStore } from "./infra/savings-store.js";
 import { startScheduler } from "./infra/scheduler.js";
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -97,6 +99,15 @@ export async function createKopilka(
     committer,
     config.idempotencyRetentionHours,
   );
+  const savings = new SavingsService(
+    committer,
+    new PostgresSavingsStore(database.db),
+    new PostgresRunClaims(database.db),
+    clock,
+    ids,
+    (at) => rules.savingsRateBp(at),
+    config.timeZone,
+  );
   let stopScheduler: (() => Promise<void>) | undefined;
   /** Shutting down: /ready answers 503 (phase 1), then new requests are refused too (phase 2). */
   let shutdown: "serving" | "draining" | "closing" = "serving";
@@ -110,9 +121,10 @@ export async function createKopilka(
     orders,
     access,
     scheduledWork,
+    savings,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access },
+        deps: { ledger, orders, access, savings },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,
@@ -153,6 +165,7 @@ export async function createKopilka(
           config.schedulerIntervalSeconds,
           `${hostname()}:${process.pid}`,
           log,
+          savings,
         );
       }
     },

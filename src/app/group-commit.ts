@@ -8,6 +8,9 @@ import {
   idempotencySlot,
   type LedgerStore,
   type LedgerTransaction,
+  type SavingsLoad,
+  type SavingsState,
+  type SavingsWrite,
 } from "./ports.js";
 import { DatabaseTimeout, isDatabaseUnavailable } from "./unavailable.js";
 
@@ -306,6 +309,50 @@ function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
     orderIds: union((l) => l.orderIds),
     eventIds: union((l) => l.eventIds),
     idempotency: items.flatMap((q) => q.work.load.idempotency ?? []),
+    ...mergeSavingsLoads(items.map((q) => q.work.load.savings)),
+  };
+}
+
+/** R25: the entries every work names; the month the first one being paid asks for (a run pays one). */
+function mergeSavingsLoads(loads: (SavingsLoad | undefined)[]): { savings?: SavingsLoad } {
+  const asked = loads.filter((l): l is SavingsLoad => l !== undefined);
+  if (asked.length === 0) return {};
+  const month = asked.find((l) => l.month)?.month;
+  return {
+    savings: {
+      entryIds: [...new Set(asked.flatMap((l) => l.entryIds ?? []))],
+      ...(month ? { month } : {}),
+    },
+  };
+}
+
+/** R25: the savings account as a later work of the same transaction sees it. */
+function advanceSavings(state: SavingsState | undefined, write: SavingsWrite | undefined) {
+  if (!state || !write) return state;
+  const entries = new Map(state.entries);
+  for (const e of write.entries ?? []) entries.set(e.entryId, e);
+  const month = state.month && {
+    ...state.month,
+    entries: [
+      ...state.month.entries,
+      ...(write.entries ?? []).filter(
+        (e) =>
+          e.occurredAt >= (state.month as { start: Date }).start &&
+          e.occurredAt < (state.month as { end: Date }).end,
+      ),
+    ],
+    opening:
+      state.month.opening +
+      (write.entries ?? [])
+        .filter((e) => e.occurredAt < (state.month as { start: Date }).start)
+        .reduce((sum, e) => sum + (e.type === "deposit" ? e.amount : -e.amount), 0),
+    paid: state.month.paid || write.interest?.month === state.month.month,
+  };
+  return {
+    balance: write.account?.balance ?? state.balance,
+    rateBp: write.account ? write.account.rateBp : state.rateBp,
+    entries,
+    ...(month ? { month } : {}),
   };
 }
 
@@ -343,5 +390,6 @@ export function advance(state: CustomerState, write: CustomerChanges): CustomerS
     parked: [...parked.values()],
     refusedInSequence,
     outcomes,
+    ...(state.savings ? { savings: advanceSavings(state.savings, write.savings) as SavingsState } : {}),
   };
 }

@@ -9,6 +9,7 @@ import type {
   ProgrammeConfig,
   RefusedInSequence,
 } from "../domain/orders/index.js";
+import type { CalendarMonth, SavingsEntry } from "../domain/savings/index.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
 export interface Clock {
@@ -79,6 +80,51 @@ export interface CustomerLoad {
   orderIds?: string[];
   eventIds?: string[];
   idempotency?: IdempotencyRef[];
+  /** R25: the savings account, the entries named, and a month's opening balance and entries. */
+  savings?: SavingsLoad;
+}
+
+/** R25: what of a savings account one operation can touch. */
+export interface SavingsLoad {
+  entryIds?: string[];
+  /** A month being paid: the balance at `start`, the entries in [start, end), whether it was paid. */
+  month?: Pick<CalendarMonth, "month" | "start" | "end">;
+}
+
+/** R25: a savings account as loaded. */
+export interface SavingsState {
+  /** The balance of every entry so far, kopecks; 0 for an account without a row. */
+  balance: number;
+  /** The operator's rate for this customer, basis points; null: the programme's. */
+  rateBp: number | null;
+  /** The entries asked for by id that exist, with the balance right after each. */
+  entries: Map<string, RecordedSavingsEntry>;
+  month?: { month: string; start: Date; end: Date; opening: number; entries: SavingsEntry[]; paid: boolean };
+}
+
+/** R25: an entry as stored, with the account's balance right after it. */
+export interface RecordedSavingsEntry extends SavingsEntry {
+  balanceAfter: number;
+}
+
+/** R25: a month's interest as recorded, one row per (customer, month). */
+export interface SavingsInterestRecord {
+  month: string;
+  points: number;
+  balanceDays: bigint;
+  days: number;
+  rateBp: number;
+  movementId: string | null;
+}
+
+/** R25: what one customer's work writes to its savings account. */
+export interface SavingsWrite {
+  /** The account row after the write. */
+  account?: { balance: number; rateBp: number | null };
+  entries?: RecordedSavingsEntry[];
+  interest?: SavingsInterestRecord;
+  /** An operator's change of the customer's rate, for audit_log (who, when, from what to what). */
+  rateChange?: { auditId: string; before: number | null; after: number | null };
 }
 
 /** One caller's key: the scope is what it was used for, not part of what it is. */
@@ -98,6 +144,8 @@ export interface CustomerState {
   refusedInSequence: RefusedInSequence[];
   /** Stored answers by `idempotencySlot`. */
   outcomes: Map<string, StoredOutcome>;
+  /** R25: present when the load asked for it. */
+  savings?: SavingsState;
 }
 
 /** What one transaction writes for one of its customers. */
@@ -110,6 +158,7 @@ export interface CustomerWrite {
   newOrderIds?: string[];
   events?: StoredOrderEvent[];
   outcomes?: (IdempotencyRef & { stored: StoredOutcome })[];
+  savings?: SavingsWrite;
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
   actor: string;
 }

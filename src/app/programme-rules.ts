@@ -1,5 +1,10 @@
 import type { CategoryNames, LedgerPolicy } from "../domain/ledger/index.js";
-import { categoryNamesOf, type LifecyclePolicy, versionInForce } from "../domain/orders/index.js";
+import {
+  categoryNamesOf,
+  type LifecyclePolicy,
+  savingsRateOf,
+  versionInForce,
+} from "../domain/orders/index.js";
 import type { ConfigVersionRecord } from "./ports.js";
 
 /**
@@ -52,6 +57,11 @@ export class ProgrammeRules implements PolicySource {
 
   async categoryNames(): Promise<CategoryNames> {
     return categoryNamesOf(await this.versions());
+  }
+
+  /** R25: the yearly savings rate of the version in force at `at`, basis points. */
+  async savingsRateBp(at: Date): Promise<number> {
+    return savingsRateOf(versionInForce(await this.versions(), at).config);
   }
 
   async ledgerPolicy(at: Date): Promise<LedgerPolicy> {

@@ -6,6 +6,11 @@ import type { Clock, IdGenerator, LedgerStore } from "./ports.js";
 export interface RunClaims {
   claim(task: string, slot: number, claimer: string, at: Date): Promise<boolean>;
   finish(task: string, slot: number, customersSettled: number, at: Date): Promise<void>;
+  /**
+   * Takes over a claim that was never finished and was made before `staleBefore` (its claimer died
+   * mid-run): for runs that must complete, such as a month's savings interest (R25).
+   */
+  reclaim(task: string, slot: number, claimer: string, at: Date, staleBefore: Date): Promise<boolean>;
 }
 
 export const SETTLE_TASK = "settle_due_work";

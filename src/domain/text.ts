@@ -80,7 +80,7 @@ export function formatPointsFromKop(kop: number): LocalizedText {
 }
 
 /** An instant's date and time of day on the wall clocks of a time zone. */
-interface WallClock {
+export interface WallClock {
   readonly year: number;
   readonly month: number;
   readonly day: number;
@@ -95,7 +95,7 @@ interface WallClock {
  */
 const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
 
-function wallClock(instant: Date, timeZone: string): WallClock {
+export function wallClock(instant: Date, timeZone: string): WallClock {
   let format = wallClockFormats.get(timeZone);
   if (format === undefined) {
     format = new Intl.DateTimeFormat("en-US", {

@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
 import { ORDER_REFUSAL_CODES } from "../domain/orders/index.js";
+import { SAVINGS_REFUSAL_CODES } from "../domain/savings/index.js";
 
 /** Errors of the edge itself: the request, the credentials, the service. */
 const EDGE_CODES = [
@@ -19,7 +20,12 @@ const EDGE_CODES = [
 ] as const;
 
 /** The closed list of error codes any response can carry: the edge's and the domain's refusals. */
-export const ERROR_CODES = [...EDGE_CODES, ...LEDGER_REFUSAL_CODES, ...ORDER_REFUSAL_CODES] as const;
+export const ERROR_CODES = [
+  ...EDGE_CODES,
+  ...LEDGER_REFUSAL_CODES,
+  ...ORDER_REFUSAL_CODES,
+  ...SAVINGS_REFUSAL_CODES,
+] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export function isErrorCode(code: string): code is ErrorCode {
@@ -66,6 +72,7 @@ export function statusOf(code: ErrorCode): number {
     case "SHIPMENT_EXCEEDS_ORDERED":
     case "CAP_EXCEEDED":
     case "PREDECESSOR_REFUSED":
+    case "INSUFFICIENT_SAVINGS":
       return 422;
     case "INTERNAL":
       return 500;

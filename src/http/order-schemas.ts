@@ -174,6 +174,11 @@ export const ProgrammeConfigSchema = strictObject(
       holdTimeoutSeconds: Type.Integer(),
       refundGraceDays: Type.Integer(),
     }),
+    savings: Type.Optional(
+      strictObject({
+        annualRateBp: Type.Integer({ description: "R25: yearly savings interest, basis points (0-1800)" }),
+      }),
+    ),
   },
   "R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order",
 );

@@ -28,6 +28,7 @@ import type { OrderEvent } from "../domain/orders/index.js";
 import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
+import { loadSavings, writeSavings } from "./savings-store.js";
 import type { Database } from "./schema.js";
 
 /** SQLSTATEs after which the whole transaction can simply run again: serialization failure, deadlock. */
@@ -652,8 +653,15 @@ export class PostgresLedgerStore implements LedgerStore {
             select * from unnest(${customers}::text[])
             on conflict (customer_id) do update set customer_id = excluded.customer_id`.execute(trx);
           return work({
-            load: (requests, now) => loadWorkingSets(trx, requests, now),
-            write: (writes, at) => writeCustomers(trx, writes, at),
+            load: async (requests, now) => {
+              const states = await loadWorkingSets(trx, requests, now);
+              await loadSavings(trx, requests, states);
+              return states;
+            },
+            write: async (writes, at) => {
+              await writeCustomers(trx, writes, at);
+              await writeSavings(trx, writes, at);
+            },
             settleDueLotsInBulk: (now, movementIdBase) =>
               settleDueLotsInBulk(trx, customers, now, movementIdBase),
           });

@@ -31,6 +31,7 @@ export const EXPLANATION_CODES = {
   adjust: 10,
   order_shipped: 11,
   order_seller_points: 12,
+  savings_interest: 13,
 } as const satisfies Record<ExplanationCode, number>;
 
 const CODE_OF_NUMBER = new Map<number, ExplanationCode>(

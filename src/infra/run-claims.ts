@@ -15,6 +15,19 @@ export class PostgresRunClaims implements RunClaims {
     return (inserted.numInsertedOrUpdatedRows ?? 0n) > 0n;
   }
 
+  /** A conditional update: of instances reclaiming the same stale claim, one wins. */
+  async reclaim(task: string, slot: number, claimer: string, at: Date, staleBefore: Date): Promise<boolean> {
+    const updated = await this.db
+      .updateTable("scheduled_runs")
+      .set({ claimed_by: claimer, claimed_at: at })
+      .where("task", "=", task)
+      .where("slot", "=", slot)
+      .where("finished_at", "is", null)
+      .where("claimed_at", "<", staleBefore)
+      .executeTakeFirst();
+    return (updated.numUpdatedRows ?? 0n) > 0n;
+  }
+
   async finish(task: string, slot: number, customersSettled: number, at: Date): Promise<void> {
     await this.db
       .updateTable("scheduled_runs")

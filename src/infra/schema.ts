@@ -91,6 +91,28 @@ export interface Database extends OrdersDatabase {
   };
   /** A customer's tokens issued at or before `revoked_before` are refused. */
   customer_token_revocations: { customer_id: string; revoked_before: Date };
+  /** R25 (migration 8). */
+  savings_accounts: { customer_id: string; balance: number; rate_bp: number | null };
+  savings_entries: {
+    customer_id: string;
+    entry_id: string;
+    type: string;
+    amount: number;
+    occurred_at: Date;
+    balance_after: number;
+    recorded_at: Date;
+    actor: string;
+  };
+  savings_interest: {
+    customer_id: string;
+    month: string;
+    points: number;
+    balance_days: string;
+    days: number;
+    rate_bp: number;
+    movement_id: string | null;
+    paid_at: Date;
+  };
   scheduled_runs: {
     task: string;
     slot: number;

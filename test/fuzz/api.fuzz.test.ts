@@ -245,6 +245,40 @@ const ROUTES: FuzzRoute[] = [
     params: () => ({}),
     query: () => ({ olderThanSeconds: "0", limit: "5" }),
   },
+  {
+    op: "recordSavingsDeposit",
+    method: "POST",
+    path: "/v1/customers/:customerId/savings/deposits",
+    params: () => ({ customerId: CUSTOMER }),
+    body: () => ({ id: next("sav-dep"), amount: 5_000_000, occurredAt: "2026-01-10T09:00:00Z" }),
+  },
+  {
+    op: "recordSavingsWithdrawal",
+    method: "POST",
+    path: "/v1/customers/:customerId/savings/withdrawals",
+    params: () => ({ customerId: CUSTOMER }),
+    body: () => ({ id: next("sav-wd"), amount: 100, occurredAt: "2026-01-12T09:00:00Z" }),
+  },
+  {
+    op: "getSavingsAccount",
+    method: "GET",
+    path: "/v1/customers/:customerId/savings",
+    params: () => ({ customerId: CUSTOMER }),
+  },
+  {
+    op: "setSavingsRate",
+    method: "PUT",
+    path: "/v1/customers/:customerId/savings/rate",
+    params: () => ({ customerId: CUSTOMER }),
+    body: () => ({ rateBp: 1500 }),
+  },
+  {
+    op: "calculateSavingsInterest",
+    method: "GET",
+    path: "/v1/customers/:customerId/savings/calculator",
+    params: () => ({ customerId: CUSTOMER }),
+    query: () => ({ amount: "5000000", months: "12", rateBp: "1200" }),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -759,7 +793,9 @@ async function ledgerState(h: Harness): Promise<string> {
       (select coalesce(string_agg(concat_ws(':', customer_id, kind, available, pending, held, debt), ',' order by customer_id, kind), '') from balances) as balances,
       (select count(*) from programme_config_versions) as config_versions,
       (select coalesce(string_agg(concat_ws(':', seller_id, sku, points_per_unit), ',' order by seller_id, sku), '') from seller_product_points) as seller_points,
-      (select count(*) from api_keys) as api_keys`.execute(h.database.db);
+      (select count(*) from api_keys) as api_keys,
+      (select coalesce(string_agg(concat_ws(':', customer_id, balance, rate_bp), ',' order by customer_id), '') from savings_accounts) as savings_accounts,
+      (select count(*) from savings_entries) as savings_entries`.execute(h.database.db);
   return JSON.stringify(r.rows[0]);
 }
 

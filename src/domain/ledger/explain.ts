@@ -97,6 +97,11 @@ export type ExplanationRef =
   | {
       code: "order_seller_points";
       params: [orderId: string, amount: number, sellerId: string, units: SellerUnits[]];
+    }
+  /** R25: a month's interest on the savings account: the month (YYYY-MM), average kopecks, rate, points. */
+  | {
+      code: "savings_interest";
+      params: [month: string, averageKop: number, rateBp: number, points: number];
     };
 
 export type ExplanationCode = ExplanationRef["code"];
@@ -221,7 +226,32 @@ export function explainSellerPoints(
   return { code: "order_seller_points", params: [orderId, amount, sellerId, units] };
 }
 
+/** R25: «Проценты на остаток за ноябрь: средний остаток 35 000 ₽ × 12% / 12 — 350 баллов». */
+export function explainSavingsInterest(
+  month: string,
+  averageKop: number,
+  rateBp: number,
+  points: number,
+): ExplanationRef {
+  return { code: "savings_interest", params: [month, averageKop, rateBp, points] };
+}
+
 // Rendering.
+
+const MONTH_NAMES: readonly Explanation[] = [
+  { ru: "январь", en: "January" },
+  { ru: "февраль", en: "February" },
+  { ru: "март", en: "March" },
+  { ru: "апрель", en: "April" },
+  { ru: "май", en: "May" },
+  { ru: "июнь", en: "June" },
+  { ru: "июль", en: "July" },
+  { ru: "август", en: "August" },
+  { ru: "сентябрь", en: "September" },
+  { ru: "октябрь", en: "October" },
+  { ru: "ноябрь", en: "November" },
+  { ru: "декабрь", en: "December" },
+];
 
 /**
  * The lifecycle names an order's holds and redemptions `<orderId>:<kind>`; customers know the
@@ -389,6 +419,15 @@ const TEMPLATES: {
     return {
       ru: `Заказ ${orderId}: ${formatPoints(amount).ru} от продавца ${sellerId} (${each})`,
       en: `Order ${orderId}: ${formatPoints(amount).en} from seller ${sellerId} (${each})`,
+    };
+  },
+  savings_interest: ([month, averageKop, rateBp, points]) => {
+    const name = MONTH_NAMES[Number(month.slice(5, 7)) - 1] ?? { ru: month, en: month };
+    const average = formatRoubles(averageKop);
+    const rate = formatPercent(rateBp);
+    return {
+      ru: `Проценты на остаток за ${name.ru}: средний остаток ${average.ru} × ${rate.ru} / 12 — ${formatPoints(points).ru}`,
+      en: `Interest for ${name.en}: average balance ${average.en} × ${rate.en} / 12 — ${formatPoints(points).en}`,
     };
   },
 };

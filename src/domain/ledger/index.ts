@@ -12,6 +12,7 @@ export type {
 } from "./explain.js";
 export {
   explainOrderShipped,
+  explainSavingsInterest,
   explainSellerPoints,
   renderExplanation,
   renderLineAccrual,

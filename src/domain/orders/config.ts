@@ -6,6 +6,7 @@ import {
   validateEarningConfig,
 } from "../checkout/index.js";
 import type { CategoryNames } from "../ledger/index.js";
+import { DEFAULT_SAVINGS_RATE_BP, MAX_SAVINGS_RATE_BP } from "../savings/index.js";
 
 /** The lifecycle numbers of rules.md that an operator may change, each with its rule. */
 export interface LifecyclePolicy {
@@ -19,16 +20,30 @@ export interface LifecyclePolicy {
   readonly refundGraceDays: number;
 }
 
+/** R25: the savings account's numbers. */
+export interface SavingsPolicy {
+  /** R25: the yearly interest rate in basis points (1200 = 12%), from 0 to 1800. Default 1200. */
+  readonly annualRateBp: number;
+}
+
 /** Everything that decides what an order earns and may spend: one version of the programme. */
 export interface ProgrammeConfig {
   readonly earning: EarningConfig;
   readonly lifecycle: LifecyclePolicy;
+  /** R25; versions made before it existed have none and pay the default rate. */
+  readonly savings?: SavingsPolicy | undefined;
 }
 
 export const DEFAULT_PROGRAMME_CONFIG: ProgrammeConfig = {
   earning: DEFAULT_EARNING_CONFIG,
   lifecycle: { pendingDelayHours: 24, expiryDays: 365, holdTimeoutSeconds: 1800, refundGraceDays: 30 },
+  savings: { annualRateBp: DEFAULT_SAVINGS_RATE_BP },
 };
+
+/** R25: the yearly savings rate a programme version sets (the default when it sets none). */
+export function savingsRateOf(config: ProgrammeConfig): number {
+  return config.savings?.annualRateBp ?? DEFAULT_SAVINGS_RATE_BP;
+}
 
 /** A version in force from `effectiveFrom` until the next one; version 0 is the defaults. */
 export interface ConfigVersion {
@@ -74,6 +89,13 @@ export function validateProgrammeConfig(config: ProgrammeConfig): Problem[] {
     if (!Number.isInteger(value) || value < min || value > max) {
       problems.push({ field: `lifecycle.${name}`, message: `must be a whole number from ${min} to ${max}` });
     }
+  }
+  const rate = config.savings?.annualRateBp;
+  if (rate !== undefined && (!Number.isInteger(rate) || rate < 0 || rate > MAX_SAVINGS_RATE_BP)) {
+    problems.push({
+      field: "savings.annualRateBp",
+      message: `must be a whole number from 0 to ${MAX_SAVINGS_RATE_BP}`,
+    });
   }
   return problems;
 }

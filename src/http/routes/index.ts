@@ -15,6 +15,7 @@ import { register as postOrderEvents } from "./post-order-events.js";
 import { register as refundPoints } from "./refund-points.js";
 import { register as releaseHold } from "./release-hold.js";
 import { register as revokeCustomerTokens } from "./revoke-customer-tokens.js";
+import { SAVINGS_ROUTES } from "./savings/index.js";
 import { register as setSellerProductPoints } from "./set-seller-product-points.js";
 import { register as spendPoints } from "./spend-points.js";
 
@@ -38,4 +39,5 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   addProgrammeConfigVersion,
   setSellerProductPoints,
   revokeCustomerTokens,
+  ...SAVINGS_ROUTES,
 ];

@@ -1,0 +1,2 @@
+export * from "./interest.js";
+export * from "./refusals.js";
