@@ -31,6 +31,9 @@ export const EXPLANATION_CODES = {
   adjust: 10,
   order_shipped: 11,
   order_seller_points: 12,
+  review_submitted: 13,
+  review_approved: 14,
+  review_rejected: 15,
 } as const satisfies Record<ExplanationCode, number>;
 
 const CODE_OF_NUMBER = new Map<number, ExplanationCode>(
