@@ -7,6 +7,7 @@ import { LedgerService } from "./app/ledger-service.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
 import { ProgrammeRules } from "./app/programme-rules.js";
+import { ReviewService } from "./app/reviews/review-service.js";
 import { ScheduledWork } from "./app/scheduled-work.js";
 import type { Config } from "./config.js";
 import { buildServer } from "./http/server.js";
@@ -20,6 +21,7 @@ import { PostgresLedgerStore } from "./infra/ledger-store.js";
 import { createMetrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
+import { PostgresReviewStore } from "./infra/review-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
 import { startScheduler } from "./infra/scheduler.js";
 
@@ -87,6 +89,7 @@ export async function createKopilka(
     systemClock,
   );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer);
+  const reviews = new ReviewService(new PostgresReviewStore(database.db), committer, clock, rules);
   const metrics = createMetrics(orderStore, clock);
   const scheduledWork = new ScheduledWork(
     store,
@@ -112,7 +115,7 @@ export async function createKopilka(
     scheduledWork,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access },
+        deps: { ledger, orders, access, reviews },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,

@@ -306,6 +306,8 @@ function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
     orderIds: union((l) => l.orderIds),
     eventIds: union((l) => l.eventIds),
     idempotency: items.flatMap((q) => q.work.load.idempotency ?? []),
+    reviewIds: union((l) => l.reviewIds),
+    reviewSkus: union((l) => l.reviewSkus),
   };
 }
 
@@ -336,7 +338,10 @@ export function advance(state: CustomerState, write: CustomerChanges): CustomerS
   }
   const outcomes = new Map(state.outcomes);
   for (const o of write.outcomes ?? []) outcomes.set(idempotencySlot(o), o.stored);
+  const reviews = new Map(state.reviews.map((r) => [r.review.reviewId, r]));
+  for (const r of write.reviews ?? []) reviews.set(r.review.reviewId, r);
   return {
+    reviews: [...reviews.values()],
     ledger: write.ledger ? applyChange(state.ledger, write.ledger.change) : state.ledger,
     orders: [...orders.values()],
     events: [...events.values()],

@@ -9,6 +9,7 @@ import type {
   ProgrammeConfig,
   RefusedInSequence,
 } from "../domain/orders/index.js";
+import type { Review } from "../domain/reviews/index.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
 export interface Clock {
@@ -79,6 +80,10 @@ export interface CustomerLoad {
   orderIds?: string[];
   eventIds?: string[];
   idempotency?: IdempotencyRef[];
+  /** R22: reviews by id, with the lots their points wait in. */
+  reviewIds?: string[];
+  /** R22: the customer's reviews of these products that hold a reward (one per product). */
+  reviewSkus?: string[];
 }
 
 /** One caller's key: the scope is what it was used for, not part of what it is. */
@@ -98,6 +103,17 @@ export interface CustomerState {
   refusedInSequence: RefusedInSequence[];
   /** Stored answers by `idempotencySlot`. */
   outcomes: Map<string, StoredOutcome>;
+  /** R22: the reviews asked for, by id or as a product's rewarded review. */
+  reviews: StoredReview[];
+}
+
+/** A review as stored: with the fingerprint and answer of its report, which a redelivery gets again. */
+export interface StoredReview {
+  review: Review;
+  fingerprint: string;
+  /** What the report was answered: the review, or a refusal. */
+  outcome: unknown;
+  requestId: string;
 }
 
 /** What one transaction writes for one of its customers. */
@@ -110,6 +126,8 @@ export interface CustomerWrite {
   newOrderIds?: string[];
   events?: StoredOrderEvent[];
   outcomes?: (IdempotencyRef & { stored: StoredOutcome })[];
+  /** R22: reviews recorded or moderated. */
+  reviews?: StoredReview[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
   actor: string;
 }
@@ -260,4 +278,24 @@ export interface OrderStore {
   }): Promise<{
     previous: number | null;
   }>;
+}
+
+/** R22: a review awaiting moderation, as operators list it. */
+export interface UnmoderatedReview {
+  customerId: string;
+  reviewId: string;
+  sku: string;
+  sellerId: string;
+  orderId: string;
+  points: number;
+  submittedAt: Date;
+}
+
+export interface ReviewStore {
+  /** Reviews awaiting moderation submitted at or before `before`, oldest first, after `after` (a page). */
+  unmoderated(query: {
+    before: Date;
+    limit: number;
+    after?: { submittedAt: Date; customerId: string; reviewId: string } | undefined;
+  }): Promise<UnmoderatedReview[]>;
 }

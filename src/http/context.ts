@@ -6,6 +6,7 @@ import type { AccessService, ApiRole, Principal } from "../app/access.js";
 import { actorOf } from "../app/access.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
 import type { OrderService } from "../app/order-service.js";
+import type { ReviewService } from "../app/reviews/review-service.js";
 import { ApiError, type ErrorBody, type ErrorCode, isErrorCode, statusOf } from "./errors.js";
 
 export type App = FastifyInstance<
@@ -21,6 +22,7 @@ export interface RouteDeps {
   ledger: LedgerService;
   orders: OrderService;
   access: AccessService;
+  reviews: ReviewService;
 }
 
 /**

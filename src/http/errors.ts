@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
 import { ORDER_REFUSAL_CODES } from "../domain/orders/index.js";
+import { REVIEW_REFUSAL_CODES } from "../domain/reviews/index.js";
 
 /** Errors of the edge itself: the request, the credentials, the service. */
 const EDGE_CODES = [
@@ -19,7 +20,12 @@ const EDGE_CODES = [
 ] as const;
 
 /** The closed list of error codes any response can carry: the edge's and the domain's refusals. */
-export const ERROR_CODES = [...EDGE_CODES, ...LEDGER_REFUSAL_CODES, ...ORDER_REFUSAL_CODES] as const;
+export const ERROR_CODES = [
+  ...EDGE_CODES,
+  ...LEDGER_REFUSAL_CODES,
+  ...ORDER_REFUSAL_CODES,
+  ...REVIEW_REFUSAL_CODES,
+] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export function isErrorCode(code: string): code is ErrorCode {
@@ -40,6 +46,7 @@ export function statusOf(code: ErrorCode): number {
     case "REDEMPTION_NOT_FOUND":
     case "LOT_NOT_FOUND":
     case "ORDER_NOT_FOUND":
+    case "REVIEW_NOT_FOUND":
       return 404;
     case "METHOD_NOT_ALLOWED":
       return 405;
@@ -51,6 +58,8 @@ export function statusOf(code: ErrorCode): number {
     case "REDEMPTION_ALREADY_EXISTS":
     case "ORDER_STATE_CONFLICT":
     case "ORDER_SEQUENCE_CONFLICT":
+    case "REVIEW_ALREADY_REWARDED":
+    case "REVIEW_ALREADY_MODERATED":
       return 409;
     case "PAYLOAD_TOO_LARGE":
       return 413;
@@ -66,6 +75,9 @@ export function statusOf(code: ErrorCode): number {
     case "SHIPMENT_EXCEEDS_ORDERED":
     case "CAP_EXCEEDED":
     case "PREDECESSOR_REFUSED":
+    case "REVIEW_NOT_BOUGHT":
+    case "REVIEW_NOT_DELIVERED":
+    case "REVIEW_PRODUCT_RETURNED":
       return 422;
     case "INTERNAL":
       return 500;

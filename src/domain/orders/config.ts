@@ -6,6 +6,7 @@ import {
   validateEarningConfig,
 } from "../checkout/index.js";
 import type { CategoryNames } from "../ledger/index.js";
+import { DEFAULT_REVIEW_POLICY, type ReviewPolicy, validateReviewPolicy } from "../reviews/types.js";
 
 /** The lifecycle numbers of rules.md that an operator may change, each with its rule. */
 export interface LifecyclePolicy {
@@ -23,11 +24,19 @@ export interface LifecyclePolicy {
 export interface ProgrammeConfig {
   readonly earning: EarningConfig;
   readonly lifecycle: LifecyclePolicy;
+  /** R22 review rewards; versions stored before reviews existed have none and use the defaults. */
+  readonly reviews?: ReviewPolicy | undefined;
+}
+
+/** R22: the review rewards of a programme version. */
+export function reviewPolicyOf(config: ProgrammeConfig): ReviewPolicy {
+  return config.reviews ?? DEFAULT_REVIEW_POLICY;
 }
 
 export const DEFAULT_PROGRAMME_CONFIG: ProgrammeConfig = {
   earning: DEFAULT_EARNING_CONFIG,
   lifecycle: { pendingDelayHours: 24, expiryDays: 365, holdTimeoutSeconds: 1800, refundGraceDays: 30 },
+  reviews: DEFAULT_REVIEW_POLICY,
 };
 
 /** A version in force from `effectiveFrom` until the next one; version 0 is the defaults. */
@@ -75,5 +84,8 @@ export function validateProgrammeConfig(config: ProgrammeConfig): Problem[] {
       problems.push({ field: `lifecycle.${name}`, message: `must be a whole number from ${min} to ${max}` });
     }
   }
+  if (config.reviews)
+    for (const p of validateReviewPolicy(config.reviews))
+      problems.push({ field: `reviews.${p.field}`, message: p.message });
   return problems;
 }

@@ -1,0 +1,3 @@
+export * from "./eligibility.js";
+export * from "./operations.js";
+export * from "./types.js";
