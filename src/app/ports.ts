@@ -9,7 +9,7 @@ import type {
   ProgrammeConfig,
   RefusedInSequence,
 } from "../domain/orders/index.js";
-import type { Review } from "../domain/reviews/index.js";
+import type { BudgetSlice, Review } from "../domain/reviews/index.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
 export interface Clock {
@@ -84,6 +84,8 @@ export interface CustomerLoad {
   reviewIds?: string[];
   /** R22: the customer's reviews of these products that hold a reward (one per product). */
   reviewSkus?: string[];
+  /** R22: the review budgets (every slice) of these sellers. */
+  reviewBudgetSellers?: string[];
 }
 
 /** One caller's key: the scope is what it was used for, not part of what it is. */
@@ -105,6 +107,15 @@ export interface CustomerState {
   outcomes: Map<string, StoredOutcome>;
   /** R22: the reviews asked for, by id or as a product's rewarded review. */
   reviews: StoredReview[];
+  /** R22: review budget slices by seller id (a seller without a budget has none). */
+  reviewBudgets: Map<string, BudgetSlice[]>;
+}
+
+/** R22: points reserved (positive) or given back (negative) on one slice of a seller's review budget. */
+export interface BudgetReservation {
+  sellerId: string;
+  slice: number;
+  points: number;
 }
 
 /** A review as stored: with the fingerprint and answer of its report, which a redelivery gets again. */
@@ -128,6 +139,8 @@ export interface CustomerWrite {
   outcomes?: (IdempotencyRef & { stored: StoredOutcome })[];
   /** R22: reviews recorded or moderated. */
   reviews?: StoredReview[];
+  /** R22: the review budget reservations this write makes; one that the budget cannot hold fails it. */
+  budgetReservations?: BudgetReservation[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
   actor: string;
 }
@@ -291,7 +304,27 @@ export interface UnmoderatedReview {
   submittedAt: Date;
 }
 
+/** R22: a seller's review budget as a whole. */
+export interface ReviewBudget {
+  sellerId: string;
+  funded: number;
+  reserved: number;
+  remaining: number;
+}
+
 export interface ReviewStore {
+  /**
+   * Adds a funding to a seller's review budget, once per funding id: a funding id seen before
+   * answers `replayed` (or `conflict` if its points differ).
+   */
+  fundBudget(input: {
+    sellerId: string;
+    fundingId: string;
+    points: number;
+    actor: string;
+    at: Date;
+  }): Promise<{ status: "added" | "replayed" | "conflict"; budget: ReviewBudget }>;
+  budget(sellerId: string): Promise<ReviewBudget>;
   /** Reviews awaiting moderation submitted at or before `before`, oldest first, after `after` (a page). */
   unmoderated(query: {
     before: Date;

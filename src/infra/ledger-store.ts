@@ -394,6 +394,7 @@ async function loadWorkingSets(
         refusedInSequence: [],
         outcomes: new Map(),
         reviews: [],
+        reviewBudgets: new Map(),
       };
       states.set(customerId, s);
     }
@@ -431,7 +432,12 @@ async function loadWorkingSets(
       outcome: JSON.parse(o.outcome),
     });
   }
-  if (requests.some((r) => (r.reviewIds?.length ?? 0) + (r.reviewSkus?.length ?? 0) > 0))
+  if (
+    requests.some(
+      (r) =>
+        (r.reviewIds?.length ?? 0) + (r.reviewSkus?.length ?? 0) + (r.reviewBudgetSellers?.length ?? 0) > 0,
+    )
+  )
     await loadReviews(db, requests, states);
   return states;
 }
@@ -639,7 +645,8 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
       (select count(*) from lot_rows) + (select count(*) from hold_rows) + (select count(*) from redemption_rows)
       + (select count(*) from movement_rows) + (select count(*) from balance_rows) + (select count(*) from order_rows) + (select count(*) from order_line_rows)
       + (select count(*) from event_rows) + (select count(*) from outcome_rows) as written`.execute(trx);
-  if (writes.some((w) => (w.reviews?.length ?? 0) > 0)) await writeReviews(trx, writes, at);
+  if (writes.some((w) => (w.reviews?.length ?? 0) + (w.budgetReservations?.length ?? 0) > 0))
+    await writeReviews(trx, writes, at);
 }
 
 export class PostgresLedgerStore implements LedgerStore {

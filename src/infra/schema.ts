@@ -4,6 +4,7 @@ import type { ColumnType, Generated } from "kysely";
 export interface Database extends OrdersDatabase {
   kopilka_migrations: { id: number; name: string; applied_at: ColumnType<Date, Date | undefined, never> };
   customers: { customer_id: string; created_at: Generated<Date> };
+  review_budget_slices: { seller_id: string; slice: number; funded: number; reserved: number };
   /** R22 (migration 8). */
   reviews: {
     customer_id: string;
@@ -17,6 +18,8 @@ export interface Database extends OrdersDatabase {
     status: string;
     points: number;
     funder: string | null;
+    /** JSON text: [{ slice, points }]. */
+    budget_takes: string;
     lot_id: string | null;
     not_rewarded_reason: string | null;
     moderated_by: string | null;

@@ -26,9 +26,9 @@ export interface ReviewAnswer {
 
 export const SELLER = "s-9";
 
-export function productLine(sku: string, quantity = 1): Line {
+export function productLine(sku: string, quantity = 1, sellerId = SELLER): Line {
   // 10 RUB: the purchase accrual rounds to no points, so every point in these tests is a review's.
-  return { lineId: `line-${sku}`, sku, sellerId: SELLER, category: "books", quantity, unitPriceKop: 1_000 };
+  return { lineId: `line-${sku}`, sku, sellerId, category: "books", quantity, unitPriceKop: 1_000 };
 }
 
 export function reviews(h: Harness) {
@@ -43,11 +43,16 @@ export function reviews(h: Harness) {
       customerId: string,
       orderId: string,
       sku: string,
-      options: { until?: "shipped" | "delivered"; quantity?: number; returned?: number } = {},
+      options: {
+        until?: "shipped" | "delivered";
+        quantity?: number;
+        returned?: number;
+        sellerId?: string;
+      } = {},
     ) {
       const at = () => h.clock.now();
       const e = orderEvents(customerId, orderId, at);
-      const line = productLine(sku, options.quantity ?? 1);
+      const line = productLine(sku, options.quantity ?? 1, options.sellerId);
       await k.apply(e.placed([line]));
       await k.apply(e.paid());
       await k.apply(e.shipped());

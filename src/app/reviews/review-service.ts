@@ -1,6 +1,7 @@
 import type { OperationContext } from "../../domain/ledger/index.js";
 import { reviewPolicyOf, versionInForce } from "../../domain/orders/index.js";
 import {
+  BUDGET_SLICES,
   type Decision,
   holdsReward,
   moderateReview,
@@ -8,7 +9,7 @@ import {
   type ReviewReport,
   recordReview,
 } from "../../domain/reviews/index.js";
-import type { GroupCommitter } from "../group-commit.js";
+import { type GroupCommitter, hashRangeOf } from "../group-commit.js";
 import {
   answerToUsedKey,
   type ConflictRefusal,
@@ -84,7 +85,12 @@ export class ReviewService {
     const policy = reviewPolicyOf(versionInForce(await this.rules.versions(), report.submittedAt).config);
     return this.committer.submit<ReviewAnswer>({
       customerId: report.customerId,
-      load: { orderIds: [report.orderId], reviewIds: [report.reviewId], reviewSkus: [report.sku] },
+      load: {
+        orderIds: [report.orderId],
+        reviewIds: [report.reviewId],
+        reviewSkus: [report.sku],
+        reviewBudgetSellers: [report.sellerId],
+      },
       run: (state, ctx) => {
         const prior = reviewIn(state, report.reviewId);
         if (prior) return { result: replayReport(prior, report.reviewId, request) };
@@ -95,7 +101,10 @@ export class ReviewService {
             order: state.orders.find((o) => o.orderId === report.orderId),
             rewarded: state.reviews.map((r) => r.review).find((r) => r.sku === report.sku && holdsReward(r)),
             policy,
-            funder: "marketplace",
+            budget: {
+              slices: state.reviewBudgets.get(report.sellerId) ?? [],
+              ownSlice: hashRangeOf(report.customerId, BUDGET_SLICES),
+            },
           },
           ctx,
         );
@@ -119,6 +128,7 @@ export class ReviewService {
             actor: request.actor,
             ledger: recorded.change ? ledgerWrite(state.ledger, recorded.change) : undefined,
             reviews: [stored],
+            budgetReservations: recorded.review.budgetTakes.map((t) => ({ sellerId: report.sellerId, ...t })),
           },
         };
       },
@@ -150,6 +160,15 @@ export class ReviewService {
               details: { ...moderated.details, reviewId },
             };
         const changed = moderated.ok && prior && moderated.review !== prior.review;
+        // A rejected review's points go back to the seller's budget slices they were reserved from.
+        const givenBack =
+          changed && decision === "reject" && prior
+            ? prior.review.budgetTakes.map((t) => ({
+                sellerId: prior.review.sellerId,
+                slice: t.slice,
+                points: -t.points,
+              }))
+            : [];
         return {
           result: { ...outcome, replayed: false, requestId: request.requestId },
           write: {
@@ -157,6 +176,7 @@ export class ReviewService {
             ledger:
               moderated.ok && moderated.change ? ledgerWrite(state.ledger, moderated.change) : undefined,
             reviews: changed ? [{ ...prior, review: moderated.review }] : [],
+            budgetReservations: givenBack,
             outcomes: [
               {
                 ...slot,
@@ -167,6 +187,27 @@ export class ReviewService {
         };
       },
     });
+  }
+
+  /**
+   * R22: a seller's points budget for review rewards on its products, topped up once per funding id.
+   * Reviews submitted while it holds their reward reserve it then; afterwards the marketplace funds them.
+   */
+  async fundBudget(input: { sellerId: string; fundingId: string; points: number; actor: string }) {
+    const funded = await this.store.fundBudget({ ...input, at: this.clock.now() });
+    if (funded.status === "conflict") {
+      return {
+        ok: false as const,
+        code: "IDEMPOTENCY_CONFLICT",
+        message: `funding ${input.fundingId} was made before with other points`,
+        details: { fundingId: input.fundingId },
+      };
+    }
+    return { ok: true as const, value: funded.budget, replayed: funded.status === "replayed" };
+  }
+
+  budget(sellerId: string) {
+    return this.store.budget(sellerId);
   }
 
   /**

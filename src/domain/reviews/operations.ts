@@ -11,6 +11,7 @@ import {
   type OperationContext,
 } from "../ledger/index.js";
 import type { Order } from "../orders/index.js";
+import { type BudgetSlice, chooseTakes } from "./budget.js";
 import { assessReview } from "./eligibility.js";
 import type { Review, ReviewPolicy, ReviewRefusal, ReviewReport } from "./types.js";
 
@@ -35,14 +36,28 @@ export interface Recorded {
 export function recordReview(
   report: ReviewReport,
   ledger: CustomerLedger,
-  input: { order: Order | undefined; rewarded: Review | undefined; policy: ReviewPolicy; funder: string },
+  input: {
+    order: Order | undefined;
+    rewarded: Review | undefined;
+    policy: ReviewPolicy;
+    /** The seller's review budget as loaded, and the slice of this customer's hash range. */
+    budget: { slices: readonly BudgetSlice[]; ownSlice: number };
+  },
   ctx: OperationContext,
 ): Recorded {
   const assessment = assessReview(report, input.order, input.rewarded, input.policy);
   const base = { ...report, moderatedBy: null, moderatedAt: null };
   if (!assessment.ok) {
     return {
-      review: { ...base, status: "refused", points: 0, funder: null, lotId: null, notRewardedReason: null },
+      review: {
+        ...base,
+        status: "refused",
+        points: 0,
+        funder: null,
+        budgetTakes: [],
+        lotId: null,
+        notRewardedReason: null,
+      },
       refusal: assessment,
       change: undefined,
     };
@@ -54,6 +69,7 @@ export function recordReview(
         status: "awaiting",
         points: 0,
         funder: null,
+        budgetTakes: [],
         lotId: null,
         notRewardedReason: assessment.notRewardedReason,
       },
@@ -61,13 +77,16 @@ export function recordReview(
       change: undefined,
     };
   }
+  // Reserved now, at submission: the promise holds whatever happens to the budget later.
+  const budgetTakes = chooseTakes(input.budget.slices, input.budget.ownSlice, assessment.points);
+  const funder = budgetTakes.length === 0 ? "marketplace" : `seller:${report.sellerId}`;
   const credited = credit(
     ledger,
     {
       kind: "bonus",
       amount: assessment.points,
       source: "review",
-      funder: input.funder,
+      funder,
       availableFrom: UNTIL_MODERATED,
       expiresAt: addDays(UNTIL_MODERATED, ctx.policy.expiryDays),
       reference: report.reviewId,
@@ -81,7 +100,8 @@ export function recordReview(
       ...base,
       status: "awaiting",
       points: assessment.points,
-      funder: input.funder,
+      funder,
+      budgetTakes,
       lotId: credited.value.lotId,
       notRewardedReason: null,
     },

@@ -46,6 +46,8 @@ export interface Review extends ReviewReport {
   /** The points promised at submission (0: not rewarded, or refused). */
   readonly points: number;
   readonly funder: string | null;
+  /** What the seller's review budget reserved for the points, by slice; empty: the marketplace funds them. */
+  readonly budgetTakes: readonly { slice: number; points: number }[];
   readonly lotId: string | null;
   readonly notRewardedReason: NotRewardedReason | null;
   /** Who decided (the API key id) and when. */

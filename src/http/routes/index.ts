@@ -15,6 +15,7 @@ import { register as postOrderEvents } from "./post-order-events.js";
 import { register as refundPoints } from "./refund-points.js";
 import { register as releaseHold } from "./release-hold.js";
 import { register as approveReview } from "./reviews/approve-review.js";
+import { register as fundReviewBudget } from "./reviews/fund-review-budget.js";
 import { register as listUnmoderatedReviews } from "./reviews/list-unmoderated-reviews.js";
 import { register as rejectReview } from "./reviews/reject-review.js";
 import { register as reportReview } from "./reviews/report-review.js";
@@ -46,4 +47,5 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   approveReview,
   rejectReview,
   listUnmoderatedReviews,
+  fundReviewBudget,
 ];

@@ -29,3 +29,23 @@ export const ReviewSchema = Type.Object(
 );
 
 export const ReviewParams = Type.Object({ reviewId: Id("The marketplace's review id") });
+
+/** Funder ids allow no ':' in a seller id (`seller:<id>`), so neither do budgets. */
+export const SellerParams = Type.Object({
+  sellerId: Type.String({
+    pattern: "^[A-Za-z0-9_.-]{1,64}$",
+    description: "The seller: 1-64 of A-Z a-z 0-9 _ . -",
+  }),
+});
+
+export const ReviewBudgetSchema = Type.Object(
+  {
+    sellerId: Type.String(),
+    funded: Type.Integer({ description: "Points the seller has funded" }),
+    reserved: Type.Integer({
+      description: "Points reserved by reviews since submitted (given back on rejection)",
+    }),
+    remaining: Type.Integer({ description: "What later reviews can still reserve" }),
+  },
+  { description: "R22: a seller's review budget" },
+);

@@ -14,6 +14,9 @@ create table reviews (
   status text not null check (status in ('refused', 'awaiting', 'approved', 'rejected')),
   points bigint not null check (points >= 0),
   funder text,
+  -- What the seller's review budget reserved for the points, as JSON text [{"slice":…,"points":…}]
+  -- (empty: the marketplace funds them); a rejection gives exactly these back.
+  budget_takes text not null,
   lot_id text,
   not_rewarded_reason text,
   moderated_by text,
@@ -36,3 +39,26 @@ create unique index reviews_one_reward_per_product on reviews (customer_id, sku)
 -- within 3 days by default); decided reviews leave the index.
 create index reviews_awaiting_moderation on reviews (submitted_at, customer_id, review_id)
   where status = 'awaiting';
+
+-- R22: a seller funds review rewards on its own products with a points budget. Fundings are kept one
+-- row each, idempotent by funding id. The budget is partitioned into slices (16, see
+-- src/domain/reviews/budget.ts) so that no row is updated by every review: a review reserves its
+-- points at submission, from the slice of its customer's hash range first, then from others, with
+-- a conditional update that never lets reserved pass funded. A rejected review gives its points back
+-- to the slices it took them from.
+create table review_budget_fundings (
+  seller_id text not null,
+  funding_id text not null check (funding_id ~ '^[A-Za-z0-9_.:-]{1,64}$'),
+  points bigint not null check (points > 0),
+  funded_by text not null,
+  funded_at timestamptz not null,
+  primary key (seller_id, funding_id)
+);
+
+create table review_budget_slices (
+  seller_id text not null,
+  slice smallint not null check (slice >= 0),
+  funded bigint not null check (funded >= 0),
+  reserved bigint not null check (reserved >= 0),
+  primary key (seller_id, slice)
+);
