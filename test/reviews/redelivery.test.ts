@@ -6,10 +6,10 @@ import { assertAsyncProperty } from "../support/property.js";
 import { reviewOf, reviews } from "./helpers.js";
 
 /**
- * R22 with at-least-once delivery: the report of a review and its approvals arrive 1-5 times each,
- * shuffled and concurrently, approvals under one or two Idempotency-Keys. Whatever the order, the
- * review's points are credited once and made available at most once; one more approval after it
- * all makes them available, still once.
+ * R22 with at-least-once delivery: the report of a review arrives 1-5 times and moderation requests
+ * 1-5 times (approvals and rejections under up to three Idempotency-Keys), shuffled and sent at once.
+ * Whatever the order, the review's points are credited once and then made available or cancelled
+ * at most once, never both; one more approval after it all pays them, still once, unless rejected.
  */
 
 let h: Harness;
@@ -28,20 +28,25 @@ describe("R22 redelivery", () => {
     await assertAsyncProperty(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 5 }),
-        fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 5 }),
+        // Each moderation request: which of three Idempotency-Keys it carries, each key its decision.
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 5 }),
+        fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        async (reports, approvalKeys, seed) => {
+        async (reports, keys, rejects, seed) => {
           run += 1;
           const c = `redeliver-${run}`;
           await r.buy(c, "o-1", "kettle");
           const report = reviewOf(c, "o-1", "kettle");
           const deliveries: (() => Promise<unknown>)[] = [
             ...Array.from({ length: reports }, () => () => r.report(report)),
-            ...approvalKeys.map(
-              (k) => () => r.moderate(c, report.reviewId, "approve", { idempotencyKey: `${c}-approve-${k}` }),
+            ...keys.map(
+              (k) => () =>
+                r.moderate(c, report.reviewId, rejects[k] ? "reject" : "approve", {
+                  idempotencyKey: `${c}-moderate-${k}`,
+                }),
             ),
           ];
-          // A shuffle drawn from the seed, so that a failure replays.
+          // A shuffle drawn from the seed, so that a failure replays; all sent at once.
           const order = fc.sample(fc.shuffledSubarray(deliveries, { minLength: deliveries.length }), {
             seed,
             numRuns: 1,
@@ -51,19 +56,24 @@ describe("R22 redelivery", () => {
           const movements = async () =>
             (await r.orders.history(c)).filter((m) => m.reference === report.reviewId);
           const after = await movements();
-          expect(after.filter((m) => m.type === "credit")).toHaveLength(1);
-          const madeAvailable = after.filter((m) => m.type === "make_available").length;
-          expect(madeAvailable).toBeLessThanOrEqual(1);
+          const count = (type: string) => after.filter((m) => m.type === type).length;
+          expect(count("credit")).toBe(1);
+          // Approved or rejected, at most once, never both.
+          expect(count("make_available") + count("clawback")).toBeLessThanOrEqual(1);
           const { bonus } = await r.orders.balance(c);
-          expect(bonus.available + bonus.pending).toBe(50);
-          expect(bonus.available).toBe(madeAvailable * 50);
+          expect(bonus.available).toBe(count("make_available") * 50);
+          expect(bonus.pending).toBe(count("make_available") + count("clawback") === 0 ? 50 : 0);
 
-          // An approval after everything arrived (a new key) settles it: paid, once.
+          // An approval after everything arrived (a new key) settles it: paid once, unless rejected.
           const last = await r.moderate(c, report.reviewId, "approve");
-          expect(last.statusCode, last.body).toBe(200);
+          const rejected = count("clawback") === 1;
+          expect(last.statusCode, last.body).toBe(rejected ? 409 : 200);
           const settled = await movements();
-          expect(settled.filter((m) => m.type === "make_available")).toHaveLength(1);
-          expect((await r.orders.balance(c)).bonus).toMatchObject({ available: 50, pending: 0 });
+          expect(settled.filter((m) => m.type === "make_available")).toHaveLength(rejected ? 0 : 1);
+          expect((await r.orders.balance(c)).bonus).toMatchObject({
+            available: rejected ? 0 : 50,
+            pending: 0,
+          });
         },
       ),
       { numRuns: 12 },
