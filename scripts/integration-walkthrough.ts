@@ -231,6 +231,10 @@ say(`Other refusals: \`ORDER_NOT_FOUND\`, \`RETURN_EXCEEDS_SHIPPED\`, \`CAP_EXCE
 naming the field (\`body.events[0].lines[2].quantity\`) for malformed input. The full list is in
 \`src/http/errors.ts\` and \`openapi.json\`.`);
 
+say(`Reviews (R22) have their own routes: report each submitted review with \`POST /v1/reviews\`
+(idempotent by \`reviewId\`); its points are pending until moderation calls
+\`POST /v1/reviews/{reviewId}/approve\` or \`…/reject\`. The README's "Reviews (R22)" section has the rules.`);
+
 await app.close();
 await kopilka.close();
 process.stdout.write(`${out.join("\n").trimEnd()}\n`);

@@ -7,6 +7,7 @@ import { LedgerService } from "./app/ledger-service.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
 import { ProgrammeRules } from "./app/programme-rules.js";
+import { ReviewService } from "./app/reviews/review-service.js";
 import { SavingsService } from "./app/savings/savings-service.js";
 import { ScheduledWork } from "./app/scheduled-work.js";
 import type { Config } from "./config.js";
@@ -21,6 +22,7 @@ import { PostgresLedgerStore } from "./infra/ledger-store.js";
 import { createMetrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
+import { PostgresReviewStore } from "./infra/review-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
 import { PostgresSavingsStore } from "./infra/savings-store.js";
 import { startScheduler } from "./infra/scheduler.js";
@@ -89,6 +91,7 @@ export async function createKopilka(
     systemClock,
   );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer);
+  const reviews = new ReviewService(new PostgresReviewStore(database.db), committer, clock, rules);
   const metrics = createMetrics(orderStore, clock);
   const scheduledWork = new ScheduledWork(
     store,
@@ -124,7 +127,7 @@ export async function createKopilka(
     savings,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access, savings },
+        deps: { ledger, orders, access, savings, reviews },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,

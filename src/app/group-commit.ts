@@ -309,6 +309,9 @@ function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
     orderIds: union((l) => l.orderIds),
     eventIds: union((l) => l.eventIds),
     idempotency: items.flatMap((q) => q.work.load.idempotency ?? []),
+    reviewIds: union((l) => l.reviewIds),
+    reviewSkus: union((l) => l.reviewSkus),
+    reviewBudgetSellers: union((l) => l.reviewBudgetSellers),
     ...mergeSavingsLoads(items.map((q) => q.work.load.savings)),
   };
 }
@@ -383,7 +386,19 @@ export function advance(state: CustomerState, write: CustomerChanges): CustomerS
   }
   const outcomes = new Map(state.outcomes);
   for (const o of write.outcomes ?? []) outcomes.set(idempotencySlot(o), o.stored);
+  const reviews = new Map(state.reviews.map((r) => [r.review.reviewId, r]));
+  for (const r of write.reviews ?? []) reviews.set(r.review.reviewId, r);
+  const reviewBudgets = new Map(state.reviewBudgets);
+  for (const r of write.budgetReservations ?? []) {
+    const slices = reviewBudgets.get(r.sellerId) ?? [];
+    reviewBudgets.set(
+      r.sellerId,
+      slices.map((s) => (s.slice === r.slice ? { ...s, reserved: s.reserved + r.points } : s)),
+    );
+  }
   return {
+    reviews: [...reviews.values()],
+    reviewBudgets,
     ledger: write.ledger ? applyChange(state.ledger, write.ledger.change) : state.ledger,
     orders: [...orders.values()],
     events: [...events.values()],

@@ -9,6 +9,7 @@ import type {
   ProgrammeConfig,
   RefusedInSequence,
 } from "../domain/orders/index.js";
+import type { BudgetSlice, Review } from "../domain/reviews/index.js";
 import type { CalendarMonth, SavingsEntry } from "../domain/savings/index.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
@@ -80,6 +81,12 @@ export interface CustomerLoad {
   orderIds?: string[];
   eventIds?: string[];
   idempotency?: IdempotencyRef[];
+  /** R22: reviews by id, with the lots their points wait in. */
+  reviewIds?: string[];
+  /** R22: the customer's reviews of these products that hold a reward (one per product). */
+  reviewSkus?: string[];
+  /** R22: the review budgets (every slice) of these sellers. */
+  reviewBudgetSellers?: string[];
   /** R25: the savings account, the entries named, and a month's opening balance and entries. */
   savings?: SavingsLoad;
 }
@@ -146,6 +153,26 @@ export interface CustomerState {
   outcomes: Map<string, StoredOutcome>;
   /** R25: present when the load asked for it. */
   savings?: SavingsState;
+  /** R22: the reviews asked for, by id or as a product's rewarded review. */
+  reviews: StoredReview[];
+  /** R22: review budget slices by seller id (a seller without a budget has none). */
+  reviewBudgets: Map<string, BudgetSlice[]>;
+}
+
+/** R22: points reserved (positive) or given back (negative) on one slice of a seller's review budget. */
+export interface BudgetReservation {
+  sellerId: string;
+  slice: number;
+  points: number;
+}
+
+/** A review as stored: with the fingerprint and answer of its report, which a redelivery gets again. */
+export interface StoredReview {
+  review: Review;
+  fingerprint: string;
+  /** What the report was answered: the review, or a refusal. */
+  outcome: unknown;
+  requestId: string;
 }
 
 /** What one transaction writes for one of its customers. */
@@ -159,6 +186,10 @@ export interface CustomerWrite {
   events?: StoredOrderEvent[];
   outcomes?: (IdempotencyRef & { stored: StoredOutcome })[];
   savings?: SavingsWrite;
+  /** R22: reviews recorded or moderated. */
+  reviews?: StoredReview[];
+  /** R22: the review budget reservations this write makes; one that the budget cannot hold fails it. */
+  budgetReservations?: BudgetReservation[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
   actor: string;
 }
@@ -309,4 +340,44 @@ export interface OrderStore {
   }): Promise<{
     previous: number | null;
   }>;
+}
+
+/** R22: a review awaiting moderation, as operators list it. */
+export interface UnmoderatedReview {
+  customerId: string;
+  reviewId: string;
+  sku: string;
+  sellerId: string;
+  orderId: string;
+  points: number;
+  submittedAt: Date;
+}
+
+/** R22: a seller's review budget as a whole. */
+export interface ReviewBudget {
+  sellerId: string;
+  funded: number;
+  reserved: number;
+  remaining: number;
+}
+
+export interface ReviewStore {
+  /**
+   * Adds a funding to a seller's review budget, once per funding id: a funding id seen before
+   * answers `replayed` (or `conflict` if its points differ).
+   */
+  fundBudget(input: {
+    sellerId: string;
+    fundingId: string;
+    points: number;
+    actor: string;
+    at: Date;
+  }): Promise<{ status: "added" | "replayed" | "conflict"; budget: ReviewBudget }>;
+  budget(sellerId: string): Promise<ReviewBudget>;
+  /** Reviews awaiting moderation submitted at or before `before`, oldest first, after `after` (a page). */
+  unmoderated(query: {
+    before: Date;
+    limit: number;
+    after?: { submittedAt: Date; customerId: string; reviewId: string } | undefined;
+  }): Promise<UnmoderatedReview[]>;
 }

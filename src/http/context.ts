@@ -6,6 +6,7 @@ import type { AccessService, ApiRole, Principal } from "../app/access.js";
 import { actorOf } from "../app/access.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
 import type { OrderService } from "../app/order-service.js";
+import type { ReviewService } from "../app/reviews/review-service.js";
 import type { SavingsService } from "../app/savings/savings-service.js";
 import { ApiError, type ErrorBody, type ErrorCode, isErrorCode, statusOf } from "./errors.js";
 
@@ -23,6 +24,7 @@ export interface RouteDeps {
   orders: OrderService;
   access: AccessService;
   savings: SavingsService;
+  reviews: ReviewService;
 }
 
 /**

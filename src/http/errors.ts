@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
 import { ORDER_REFUSAL_CODES } from "../domain/orders/index.js";
+import { REVIEW_REFUSAL_CODES } from "../domain/reviews/index.js";
 import { SAVINGS_REFUSAL_CODES } from "../domain/savings/index.js";
 
 /** Errors of the edge itself: the request, the credentials, the service. */
@@ -25,6 +26,7 @@ export const ERROR_CODES = [
   ...LEDGER_REFUSAL_CODES,
   ...ORDER_REFUSAL_CODES,
   ...SAVINGS_REFUSAL_CODES,
+  ...REVIEW_REFUSAL_CODES,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -46,6 +48,7 @@ export function statusOf(code: ErrorCode): number {
     case "REDEMPTION_NOT_FOUND":
     case "LOT_NOT_FOUND":
     case "ORDER_NOT_FOUND":
+    case "REVIEW_NOT_FOUND":
       return 404;
     case "METHOD_NOT_ALLOWED":
       return 405;
@@ -57,6 +60,8 @@ export function statusOf(code: ErrorCode): number {
     case "REDEMPTION_ALREADY_EXISTS":
     case "ORDER_STATE_CONFLICT":
     case "ORDER_SEQUENCE_CONFLICT":
+    case "REVIEW_ALREADY_REWARDED":
+    case "REVIEW_ALREADY_MODERATED":
       return 409;
     case "PAYLOAD_TOO_LARGE":
       return 413;
@@ -73,6 +78,9 @@ export function statusOf(code: ErrorCode): number {
     case "CAP_EXCEEDED":
     case "PREDECESSOR_REFUSED":
     case "INSUFFICIENT_SAVINGS":
+    case "REVIEW_NOT_BOUGHT":
+    case "REVIEW_NOT_DELIVERED":
+    case "REVIEW_PRODUCT_RETURNED":
       return 422;
     case "INTERNAL":
       return 500;

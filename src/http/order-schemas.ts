@@ -179,6 +179,17 @@ export const ProgrammeConfigSchema = strictObject(
         annualRateBp: Type.Integer({ description: "R25: yearly savings interest, basis points (0-1800)" }),
       }),
     ),
+    reviews: Type.Optional(
+      strictObject(
+        {
+          minTextLength: Type.Integer({ description: "R22: characters a text needs to earn textPoints" }),
+          textPoints: Type.Integer({ description: "R22: points for a long enough text" }),
+          photoPoints: Type.Integer({ description: "R22: points for a review with a photo" }),
+          moderationDays: Type.Integer({ description: "R22: days moderation is due within" }),
+        },
+        "R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days)",
+      ),
+    ),
   },
   "R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order",
 );

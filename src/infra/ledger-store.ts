@@ -28,6 +28,7 @@ import type { OrderEvent } from "../domain/orders/index.js";
 import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
+import { loadReviews, writeReviews } from "./review-store.js";
 import { loadSavings, writeSavings } from "./savings-store.js";
 import type { Database } from "./schema.js";
 
@@ -45,7 +46,7 @@ export function isRetryable(error: unknown): boolean {
 type Json<T> = {
   [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
 };
-type LotRow = Json<Database["lots"]>;
+export type LotRow = Json<Database["lots"]>;
 type HoldRow = Json<Database["holds"]>;
 type RedemptionRow = Json<Database["redemptions"]>;
 
@@ -69,7 +70,7 @@ function takeColumns(takes: LotTake[]) {
   };
 }
 
-function lotFromRow(r: LotRow | Database["lots"]): Lot {
+export function lotFromRow(r: LotRow | Database["lots"]): Lot {
   return {
     lotId: r.lot_id,
     kind: r.kind as PointKind,
@@ -393,6 +394,8 @@ async function loadWorkingSets(
         parked: [],
         refusedInSequence: [],
         outcomes: new Map(),
+        reviews: [],
+        reviewBudgets: new Map(),
       };
       states.set(customerId, s);
     }
@@ -430,6 +433,13 @@ async function loadWorkingSets(
       outcome: JSON.parse(o.outcome),
     });
   }
+  if (
+    requests.some(
+      (r) =>
+        (r.reviewIds?.length ?? 0) + (r.reviewSkus?.length ?? 0) + (r.reviewBudgetSellers?.length ?? 0) > 0,
+    )
+  )
+    await loadReviews(db, requests, states);
   return states;
 }
 
@@ -563,7 +573,10 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         select * from jsonb_to_recordset(${latest(lots, (r) => r.lot_id)}::jsonb) as x(
           customer_id text, lot_id text, kind text, amount bigint, remaining bigint, source text, funder text,
           state text, created_at timestamptz, available_from timestamptz, expires_at timestamptz, reference text)
-        on conflict (customer_id, lot_id) do update set remaining = excluded.remaining, state = excluded.state
+        on conflict (customer_id, lot_id) do update
+          set remaining = excluded.remaining, state = excluded.state,
+              -- R22: a lot that waited for moderation becomes available, and starts to expire, when approved.
+              available_from = excluded.available_from, expires_at = excluded.expires_at
         returning 1),
       hold_rows as (
         insert into holds
@@ -633,6 +646,8 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
       (select count(*) from lot_rows) + (select count(*) from hold_rows) + (select count(*) from redemption_rows)
       + (select count(*) from movement_rows) + (select count(*) from balance_rows) + (select count(*) from order_rows) + (select count(*) from order_line_rows)
       + (select count(*) from event_rows) + (select count(*) from outcome_rows) as written`.execute(trx);
+  if (writes.some((w) => (w.reviews?.length ?? 0) + (w.budgetReservations?.length ?? 0) > 0))
+    await writeReviews(trx, writes, at);
 }
 
 export class PostgresLedgerStore implements LedgerStore {

@@ -32,6 +32,9 @@ export const EXPLANATION_CODES = {
   order_shipped: 11,
   order_seller_points: 12,
   savings_interest: 13,
+  review_submitted: 14,
+  review_approved: 15,
+  review_rejected: 16,
 } as const satisfies Record<ExplanationCode, number>;
 
 const CODE_OF_NUMBER = new Map<number, ExplanationCode>(

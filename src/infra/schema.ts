@@ -4,6 +4,31 @@ import type { ColumnType, Generated } from "kysely";
 export interface Database extends OrdersDatabase {
   kopilka_migrations: { id: number; name: string; applied_at: ColumnType<Date, Date | undefined, never> };
   customers: { customer_id: string; created_at: Generated<Date> };
+  review_budget_slices: { seller_id: string; slice: number; funded: number; reserved: number };
+  /** R22 (migration 9). */
+  reviews: {
+    customer_id: string;
+    review_id: string;
+    sku: string;
+    seller_id: string;
+    order_id: string;
+    text_length: number;
+    photo_count: number;
+    submitted_at: Date;
+    status: string;
+    points: number;
+    funder: string | null;
+    /** JSON text: [{ slice, points }]. */
+    budget_takes: string;
+    lot_id: string | null;
+    not_rewarded_reason: string | null;
+    moderated_by: string | null;
+    moderated_at: Date | null;
+    fingerprint: string;
+    outcome: string;
+    request_id: string;
+    received_at: Date;
+  };
   balances: {
     customer_id: string;
     kind: string;

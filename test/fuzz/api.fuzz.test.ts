@@ -279,6 +279,56 @@ const ROUTES: FuzzRoute[] = [
     params: () => ({ customerId: CUSTOMER }),
     query: () => ({ amount: "5000000", months: "12", rateBp: "1200" }),
   },
+  {
+    op: "reportReview",
+    method: "POST",
+    path: "/v1/reviews",
+    params: () => ({}),
+    body: () => ({
+      reviewId: next("fz-review"),
+      customerId: CUSTOMER,
+      sku: "jacket",
+      sellerId: "s-1",
+      orderId: "fz-order",
+      textLength: 250,
+      photoCount: 2,
+      submittedAt: "2026-01-15T09:00:00Z",
+    }),
+  },
+  {
+    op: "approveReview",
+    method: "POST",
+    path: "/v1/reviews/:reviewId/approve",
+    params: () => ({ reviewId: "fz-review-x" }),
+    body: () => ({ customerId: CUSTOMER }),
+  },
+  {
+    op: "rejectReview",
+    method: "POST",
+    path: "/v1/reviews/:reviewId/reject",
+    params: () => ({ reviewId: "fz-review-x" }),
+    body: () => ({ customerId: CUSTOMER }),
+  },
+  {
+    op: "listUnmoderatedReviews",
+    method: "GET",
+    path: "/v1/reviews/unmoderated",
+    params: () => ({}),
+    query: () => ({ olderThanDays: "3", limit: "10" }),
+  },
+  {
+    op: "fundReviewBudget",
+    method: "POST",
+    path: "/v1/sellers/:sellerId/review-budget/fundings",
+    params: () => ({ sellerId: "s-1" }),
+    body: () => ({ fundingId: next("fz-funding"), points: 100 }),
+  },
+  {
+    op: "getReviewBudget",
+    method: "GET",
+    path: "/v1/sellers/:sellerId/review-budget",
+    params: () => ({ sellerId: "s-1" }),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------

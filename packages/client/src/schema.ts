@@ -415,6 +415,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R22: the marketplace reports a review; a detailed one earns points, pending until approved
+         * @description Idempotent by reviewId (per customer): a redelivery returns the stored answer, refusals too, and changes nothing; the same id with another body is 409 IDEMPOTENCY_CONFLICT. Eligible only if the customer bought the product from that seller in that order, it was delivered and not every unit came back; one reward per customer and product (409 REVIEW_ALREADY_REWARDED). By default 50 points with a photo, 10 for a text of 200 characters or more; a shorter text without a photo is recorded with 0 points and notRewardedReason.
+         */
+        post: operations["reportReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/{reviewId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R22: moderation approves a review: its pending points become available
+         * @description The API key that calls is recorded as the moderator. Deciding the same again answers the review as it stands and moves nothing; the other decision after this one is 409 REVIEW_ALREADY_MODERATED.
+         */
+        post: operations["approveReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/{reviewId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R22: moderation rejects a review: its pending points are cancelled
+         * @description The API key that calls is recorded as the moderator. Deciding the same again answers the review as it stands and moves nothing; the other decision after this one is 409 REVIEW_ALREADY_MODERATED.
+         */
+        post: operations["rejectReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/unmoderated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R22: reviews still awaiting moderation after some days, oldest first
+         * @description Moderation is due within the programme's moderationDays (default 3) of submission; by default this lists the reviews past that. A walk of an index of the awaiting reviews, in pages.
+         */
+        get: operations["listUnmoderatedReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sellers/{sellerId}/review-budget/fundings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R22: a seller funds review rewards on its own products with a points budget
+         * @description Idempotent by fundingId: the same funding again answers the budget and adds nothing; the same id with other points is 409 IDEMPOTENCY_CONFLICT. A seller key funds only its own seller id. A review reserves its reward from the budget when it is submitted (so a later shortfall never takes it back); when the budget cannot hold a reward, the marketplace funds it.
+         */
+        post: operations["fundReviewBudget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sellers/{sellerId}/review-budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R22: a seller's review budget: funded, reserved by reviews, remaining
+         * @description A seller key reads only its own.
+         */
+        get: operations["getReviewBudget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -474,7 +594,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED";
                 message: string;
                 details: unknown;
                 requestId: string;
@@ -2784,6 +2904,17 @@ export interface operations {
                                 /** @description R25: yearly savings interest, basis points (0-1800) */
                                 annualRateBp: number;
                             };
+                            /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
+                            reviews?: {
+                                /** @description R22: characters a text needs to earn textPoints */
+                                minTextLength: number;
+                                /** @description R22: points for a long enough text */
+                                textPoints: number;
+                                /** @description R22: points for a review with a photo */
+                                photoPoints: number;
+                                /** @description R22: days moderation is due within */
+                                moderationDays: number;
+                            };
                         };
                         versions: {
                             version: number;
@@ -2832,6 +2963,17 @@ export interface operations {
                                     /** @description R25: yearly savings interest, basis points (0-1800) */
                                     annualRateBp: number;
                                 };
+                                /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
+                                reviews?: {
+                                    /** @description R22: characters a text needs to earn textPoints */
+                                    minTextLength: number;
+                                    /** @description R22: points for a long enough text */
+                                    textPoints: number;
+                                    /** @description R22: points for a review with a photo */
+                                    photoPoints: number;
+                                    /** @description R22: days moderation is due within */
+                                    moderationDays: number;
+                                };
                             };
                             /** @description R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order */
                             previousConfig: {
@@ -2875,6 +3017,17 @@ export interface operations {
                                 savings?: {
                                     /** @description R25: yearly savings interest, basis points (0-1800) */
                                     annualRateBp: number;
+                                };
+                                /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
+                                reviews?: {
+                                    /** @description R22: characters a text needs to earn textPoints */
+                                    minTextLength: number;
+                                    /** @description R22: points for a long enough text */
+                                    textPoints: number;
+                                    /** @description R22: points for a review with a photo */
+                                    photoPoints: number;
+                                    /** @description R22: days moderation is due within */
+                                    moderationDays: number;
                                 };
                             };
                             reason: string;
@@ -3007,6 +3160,17 @@ export interface operations {
                             /** @description R25: yearly savings interest, basis points (0-1800) */
                             annualRateBp: number;
                         };
+                        /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
+                        reviews?: {
+                            /** @description R22: characters a text needs to earn textPoints */
+                            minTextLength: number;
+                            /** @description R22: points for a long enough text */
+                            textPoints: number;
+                            /** @description R22: points for a review with a photo */
+                            photoPoints: number;
+                            /** @description R22: days moderation is due within */
+                            moderationDays: number;
+                        };
                     };
                     /**
                      * Format: date-time
@@ -3072,6 +3236,17 @@ export interface operations {
                                 /** @description R25: yearly savings interest, basis points (0-1800) */
                                 annualRateBp: number;
                             };
+                            /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
+                            reviews?: {
+                                /** @description R22: characters a text needs to earn textPoints */
+                                minTextLength: number;
+                                /** @description R22: points for a long enough text */
+                                textPoints: number;
+                                /** @description R22: points for a review with a photo */
+                                photoPoints: number;
+                                /** @description R22: days moderation is due within */
+                                moderationDays: number;
+                            };
                         };
                         /** @description R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order */
                         previousConfig: {
@@ -3115,6 +3290,17 @@ export interface operations {
                             savings?: {
                                 /** @description R25: yearly savings interest, basis points (0-1800) */
                                 annualRateBp: number;
+                            };
+                            /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
+                            reviews?: {
+                                /** @description R22: characters a text needs to earn textPoints */
+                                minTextLength: number;
+                                /** @description R22: points for a long enough text */
+                                textPoints: number;
+                                /** @description R22: points for a review with a photo */
+                                photoPoints: number;
+                                /** @description R22: days moderation is due within */
+                                moderationDays: number;
                             };
                         };
                         reason: string;
@@ -3905,6 +4091,735 @@ export interface operations {
                         }[];
                         /** @description Points over the whole term */
                         total: number;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    reportReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The marketplace's review id: 1-64 of A-Z a-z 0-9 _ . : - */
+                    reviewId: string;
+                    /** @description The reviewing customer: 1-64 of A-Z a-z 0-9 _ . : - */
+                    customerId: string;
+                    /** @description The product reviewed: 1-64 of A-Z a-z 0-9 _ . : - */
+                    sku: string;
+                    /** @description The seller of the product: 1-64 of A-Z a-z 0-9 _ . : - */
+                    sellerId: string;
+                    /** @description The order the customer bought it in: 1-64 of A-Z a-z 0-9 _ . : - */
+                    orderId: string;
+                    /** @description Characters of text */
+                    textLength: number;
+                    /** @description Photos attached */
+                    photoCount: number;
+                    /**
+                     * Format: date-time
+                     * @description When the customer submitted it; the programme version then decides the reward (RFC 3339, years 2000-2199)
+                     */
+                    submittedAt: string;
+                };
+            };
+        };
+        responses: {
+            /** @description R22: a reported review and what it earns */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        reviewId: string;
+                        customerId: string;
+                        sku: string;
+                        sellerId: string;
+                        orderId: string;
+                        /**
+                         * @description awaiting: moderation has not decided yet; approved or rejected: it has
+                         * @enum {string}
+                         */
+                        status: "awaiting" | "approved" | "rejected";
+                        /** @description R22: the points promised at submission, pending until approved; 0: not rewarded */
+                        points: number;
+                        notRewardedReason: "TOO_SHORT_WITHOUT_PHOTO" | null;
+                        /** @description Who pays the points */
+                        funder: string | null;
+                        /** Format: date-time */
+                        submittedAt: string;
+                        /** @description The moderator's API key id */
+                        moderatedBy: string | null;
+                        moderatedAt: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    approveReview: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The marketplace's review id: 1-64 of A-Z a-z 0-9 _ . : - */
+                reviewId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The reviewing customer (as the unmoderated list gives it): 1-64 of A-Z a-z 0-9 _ . : - */
+                    customerId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description R22: a reported review and what it earns */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        reviewId: string;
+                        customerId: string;
+                        sku: string;
+                        sellerId: string;
+                        orderId: string;
+                        /**
+                         * @description awaiting: moderation has not decided yet; approved or rejected: it has
+                         * @enum {string}
+                         */
+                        status: "awaiting" | "approved" | "rejected";
+                        /** @description R22: the points promised at submission, pending until approved; 0: not rewarded */
+                        points: number;
+                        notRewardedReason: "TOO_SHORT_WITHOUT_PHOTO" | null;
+                        /** @description Who pays the points */
+                        funder: string | null;
+                        /** Format: date-time */
+                        submittedAt: string;
+                        /** @description The moderator's API key id */
+                        moderatedBy: string | null;
+                        moderatedAt: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    rejectReview: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The marketplace's review id: 1-64 of A-Z a-z 0-9 _ . : - */
+                reviewId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The reviewing customer (as the unmoderated list gives it): 1-64 of A-Z a-z 0-9 _ . : - */
+                    customerId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description R22: a reported review and what it earns */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        reviewId: string;
+                        customerId: string;
+                        sku: string;
+                        sellerId: string;
+                        orderId: string;
+                        /**
+                         * @description awaiting: moderation has not decided yet; approved or rejected: it has
+                         * @enum {string}
+                         */
+                        status: "awaiting" | "approved" | "rejected";
+                        /** @description R22: the points promised at submission, pending until approved; 0: not rewarded */
+                        points: number;
+                        notRewardedReason: "TOO_SHORT_WITHOUT_PHOTO" | null;
+                        /** @description Who pays the points */
+                        funder: string | null;
+                        /** Format: date-time */
+                        submittedAt: string;
+                        /** @description The moderator's API key id */
+                        moderatedBy: string | null;
+                        moderatedAt: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listUnmoderatedReviews: {
+        parameters: {
+            query?: {
+                /** @description Only reviews submitted at least this many days ago (0-9999, default moderationDays) */
+                olderThanDays?: string;
+                /** @description 1-500, default 100 */
+                limit?: string;
+                /** @description The `next` cursor of the previous page */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        olderThanDays: number;
+                        items: {
+                            customerId: string;
+                            reviewId: string;
+                            sku: string;
+                            sellerId: string;
+                            orderId: string;
+                            /** @description Pending until the review is moderated */
+                            points: number;
+                            /** Format: date-time */
+                            submittedAt: string;
+                            /** @description Whole days since submission */
+                            waitingDays: number;
+                        }[];
+                        /** @description Cursor of the next page, or null */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    fundReviewBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The seller: 1-64 of A-Z a-z 0-9 _ . - */
+                sellerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Your id for this funding: 1-64 of A-Z a-z 0-9 _ . : - */
+                    fundingId: string;
+                    /** @description Points added to the budget (whole points, 1 point = 1 RUB) */
+                    points: number;
+                };
+            };
+        };
+        responses: {
+            /** @description R22: a seller's review budget */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sellerId: string;
+                        /** @description Points the seller has funded */
+                        funded: number;
+                        /** @description Points reserved by reviews since submitted (given back on rejection) */
+                        reserved: number;
+                        /** @description What later reviews can still reserve */
+                        remaining: number;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getReviewBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The seller: 1-64 of A-Z a-z 0-9 _ . - */
+                sellerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R22: a seller's review budget */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sellerId: string;
+                        /** @description Points the seller has funded */
+                        funded: number;
+                        /** @description Points reserved by reviews since submitted (given back on rejection) */
+                        reserved: number;
+                        /** @description What later reviews can still reserve */
+                        remaining: number;
                     };
                 };
             };

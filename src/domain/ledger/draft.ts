@@ -157,7 +157,10 @@ export class LedgerDraft {
     this.touchedLots.add(lot.lotId);
   }
 
-  changeLot(lot: Lot, change: Partial<Pick<Lot, "remaining" | "state">>): void {
+  changeLot(
+    lot: Lot,
+    change: Partial<Pick<Lot, "remaining" | "state" | "availableFrom" | "expiresAt">>,
+  ): void {
     Object.assign(lot, change);
     if (lot.remaining < 0 || lot.remaining > lot.amount) {
       throw new Error(`lot ${lot.lotId} would hold ${lot.remaining} of ${lot.amount}`);

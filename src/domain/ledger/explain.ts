@@ -102,7 +102,13 @@ export type ExplanationRef =
   | {
       code: "savings_interest";
       params: [month: string, averageKop: number, rateBp: number, points: number];
-    };
+    }
+  /** R22: a review's reward, pending until moderation approves the review. */
+  | { code: "review_submitted"; params: [amount: number, reviewId: string, sku: string] }
+  /** R22: moderation approved the review: its points became available. */
+  | { code: "review_approved"; params: [amount: number, reviewId: string, expiresAt: string] }
+  /** R22: moderation rejected the review: its pending points are cancelled. */
+  | { code: "review_rejected"; params: [amount: number, reviewId: string] };
 
 export type ExplanationCode = ExplanationRef["code"];
 
@@ -224,6 +230,18 @@ export function explainSellerPoints(
   units: SellerUnits[],
 ): ExplanationRef {
   return { code: "order_seller_points", params: [orderId, amount, sellerId, units] };
+}
+
+export function explainReviewSubmitted(amount: number, reviewId: string, sku: string): ExplanationRef {
+  return { code: "review_submitted", params: [amount, reviewId, sku] };
+}
+
+export function explainReviewApproved(amount: number, reviewId: string, expiresAt: Date): ExplanationRef {
+  return { code: "review_approved", params: [amount, reviewId, expiresAt.toISOString()] };
+}
+
+export function explainReviewRejected(amount: number, reviewId: string): ExplanationRef {
+  return { code: "review_rejected", params: [amount, reviewId] };
 }
 
 /** R25: «Проценты на остаток за ноябрь: средний остаток 35 000 ₽ × 12% / 12 — 350 баллов». */
@@ -430,6 +448,21 @@ const TEMPLATES: {
       en: `Interest for ${name.en}: average balance ${average.en} × ${rate.en} / 12 — ${formatPoints(points).en}`,
     };
   },
+  review_submitted: ([amount, reviewId, sku]) => ({
+    ru: `Начислено ${formatPoints(amount).ru} за отзыв ${reviewId} о товаре ${sku}: станут доступны после проверки отзыва`,
+    en: `${formatPoints(amount).en} credited for review ${reviewId} of ${sku}: available once the review is approved`,
+  }),
+  review_approved: ([amount, reviewId, expiresAt], { timeZone }) => {
+    const date = formatDate(new Date(expiresAt), timeZone);
+    return {
+      ru: `Отзыв ${reviewId} одобрен: ${formatPoints(amount).ru} стали доступны, сгорят ${date.ru}`,
+      en: `Review ${reviewId} approved: ${formatPoints(amount).en} became available, expire on ${date.en}`,
+    };
+  },
+  review_rejected: ([amount, reviewId]) => ({
+    ru: `Отзыв ${reviewId} отклонён при проверке: ${formatPoints(amount).ru} за него отменены`,
+    en: `Review ${reviewId} rejected by moderation: its ${formatPoints(amount).en} are cancelled`,
+  }),
 };
 
 /** R33: the text of an explanation, in Russian and English. */

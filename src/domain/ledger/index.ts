@@ -12,6 +12,9 @@ export type {
 } from "./explain.js";
 export {
   explainOrderShipped,
+  explainReviewApproved,
+  explainReviewRejected,
+  explainReviewSubmitted,
   explainSavingsInterest,
   explainSellerPoints,
   renderExplanation,

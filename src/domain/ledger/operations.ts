@@ -619,6 +619,73 @@ export function adjust(
   });
 }
 
+/**
+ * A lot that waits for a decision rather than a date (R22: a review's reward until moderation): made
+ * available now, its expiry counted from now (R3), paying off debt first like any accrual (R14).
+ */
+export function confirmPendingLot(
+  ledger: CustomerLedger,
+  input: { lotId: string; explanation: (expiresAt: Date) => ExplanationRef },
+  ctx: OperationContext,
+): LedgerResult<Lot> {
+  return run(ledger, ctx, (draft) => {
+    const lot = draft.lot(input.lotId);
+    if (lot?.state !== "pending") {
+      return refuse("LOT_NOT_FOUND", `no pending lot ${input.lotId}`, { lotId: input.lotId });
+    }
+    const expiresAt = addDays(draft.now, ctx.policy.expiryDays);
+    const amount = lot.remaining;
+    draft.changeLot(lot, { state: "available", availableFrom: draft.now, expiresAt });
+    if (amount > 0) {
+      draft.post(
+        "make_available",
+        lot.kind,
+        [
+          { account: WALLET.pending, amount: -amount },
+          { account: WALLET.available, amount },
+        ],
+        [],
+        lot.reference,
+        input.explanation(expiresAt),
+      );
+      if (isAccrual(lot.source)) offsetDebt(draft, lot);
+    }
+    return lot;
+  });
+}
+
+/**
+ * A pending lot's points cancelled back to its funder (R13, R22: a rejected review): a new movement,
+ * the lot left pending and empty.
+ */
+export function cancelPendingLot(
+  ledger: CustomerLedger,
+  input: { lotId: string; explanation: ExplanationRef },
+  ctx: OperationContext,
+): LedgerResult<Lot> {
+  return run(ledger, ctx, (draft) => {
+    const lot = draft.lot(input.lotId);
+    if (lot?.state !== "pending") {
+      return refuse("LOT_NOT_FOUND", `no pending lot ${input.lotId}`, { lotId: input.lotId });
+    }
+    const amount = lot.remaining;
+    if (amount === 0) return lot;
+    draft.changeLot(lot, { remaining: 0 });
+    draft.post(
+      "clawback",
+      lot.kind,
+      [
+        { account: WALLET.pending, amount: -amount },
+        { account: funderAccount(lot.funder), amount },
+      ],
+      [{ lotId: lot.lotId, delta: -amount }],
+      lot.reference,
+      input.explanation,
+    );
+    return lot;
+  });
+}
+
 /** The working set as it stands after `change`, its totals moved by the change's postings. */
 export function applyChange(ledger: CustomerLedger, change: LedgerChange<unknown>): CustomerLedger {
   return {

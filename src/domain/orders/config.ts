@@ -6,6 +6,7 @@ import {
   validateEarningConfig,
 } from "../checkout/index.js";
 import type { CategoryNames } from "../ledger/index.js";
+import { DEFAULT_REVIEW_POLICY, type ReviewPolicy, validateReviewPolicy } from "../reviews/types.js";
 import { DEFAULT_SAVINGS_RATE_BP, MAX_SAVINGS_RATE_BP } from "../savings/index.js";
 
 /** The lifecycle numbers of rules.md that an operator may change, each with its rule. */
@@ -32,12 +33,20 @@ export interface ProgrammeConfig {
   readonly lifecycle: LifecyclePolicy;
   /** R25; versions made before it existed have none and pay the default rate. */
   readonly savings?: SavingsPolicy | undefined;
+  /** R22 review rewards; versions stored before reviews existed have none and use the defaults. */
+  readonly reviews?: ReviewPolicy | undefined;
+}
+
+/** R22: the review rewards of a programme version. */
+export function reviewPolicyOf(config: ProgrammeConfig): ReviewPolicy {
+  return config.reviews ?? DEFAULT_REVIEW_POLICY;
 }
 
 export const DEFAULT_PROGRAMME_CONFIG: ProgrammeConfig = {
   earning: DEFAULT_EARNING_CONFIG,
   lifecycle: { pendingDelayHours: 24, expiryDays: 365, holdTimeoutSeconds: 1800, refundGraceDays: 30 },
   savings: { annualRateBp: DEFAULT_SAVINGS_RATE_BP },
+  reviews: DEFAULT_REVIEW_POLICY,
 };
 
 /** R25: the yearly savings rate a programme version sets (the default when it sets none). */
@@ -97,5 +106,8 @@ export function validateProgrammeConfig(config: ProgrammeConfig): Problem[] {
       message: `must be a whole number from 0 to ${MAX_SAVINGS_RATE_BP}`,
     });
   }
+  if (config.reviews)
+    for (const p of validateReviewPolicy(config.reviews))
+      problems.push({ field: `reviews.${p.field}`, message: p.message });
   return problems;
 }
