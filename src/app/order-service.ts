@@ -400,10 +400,17 @@ function applyForCustomer(
   };
 
   /** Tries the order's waiting events again (in the order they arrived) until none moves. */
+  /** A sequenced event ahead of its turn, with no refused predecessor: deciding it again changes nothing. */
+  const notItsTurn = (event: OrderEvent) =>
+    event.sequence !== undefined &&
+    event.sequence !== (orders.get(event.orderId)?.lastSequence ?? 0) + 1 &&
+    !refusedPredecessor(orders.get(event.orderId), event, refusedInSequence);
+
   const retryWaiting = (orderId: string) => {
     for (let moved = true; moved; ) {
       moved = false;
       for (const waiting of [...parked.values()].filter((p) => p.event.orderId === orderId)) {
+        if (notItsTurn(waiting.event)) continue;
         const outcome = decide(waiting.event);
         if (outcome.status === "parked") {
           if (JSON.stringify(outcome) !== JSON.stringify(waiting.outcome))

@@ -131,6 +131,10 @@ program
         "no control socket on Windows or for a data folder path this long: CLI commands cannot reach this service while it runs",
       );
     }
+    const server = await kopilka.buildServer();
+    // From here on a signal shuts down cleanly (PGlite closed), also while the demo loads; closing
+    // stops both ways in, HTTP and the control socket, and waits for what each has in flight.
+    exitGracefullyOnSignals(kopilka, { close: () => Promise.all([server.close(), control?.close()]) });
     let tryIt: string[] = [];
     if (options.demo && !(await hasCustomers(kopilka))) {
       await loadDemoData(kopilka, options.demoCustomers, 1, terminalOutput);
@@ -150,7 +154,6 @@ program
         `  curl -H "Authorization: Bearer ${token}" "${base}/v1/customers/${customer}/history?limit=5"`,
       ];
     }
-    const server = await kopilka.buildServer();
     // The demo prints an operator key: it listens on this machine only unless HOST says otherwise.
     const host = options.demo && process.env.HOST === undefined ? "127.0.0.1" : config.host;
     await server.listen({ port: config.port, host });
@@ -168,8 +171,6 @@ program
         "",
       ].join("\n"),
     );
-    // Shutting down stops both ways in, HTTP and the control socket, and waits for what each has in flight.
-    exitGracefullyOnSignals(kopilka, { close: () => Promise.all([server.close(), control?.close()]) });
   });
 
 program
