@@ -111,9 +111,23 @@ function nextDue(draft: LedgerDraft, now: number): DueItem | undefined {
   return next;
 }
 
-function makeAvailable(draft: LedgerDraft, lot: Lot): void {
+/**
+ * R13: a pending lot's points become available — when its date comes, or (`confirmed`) when a
+ * decision says so, its expiry then counted from now.
+ */
+function makeAvailable(
+  draft: LedgerDraft,
+  lot: Lot,
+  confirmed?: { expiresAt: Date; explanation: ExplanationRef },
+): void {
   const amount = lot.remaining;
-  draft.changeLot(lot, { state: "available" });
+  const explanation = confirmed?.explanation ?? explainMadeAvailable(amount, lot.expiresAt, lot.reference);
+  draft.changeLot(
+    lot,
+    confirmed
+      ? { state: "available", availableFrom: draft.now, expiresAt: confirmed.expiresAt }
+      : { state: "available" },
+  );
   // A pending lot whose points were all cancelled (R13) becomes available empty: nothing moves.
   if (amount === 0) return;
   draft.post(
@@ -125,7 +139,7 @@ function makeAvailable(draft: LedgerDraft, lot: Lot): void {
     ],
     [],
     lot.reference,
-    explainMadeAvailable(amount, lot.expiresAt, lot.reference),
+    explanation,
   );
   if (isAccrual(lot.source)) offsetDebt(draft, lot);
 }
@@ -634,22 +648,7 @@ export function confirmPendingLot(
       return refuse("LOT_NOT_FOUND", `no pending lot ${input.lotId}`, { lotId: input.lotId });
     }
     const expiresAt = addDays(draft.now, ctx.policy.expiryDays);
-    const amount = lot.remaining;
-    draft.changeLot(lot, { state: "available", availableFrom: draft.now, expiresAt });
-    if (amount > 0) {
-      draft.post(
-        "make_available",
-        lot.kind,
-        [
-          { account: WALLET.pending, amount: -amount },
-          { account: WALLET.available, amount },
-        ],
-        [],
-        lot.reference,
-        input.explanation(expiresAt),
-      );
-      if (isAccrual(lot.source)) offsetDebt(draft, lot);
-    }
+    makeAvailable(draft, lot, { expiresAt, explanation: input.explanation(expiresAt) });
     return lot;
   });
 }

@@ -14,10 +14,9 @@ import { register as listWaitingEvents } from "./list-waiting-events.js";
 import { register as postOrderEvents } from "./post-order-events.js";
 import { register as refundPoints } from "./refund-points.js";
 import { register as releaseHold } from "./release-hold.js";
-import { register as approveReview } from "./reviews/approve-review.js";
 import { register as fundReviewBudget } from "./reviews/fund-review-budget.js";
 import { register as listUnmoderatedReviews } from "./reviews/list-unmoderated-reviews.js";
-import { register as rejectReview } from "./reviews/reject-review.js";
+import { register as moderateReview } from "./reviews/moderate-review.js";
 import { register as reportReview } from "./reviews/report-review.js";
 import { register as revokeCustomerTokens } from "./revoke-customer-tokens.js";
 import { SAVINGS_ROUTES } from "./savings/index.js";
@@ -46,8 +45,7 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   revokeCustomerTokens,
   ...SAVINGS_ROUTES,
   reportReview,
-  approveReview,
-  rejectReview,
+  moderateReview,
   listUnmoderatedReviews,
   fundReviewBudget,
 ];
