@@ -145,3 +145,13 @@ export function strictObject<T extends Record<string, TSchema>>(properties: T, d
 }
 
 export const HealthSchema = Type.Object({ status: Type.Literal("ok") });
+
+/** A listing's page size as a query parameter: 1-500, 100 unless given. */
+export const PageLimit = Type.Optional(
+  Type.String({ pattern: "^(?:[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$", description: "1-500, default 100" }),
+);
+
+/** A listing's continuation: the `next` cursor its previous page gave. */
+export const PageCursor = Type.Optional(
+  Type.String({ minLength: 1, maxLength: 512, description: "The `next` cursor of the previous page" }),
+);

@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { type App, errorResponses, type RouteDeps, sendError } from "../context.js";
 import { WaitingEventSchema } from "../order-schemas.js";
+import { PageCursor, PageLimit } from "../schemas.js";
 
 export function register(app: App, { orders }: RouteDeps) {
   app.get(
@@ -22,19 +23,8 @@ export function register(app: App, { orders }: RouteDeps) {
                 description: "Only events waiting at least this many seconds (0-99999999, default 0)",
               }),
             ),
-            limit: Type.Optional(
-              Type.String({
-                pattern: "^(?:[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$",
-                description: "1-500, default 100",
-              }),
-            ),
-            after: Type.Optional(
-              Type.String({
-                minLength: 1,
-                maxLength: 512,
-                description: "The `next` cursor of the previous page",
-              }),
-            ),
+            limit: PageLimit,
+            after: PageCursor,
           },
           { additionalProperties: false },
         ),

@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import { type App, errorResponses, type RouteDeps, sendError } from "../../context.js";
+import { PageCursor, PageLimit } from "../../schemas.js";
 
 export function register(app: App, { reviews }: RouteDeps) {
   app.get(
@@ -22,19 +23,8 @@ export function register(app: App, { reviews }: RouteDeps) {
                   "Only reviews submitted at least this many days ago (0-9999, default moderationDays)",
               }),
             ),
-            limit: Type.Optional(
-              Type.String({
-                pattern: "^(?:[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$",
-                description: "1-500, default 100",
-              }),
-            ),
-            after: Type.Optional(
-              Type.String({
-                minLength: 1,
-                maxLength: 512,
-                description: "The `next` cursor of the previous page",
-              }),
-            ),
+            limit: PageLimit,
+            after: PageCursor,
           },
           { additionalProperties: false },
         ),
