@@ -2,10 +2,11 @@
  * Writes openapi.json from the route schemas (the same document the service serves at /openapi.json).
  * `--check` fails when the committed file differs: CI runs it so the spec never drifts from the code.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+
 import { join } from "node:path";
 import { loadConfig } from "../src/config.js";
 import { createKopilka } from "../src/main.js";
+import { writeGenerated } from "./generated-file.js";
 
 const target = join(import.meta.dirname, "../openapi.json");
 const kopilka = await createKopilka(
@@ -16,15 +17,4 @@ await server.ready();
 const text = `${JSON.stringify(server.swagger(), null, 2)}\n`;
 await server.close();
 await kopilka.close();
-if (process.argv.includes("--check")) {
-  let committed = "";
-  try {
-    committed = readFileSync(target, "utf8");
-  } catch {}
-  if (committed !== text) {
-    console.error("openapi.json is out of date: run npm run openapi and commit it");
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, text);
-}
+writeGenerated(target, text, "openapi.json", "npm run openapi");
