@@ -30,6 +30,7 @@ import {
 import type { CustomerWork, GroupCommitter } from "./group-commit.js";
 import { type LedgerService, ledgerWrite } from "./ledger-service.js";
 import { orderView } from "./order-views.js";
+import { decodePageCursor, encodePageCursor } from "./page-cursor.js";
 import type {
   Clock,
   ConfigVersionRecord,
@@ -214,8 +215,13 @@ export class OrderService {
    */
   async listWaitingEvents(query: { olderThanSeconds: number; limit: number; after?: string | undefined }) {
     const now = this.clock.now();
-    const after = query.after === undefined ? undefined : decodeWaitingCursor(query.after);
-    if (query.after !== undefined && !after) return undefined;
+    const position = query.after === undefined ? undefined : decodePageCursor(query.after);
+    if (query.after !== undefined && !position) return undefined;
+    const after = position && {
+      receivedAt: position.at,
+      customerId: position.customerId,
+      eventId: position.id,
+    };
     const page = await this.store.waitingEvents({
       before: new Date(now.getTime() - query.olderThanSeconds * 1000),
       limit: query.limit + 1,
@@ -225,7 +231,10 @@ export class OrderService {
     const last = events[events.length - 1];
     return {
       events: events.map((w) => waitingEventView(w, now)),
-      next: page.length > query.limit && last ? encodeWaitingCursor(last) : null,
+      next:
+        page.length > query.limit && last
+          ? encodePageCursor({ at: last.receivedAt, customerId: last.customerId, id: last.eventId })
+          : null,
     };
   }
 
@@ -508,27 +517,6 @@ function waitingEventView(w: WaitingEvent, now: Date) {
     receivedAt: w.receivedAt.toISOString(),
     waitingSeconds: Math.max(0, Math.floor((now.getTime() - w.receivedAt.getTime()) / 1000)),
   };
-}
-
-/** A page cursor: where the last event of the page sits in the listing's order. */
-function encodeWaitingCursor(w: WaitingEvent): string {
-  return Buffer.from(JSON.stringify([w.receivedAt.toISOString(), w.customerId, w.eventId])).toString(
-    "base64url",
-  );
-}
-
-function decodeWaitingCursor(cursor: string) {
-  try {
-    const [at, customerId, eventId] = JSON.parse(
-      Buffer.from(cursor, "base64url").toString("utf8"),
-    ) as unknown[];
-    const receivedAt = new Date(String(at));
-    if (typeof customerId !== "string" || typeof eventId !== "string" || Number.isNaN(receivedAt.getTime()))
-      return undefined;
-    return { receivedAt, customerId, eventId };
-  } catch {
-    return undefined;
-  }
 }
 
 function versionView(v: ConfigVersionRecord) {

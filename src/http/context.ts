@@ -157,3 +157,14 @@ export async function refuseBody(request: FastifyRequest): Promise<void> {
   if (fields.length === 0) return;
   throw new ApiError("VALIDATION_FAILED", `${fields[0]?.field} ${fields[0]?.message}`, { fields });
 }
+
+/** A listing's `after` that is not a cursor it gave: refused naming the parameter. */
+export function sendForeignCursor(reply: FastifyReply) {
+  return sendError(
+    reply,
+    "VALIDATION_FAILED",
+    "query.after is not a cursor this listing gave",
+    { fields: [{ field: "query.after", message: "is not a cursor this listing gave" }] },
+    reply.request.id,
+  );
+}

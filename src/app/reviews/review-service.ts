@@ -18,6 +18,7 @@ import {
   type WriteRequest,
   type WriteResult,
 } from "../ledger-service.js";
+import { decodePageCursor, encodePageCursor } from "../page-cursor.js";
 import {
   type Clock,
   type CustomerState,
@@ -223,8 +224,13 @@ export class ReviewService {
     const days =
       query.olderThanDays ??
       reviewPolicyOf(versionInForce(await this.rules.versions(), now).config).moderationDays;
-    const after = query.after === undefined ? undefined : decodeCursor(query.after);
-    if (query.after !== undefined && !after) return undefined;
+    const position = query.after === undefined ? undefined : decodePageCursor(query.after);
+    if (query.after !== undefined && !position) return undefined;
+    const after = position && {
+      submittedAt: position.at,
+      customerId: position.customerId,
+      reviewId: position.id,
+    };
     const page = await this.store.unmoderated({
       before: new Date(now.getTime() - days * 86_400_000),
       limit: query.limit + 1,
@@ -239,7 +245,10 @@ export class ReviewService {
         submittedAt: r.submittedAt.toISOString(),
         waitingDays: Math.floor((now.getTime() - r.submittedAt.getTime()) / 86_400_000),
       })),
-      next: page.length > query.limit && last ? encodeCursor(last) : null,
+      next:
+        page.length > query.limit && last
+          ? encodePageCursor({ at: last.submittedAt, customerId: last.customerId, id: last.reviewId })
+          : null,
     };
   }
 }
@@ -265,24 +274,4 @@ function replayReport(
     };
   }
   return { ...(prior.outcome as Outcome<ReviewView>), replayed: true, requestId: prior.requestId };
-}
-
-function encodeCursor(r: { submittedAt: Date; customerId: string; reviewId: string }): string {
-  return Buffer.from(JSON.stringify([r.submittedAt.toISOString(), r.customerId, r.reviewId])).toString(
-    "base64url",
-  );
-}
-
-function decodeCursor(cursor: string) {
-  try {
-    const [at, customerId, reviewId] = JSON.parse(
-      Buffer.from(cursor, "base64url").toString("utf8"),
-    ) as unknown[];
-    const submittedAt = new Date(String(at));
-    if (typeof customerId !== "string" || typeof reviewId !== "string" || Number.isNaN(submittedAt.getTime()))
-      return undefined;
-    return { submittedAt, customerId, reviewId };
-  } catch {
-    return undefined;
-  }
 }

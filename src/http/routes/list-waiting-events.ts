@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { type App, errorResponses, type RouteDeps, sendError } from "../context.js";
+import { type App, errorResponses, type RouteDeps, sendForeignCursor } from "../context.js";
 import { WaitingEventSchema } from "../order-schemas.js";
 import { PageCursor, PageLimit } from "../schemas.js";
 
@@ -45,14 +45,7 @@ export function register(app: App, { orders }: RouteDeps) {
         limit: Number(request.query.limit ?? 100),
         after: request.query.after,
       });
-      if (page) return page;
-      return sendError(
-        reply,
-        "VALIDATION_FAILED",
-        "query.after is not a cursor this listing gave",
-        { fields: [{ field: "query.after", message: "is not a cursor this listing gave" }] },
-        request.id,
-      );
+      return page ?? sendForeignCursor(reply);
     },
   );
 }

@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { type App, errorResponses, type RouteDeps, sendError } from "../../context.js";
+import { type App, errorResponses, type RouteDeps, sendForeignCursor } from "../../context.js";
 import { PageCursor, PageLimit } from "../../schemas.js";
 
 export function register(app: App, { reviews }: RouteDeps) {
@@ -58,14 +58,7 @@ export function register(app: App, { reviews }: RouteDeps) {
         limit: Number(limit ?? 100),
         after,
       });
-      if (page) return page;
-      return sendError(
-        reply,
-        "VALIDATION_FAILED",
-        "query.after is not a cursor this listing gave",
-        { fields: [{ field: "query.after", message: "is not a cursor this listing gave" }] },
-        request.id,
-      );
+      return page ?? sendForeignCursor(reply);
     },
   );
 }
