@@ -2,8 +2,11 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import pino from "pino";
 import { AccessService, type CustomerTokens } from "./app/access.js";
+import { EffectRelay, type StoredEffect } from "./app/effects/effect-relay.js";
 import { GroupCommitter } from "./app/group-commit.js";
+import { InviteService } from "./app/invites/invite-service.js";
 import { LedgerService } from "./app/ledger-service.js";
+import { ManagerService } from "./app/managers/manager-service.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
 import { ProgrammeRules } from "./app/programme-rules.js";
@@ -17,8 +20,11 @@ import { PostgresCustomerTokenRevocations } from "./infra/customer-token-revocat
 import { JwtCustomerTokens } from "./infra/customer-tokens.js";
 import { dataFolderJwtSecret, isInMemory } from "./infra/data-folder.js";
 import { type DatabaseHandle, openDatabase } from "./infra/db.js";
+import { PostgresEffectStore } from "./infra/effect-store.js";
 import { MonotonicIds } from "./infra/ids.js";
+import { PostgresInviteStore, randomCode } from "./infra/invite-store.js";
 import { PostgresLedgerStore } from "./infra/ledger-store.js";
+import { PostgresManagerStore } from "./infra/manager-store.js";
 import { createMetrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
@@ -90,7 +96,51 @@ export async function createKopilka(
     // Credentials are checked against real time (jose reads the wall clock), whatever clock the ledger runs on.
     systemClock,
   );
-  const orders = new OrderService(orderStore, clock, rules, ledger, committer);
+  const managerStore = new PostgresManagerStore(database.db);
+  const managers = new ManagerService(
+    managerStore,
+    committer,
+    new PostgresRunClaims(database.db),
+    clock,
+    ids,
+    rules,
+    () => randomCode("M"),
+    config.timeZone,
+  );
+  // Cross-customer effects (R23, R24): recorded in one customer's work, applied in the other's,
+  // right after the recording commit and on every scheduler round.
+  const deliver = (keys: { sourceCustomerId: string; effectId: string }[]) =>
+    effects.deliver(keys).catch((err: unknown) => {
+      log.warn({ err }, "effects not delivered after commit; the scheduler delivers them");
+      return 0;
+    });
+  const invites = new InviteService(
+    new PostgresInviteStore(database.db),
+    committer,
+    clock,
+    () => randomCode("F"),
+    deliver,
+  );
+  const effects: EffectRelay = new EffectRelay(
+    new PostgresEffectStore(database.db),
+    committer,
+    (effect: StoredEffect) => {
+      const { payload } = effect;
+      if (payload.type === "invite") return invites.effectWork({ ...effect, payload });
+      return managers.effectWork({ ...effect, payload });
+    },
+    clock,
+    (effect, err) =>
+      log.warn(
+        { err, effectId: effect.effectId, target: effect.targetCustomerId },
+        "an effect could not be applied; the scheduler retries",
+      ),
+  );
+  const orders = new OrderService(orderStore, clock, rules, ledger, committer, {
+    promoCodeOwners: (codes) => managerStore.codeOwners(codes),
+    deliver,
+    timeZone: config.timeZone,
+  });
   const reviews = new ReviewService(new PostgresReviewStore(database.db), committer, clock, rules);
   const metrics = createMetrics(orderStore, clock);
   const scheduledWork = new ScheduledWork(
@@ -125,9 +175,12 @@ export async function createKopilka(
     access,
     scheduledWork,
     savings,
+    invites,
+    managers,
+    effects,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access, savings, reviews },
+        deps: { ledger, orders, access, savings, reviews, invites, managers },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,
@@ -168,7 +221,29 @@ export async function createKopilka(
           config.schedulerIntervalSeconds,
           `${hostname()}:${process.pid}`,
           log,
-          savings,
+          [
+            {
+              name: "paid savings interest (R25)",
+              run: async (claimer) => {
+                const r = await savings.payDueMonth(claimer);
+                return r.claimed ? { accounts: r.accounts, points: r.points } : undefined;
+              },
+            },
+            {
+              name: "settled manager months (R24)",
+              run: async (claimer) => {
+                const r = await managers.settleDueMonth(claimer);
+                return r.claimed ? { ...r } : undefined;
+              },
+            },
+            {
+              name: "delivered cross-customer effects (R23, R24)",
+              run: async () => {
+                const delivered = await effects.deliverPending();
+                return delivered > 0 ? { delivered } : undefined;
+              },
+            },
+          ],
         );
       }
     },

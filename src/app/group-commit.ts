@@ -8,6 +8,9 @@ import {
   idempotencySlot,
   type LedgerStore,
   type LedgerTransaction,
+  type ProgrammesLoad,
+  type ProgrammesState,
+  referralKey,
   type SavingsLoad,
   type SavingsState,
   type SavingsWrite,
@@ -313,7 +316,68 @@ function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
     reviewSkus: union((l) => l.reviewSkus),
     reviewBudgetSellers: union((l) => l.reviewBudgetSellers),
     ...mergeSavingsLoads(items.map((q) => q.work.load.savings)),
+    ...mergeProgrammesLoads(items.map((q) => q.work.load.programmes)),
   };
+}
+
+/** R23, R24: every row any work asks for (a customer's works settle at most one month at a time). */
+function mergeProgrammesLoads(loads: (ProgrammesLoad | undefined)[]): { programmes?: ProgrammesLoad } {
+  const asked = loads.filter((l): l is ProgrammesLoad => l !== undefined);
+  if (asked.length === 0) return {};
+  const union = (pick: (l: ProgrammesLoad) => readonly string[] | undefined) => [
+    ...new Set(asked.flatMap((l) => pick(l) ?? [])),
+  ];
+  const referralsOfMonth = asked.find((l) => l.referralsOfMonth)?.referralsOfMonth;
+  return {
+    programmes: {
+      inviteCode: asked.some((l) => l.inviteCode),
+      invitation: asked.some((l) => l.invitation),
+      isNew: asked.some((l) => l.isNew),
+      manager: asked.some((l) => l.manager),
+      invitedFriendIds: union((l) => l.invitedFriendIds),
+      referredOrderIds: union((l) => l.referredOrderIds),
+      managerMonths: union((l) => l.managerMonths),
+      referrals: [
+        ...new Map(
+          asked.flatMap((l) => l.referrals ?? []).map((r) => [referralKey(r.buyerId, r.orderId), r]),
+        ).values(),
+      ],
+      ...(referralsOfMonth ? { referralsOfMonth } : {}),
+    },
+  };
+}
+
+/** R23, R24: the programme rows as a later work of the same transaction sees them. */
+function advanceProgrammes(state: ProgrammesState, write: CustomerChanges): ProgrammesState {
+  const p = write.programmes;
+  if (!p) return state;
+  const next: ProgrammesState = {
+    ...state,
+    invitedFriends: new Map(state.invitedFriends),
+    referredOrders: new Map(state.referredOrders),
+    referrals: new Map(state.referrals),
+    managerMonths: new Map(state.managerMonths),
+  };
+  if (p.inviteCode) next.inviteCode = p.inviteCode;
+  if (p.invitation) next.invitation = p.invitation;
+  if (p.manager) next.manager = p.manager.manager;
+  // A customer with an invitation, a code or a movement is not new any more.
+  if (p.invitation || write.ledger || (write.orders?.length ?? 0) > 0) next.isNew = false;
+  for (const f of p.invitedFriends ?? []) next.invitedFriends.set(f.friendId, f);
+  for (const r of p.referredOrders ?? []) next.referredOrders.set(r.orderId, r);
+  for (const r of p.referrals ?? []) next.referrals.set(referralKey(r.buyerId, r.orderId), r);
+  for (const d of p.monthDeltas ?? []) {
+    // A month no work of the customer loaded is not looked at by any of them.
+    const m = next.managerMonths.get(d.month);
+    if (!m) continue;
+    next.managerMonths.set(d.month, {
+      ...m,
+      purchasesKop: m.purchasesKop + (m.settledAt ? 0 : d.purchasesKop),
+      referralPoints: m.referralPoints + d.referralPoints,
+    });
+  }
+  for (const m of p.settledMonths ?? []) next.managerMonths.set(m.month, m);
+  return next;
 }
 
 /** R25: the entries every work names; the month the first one being paid asks for (a run pays one). */
@@ -406,5 +470,6 @@ export function advance(state: CustomerState, write: CustomerChanges): CustomerS
     refusedInSequence,
     outcomes,
     ...(state.savings ? { savings: advanceSavings(state.savings, write.savings) as SavingsState } : {}),
+    ...(state.programmes ? { programmes: advanceProgrammes(state.programmes, write) } : {}),
   };
 }

@@ -27,8 +27,12 @@ import {
   versionInForce,
   waitingFor,
 } from "../domain/orders/index.js";
+import type { EffectKey } from "./effects/effect-relay.js";
 import type { CustomerWork, GroupCommitter } from "./group-commit.js";
+import { type AppliedShipment, invitationAfterOrderEvents } from "./invites/after-order-events.js";
 import { type LedgerService, ledgerWrite } from "./ledger-service.js";
+import { managersAfterOrderEvents } from "./managers/after-order-events.js";
+import type { PromoCodeOwner } from "./managers/manager-service.js";
 import { orderView } from "./order-views.js";
 import { decodePageCursor, encodePageCursor } from "./page-cursor.js";
 import type {
@@ -70,6 +74,14 @@ export class OrderService {
     private readonly rules: ProgrammeRules,
     private readonly ledger: LedgerService,
     private readonly committer: GroupCommitter,
+    private readonly programmes: {
+      /** R24: who owns these promo codes (codes nobody owns are absent). */
+      promoCodeOwners: (codes: readonly string[]) => Promise<Map<string, PromoCodeOwner>>;
+      /** Delivers cross-customer effects just committed (R23, R24); what it cannot waits for the scheduler. */
+      deliver: (keys: EffectKey[]) => Promise<unknown>;
+      /** The operator's IANA time zone: R24 months end at midnight there. */
+      timeZone: string;
+    },
   ) {}
 
   private currentVersions(): Promise<ConfigVersion[]> {
@@ -166,6 +178,13 @@ export class OrderService {
       byCustomer.set(item.event.customerId, [...(byCustomer.get(item.event.customerId) ?? []), index]);
     });
     const versions = await this.currentVersions();
+    const promoCodes = await this.programmes.promoCodeOwners([
+      ...new Set(
+        incoming.flatMap(({ event }) =>
+          event.type === "placed" && event.promoCode ? [event.promoCode] : [],
+        ),
+      ),
+    ]);
     const sellerPoints = await this.store.sellerPoints(
       incoming.flatMap(({ event }) => (event.type === "placed" ? event.lines : [])),
     );
@@ -177,22 +196,28 @@ export class OrderService {
           }
         : item;
     const answers: EventAnswer[] = new Array(incoming.length);
+    const recorded: EffectKey[] = [];
+    const context = { versions, requestId, promoCodes, timeZone: this.programmes.timeZone };
     await Promise.all(
       [...byCustomer].map(async ([customerId, indexes]) => {
         const items = indexes.map((i) => enrich(incoming[i] as IncomingEvent));
-        const customerAnswers = await this.committer.submit<EventAnswer[]>({
+        const done = await this.committer.submit<{ answers: EventAnswer[]; effects: string[] }>({
           customerId,
           load: eventsLoad(items),
           run: (state, ctx) => {
-            const { answers, write } = applyForCustomer(state, items, versions, ctx, requestId);
-            return { result: answers, write: write && { ...write, actor } };
+            const { answers, write } = applyForCustomer(state, items, context, ctx);
+            const effects = (write?.effects ?? []).map((e) => e.effectId);
+            return { result: { answers, effects }, write: write && { ...write, actor } };
           },
         });
         indexes.forEach((index, k) => {
-          answers[index] = customerAnswers[k] as EventAnswer;
+          answers[index] = done.answers[k] as EventAnswer;
         });
+        for (const effectId of done.effects) recorded.push({ sourceCustomerId: customerId, effectId });
       }),
     );
+    // Committed: the other customers' sides (R23 inviters, R24 managers) apply now, in their own work.
+    await this.programmes.deliver(recorded);
     return answers;
   }
 
@@ -326,6 +351,8 @@ function eventsLoad(items: IncomingEvent[]): CustomerWork<unknown>["load"] {
     spend,
     orderIds,
     eventIds: items.map((i) => i.event.eventId),
+    // R23: the customer's invitation as a friend; R24: its orders placed with a code, its manager status.
+    programmes: { invitation: true, referredOrderIds: orderIds, manager: true },
   };
 }
 
@@ -338,10 +365,15 @@ function eventsLoad(items: IncomingEvent[]): CustomerWork<unknown>["load"] {
 function applyForCustomer(
   state: CustomerState,
   items: IncomingEvent[],
-  versions: ConfigVersion[],
+  context: {
+    versions: ConfigVersion[];
+    requestId: string;
+    promoCodes: ReadonlyMap<string, PromoCodeOwner>;
+    timeZone: string;
+  },
   ctx: OperationContext,
-  requestId: string,
 ): { answers: EventAnswer[]; write: Omit<CustomerWrite, "customerId" | "actor"> | undefined } {
+  const { versions, requestId, promoCodes } = context;
   const { now } = ctx;
   const known = new Map(state.events.map((s) => [s.eventId, s]));
   const orders = new Map(state.orders.map((o) => [o.orderId, o]));
@@ -352,9 +384,22 @@ function applyForCustomer(
   const changedOrders = new Map<string, Order>();
   const newOrderIds = new Set<string>();
   const written = new Map<string, StoredOrderEvent>();
+  const shipments: AppliedShipment[] = [];
+  const shippedAt = new Map<string, Date>();
+  const placedWithCode = new Map<string, { promoCode: string; owner: PromoCodeOwner }>();
+  const versionOf = (order: Order) =>
+    versions.find((v) => v.version === order.configVersion) ?? versionInForce([], now);
 
   const decide = (event: OrderEvent): EventOutcome => {
     const order = orders.get(event.orderId);
+    const owner = event.type === "placed" && event.promoCode ? promoCodes.get(event.promoCode) : undefined;
+    if (event.type === "placed" && event.promoCode && !owner) {
+      return refusedOutcome(event, {
+        code: "PROMO_CODE_NOT_FOUND",
+        message: `there is no promo code ${event.promoCode}`,
+        details: { field: "promoCode" },
+      });
+    }
     const predecessor = refusedPredecessor(order, event, refusedInSequence);
     if (predecessor) return refusedOutcome(event, predecessor);
     const decision = sequenceDecision(order, event);
@@ -373,6 +418,12 @@ function applyForCustomer(
       return waiting ? parkedOutcome(event, waiting.description) : refusedOutcome(event, result);
     }
     if (!order) newOrderIds.add(result.order.orderId);
+    if (event.type === "placed" && event.promoCode && owner)
+      placedWithCode.set(event.orderId, { promoCode: event.promoCode, owner });
+    if (event.type === "shipped" && "availableFrom" in result.effect && result.effect.availableFrom) {
+      shipments.push({ order: result.order, availableFrom: new Date(result.effect.availableFrom) });
+      if (!shippedAt.has(event.orderId)) shippedAt.set(event.orderId, event.occurredAt);
+    }
     orders.set(result.order.orderId, result.order);
     changedOrders.set(result.order.orderId, result.order);
     if (result.change) {
@@ -459,13 +510,42 @@ function applyForCustomer(
       stored: true,
     });
   }
+  const programmes = state.programmes;
+  const changed = [...changedOrders.values()];
+  const invites =
+    programmes && changed.length > 0
+      ? invitationAfterOrderEvents({
+          invitation: programmes.invitation,
+          shipments,
+          orders: changed,
+          versionOf,
+        })
+      : { effects: [] };
+  const managers =
+    programmes && changed.length > 0
+      ? managersAfterOrderEvents({
+          programmes,
+          before: new Map(state.orders.map((o) => [o.orderId, o])),
+          after: changed,
+          placedWithCode,
+          shippedAt,
+          versionOf,
+          timeZone: context.timeZone,
+        })
+      : { referredOrders: [], monthDeltas: [], effects: [] };
   const write =
     combined || changedOrders.size > 0 || written.size > 0
       ? {
           ledger: combined ? ledgerWrite(state.ledger, combined) : undefined,
-          orders: [...changedOrders.values()],
+          orders: changed,
           newOrderIds: [...newOrderIds],
           events: [...written.values()],
+          programmes: {
+            ...(invites.invitation ? { invitation: invites.invitation } : {}),
+            referredOrders: managers.referredOrders,
+            monthDeltas: managers.monthDeltas,
+          },
+          effects: [...invites.effects, ...managers.effects],
         }
       : undefined;
   // Answers given earlier in this batch for events that a later event moved: report the latest

@@ -1,5 +1,13 @@
+import type { Invitation, InviteCode, InvitedFriend, InviteEffect } from "../domain/invites/index.js";
 import type { PointKind } from "../domain/kinds.js";
 import type { BalanceTotals, CustomerLedger, LedgerChange, Movement } from "../domain/ledger/index.js";
+import type {
+  Manager,
+  ManagerMonth,
+  ManagerReferral,
+  ReferralEffect,
+  ReferredOrder,
+} from "../domain/managers/index.js";
 import type {
   ConfigVersion,
   EventEffect,
@@ -89,8 +97,81 @@ export interface CustomerLoad {
   reviewBudgetSellers?: string[];
   /** R25: the savings account, the entries named, and a month's opening balance and entries. */
   savings?: SavingsLoad;
+  /** R23, R24: what of the invite and manager programmes the work can touch. */
+  programmes?: ProgrammesLoad;
 }
 
+/** R23, R24: programme rows one customer's work can touch; each is an index probe. */
+export interface ProgrammesLoad {
+  /** R23: the customer's own invite code, and its invitation as a friend. */
+  inviteCode?: boolean;
+  invitation?: boolean;
+  /** R23: whether the customer has never had an order or a movement (a new customer). */
+  isNew?: boolean;
+  /** R23, the inviter's side: invited friends by id, with their reward lots. */
+  invitedFriendIds?: string[];
+  /** R24, the buyer's side: orders placed with a promo code, by order id. */
+  referredOrderIds?: string[];
+  /** R24: the customer's manager status. */
+  manager?: boolean;
+  /** R24, the manager's side: referrals by (buyer, order), with their lots. */
+  referrals?: { buyerId: string; orderId: string }[];
+  /** R24: (manager, month) rows by month. */
+  managerMonths?: string[];
+  /** R24: every referral of a month, with its lots (the month-end run). */
+  referralsOfMonth?: string;
+}
+
+/** R23, R24: the programme rows a customer's work loaded. */
+export interface ProgrammesState {
+  inviteCode: InviteCode | undefined;
+  invitation: Invitation | undefined;
+  isNew: boolean;
+  /** By friend id. */
+  invitedFriends: Map<string, InvitedFriend>;
+  /** By order id. */
+  referredOrders: Map<string, ReferredOrder>;
+  manager: Manager | undefined;
+  /** By `referralKey(buyerId, orderId)`. */
+  referrals: Map<string, ManagerReferral>;
+  /** By month (YYYY-MM). */
+  managerMonths: Map<string, ManagerMonth>;
+}
+
+export function referralKey(buyerId: string, orderId: string): string {
+  return `${buyerId}\u0000${orderId}`;
+}
+
+/** An effect on another customer, recorded in this customer's work and applied in the other's (R23, R24). */
+export interface OutgoingEffect {
+  /** Unique per source customer; the snapshot's sequence number is part of it. */
+  effectId: string;
+  targetCustomerId: string;
+  payload: InviteEffect | ReferralEffect;
+}
+
+/** R23, R24: what one customer's work writes to the programmes' rows. */
+export interface ProgrammesWrite {
+  /** An invite code made for the customer (also written to the lookup by code). */
+  inviteCode?: InviteCode & { createdAt: Date };
+  invitation?: Invitation;
+  invitedFriends?: InvitedFriend[];
+  referredOrders?: ReferredOrder[];
+  /** A grant or revocation, with the audit row of who, when, from what to what. */
+  manager?: {
+    manager: Manager;
+    auditId: string;
+    action: "managers.grant" | "managers.revoke";
+    before: Manager | null;
+  };
+  referrals?: ManagerReferral[];
+  /**
+   * Additions to (manager, month) rows: own purchases (dropped once the month is settled) and pending
+   * referral points; and months settled by this work.
+   */
+  monthDeltas?: { month: string; purchasesKop: number; referralPoints: number }[];
+  settledMonths?: ManagerMonth[];
+}
 /** R25: what of a savings account one operation can touch. */
 export interface SavingsLoad {
   entryIds?: string[];
@@ -157,6 +238,8 @@ export interface CustomerState {
   reviews: StoredReview[];
   /** R22: review budget slices by seller id (a seller without a budget has none). */
   reviewBudgets: Map<string, BudgetSlice[]>;
+  /** R23, R24: present when the load asked for it. */
+  programmes?: ProgrammesState;
 }
 
 /** R22: points reserved (positive) or given back (negative) on one slice of a seller's review budget. */
@@ -190,6 +273,10 @@ export interface CustomerWrite {
   reviews?: StoredReview[];
   /** R22: the review budget reservations this write makes; one that the budget cannot hold fails it. */
   budgetReservations?: BudgetReservation[];
+  /** R23, R24. */
+  programmes?: ProgrammesWrite;
+  /** Effects on other customers, for the relay to apply in their own work. */
+  effects?: OutgoingEffect[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */
   actor: string;
 }

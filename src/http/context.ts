@@ -4,7 +4,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { AccessService, ApiRole, Principal } from "../app/access.js";
 import { actorOf } from "../app/access.js";
+import type { InviteService } from "../app/invites/invite-service.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
+import type { ManagerService } from "../app/managers/manager-service.js";
 import type { OrderService } from "../app/order-service.js";
 import type { ReviewService } from "../app/reviews/review-service.js";
 import type { SavingsService } from "../app/savings/savings-service.js";
@@ -25,6 +27,8 @@ export interface RouteDeps {
   access: AccessService;
   savings: SavingsService;
   reviews: ReviewService;
+  invites: InviteService;
+  managers: ManagerService;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { Type } from "typebox";
+import { INVITE_REFUSAL_CODES } from "../domain/invites/index.js";
 import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
+import { MANAGER_REFUSAL_CODES } from "../domain/managers/index.js";
 import { ORDER_REFUSAL_CODES } from "../domain/orders/index.js";
 import { REVIEW_REFUSAL_CODES } from "../domain/reviews/index.js";
 import { SAVINGS_REFUSAL_CODES } from "../domain/savings/index.js";
@@ -27,6 +29,8 @@ export const ERROR_CODES = [
   ...ORDER_REFUSAL_CODES,
   ...SAVINGS_REFUSAL_CODES,
   ...REVIEW_REFUSAL_CODES,
+  ...INVITE_REFUSAL_CODES,
+  ...MANAGER_REFUSAL_CODES,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -49,6 +53,7 @@ export function statusOf(code: ErrorCode): number {
     case "LOT_NOT_FOUND":
     case "ORDER_NOT_FOUND":
     case "REVIEW_NOT_FOUND":
+    case "MANAGER_NOT_FOUND":
       return 404;
     case "METHOD_NOT_ALLOWED":
       return 405;
@@ -62,6 +67,9 @@ export function statusOf(code: ErrorCode): number {
     case "ORDER_SEQUENCE_CONFLICT":
     case "REVIEW_ALREADY_REWARDED":
     case "REVIEW_ALREADY_MODERATED":
+    case "ALREADY_INVITED":
+    case "PROMO_CODE_TAKEN":
+    case "MANAGER_CODE_FIXED":
       return 409;
     case "PAYLOAD_TOO_LARGE":
       return 413;
@@ -81,6 +89,10 @@ export function statusOf(code: ErrorCode): number {
     case "REVIEW_NOT_BOUGHT":
     case "REVIEW_NOT_DELIVERED":
     case "REVIEW_PRODUCT_RETURNED":
+    case "INVITE_CODE_NOT_FOUND":
+    case "SELF_INVITE":
+    case "NOT_A_NEW_CUSTOMER":
+    case "PROMO_CODE_NOT_FOUND":
       return 422;
     case "INTERNAL":
       return 500;

@@ -45,6 +45,10 @@ const LineQuantity = (quantityDescription: string) =>
     ),
   });
 
+/** R24: promo codes, as managers are given them (case matters). */
+export const PromoCode = (description: string) =>
+  Type.String({ pattern: "^[A-Za-z0-9_-]{3,32}$", description });
+
 const eventBase = {
   eventId: Id("Unique per customer; the event's idempotency key"),
   orderId: Id("The order"),
@@ -65,6 +69,7 @@ export const PlacedEvent = strictObject({
   lines: Lines,
   paymentMethod: PaymentMethodSchema,
   spend: Type.Optional(PointsPerKind),
+  promoCode: Type.Optional(PromoCode("R24: a manager's promo code the order was placed with")),
 });
 export const SimpleEvent = (type: "paid" | "delivered" | "cancelled") =>
   strictObject({ ...eventBase, type: Type.Literal(type) });
@@ -188,6 +193,35 @@ export const ProgrammeConfigSchema = strictObject(
           moderationDays: Type.Integer({ description: "R22: days moderation is due within" }),
         },
         "R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days)",
+      ),
+    ),
+    invites: Type.Optional(
+      strictObject(
+        {
+          tiers: Type.Array(
+            strictObject({
+              fromKop: Type.Integer({
+                description: "R23: the first order's total from which this tier applies, kopecks (inclusive)",
+              }),
+              points: Type.Integer({ description: "R23: the inviter's reward" }),
+            }),
+            { maxItems: 10 },
+          ),
+        },
+        "R23 invite rewards by the friend's first order; absent: the defaults (100; 300 from 3,000 RUB; 500 from 10,000 RUB)",
+      ),
+    ),
+    managers: Type.Optional(
+      strictObject(
+        {
+          referralRateBp: Type.Integer({
+            description: "R24: referral points, basis points of the money paid (500 = 5%)",
+          }),
+          ownPurchasesThresholdKop: Type.Integer({
+            description: "R24: the manager's own purchases a month must reach (inclusive), kopecks",
+          }),
+        },
+        "R24 manager programme; absent: the defaults (5%, 2,500 RUB)",
       ),
     ),
   },

@@ -28,6 +28,7 @@ import type { OrderEvent } from "../domain/orders/index.js";
 import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
+import { loadProgrammes, writeProgrammes } from "./programme-store.js";
 import { loadReviews, writeReviews } from "./review-store.js";
 import { loadSavings, writeSavings } from "./savings-store.js";
 import type { Database } from "./schema.js";
@@ -671,11 +672,13 @@ export class PostgresLedgerStore implements LedgerStore {
             load: async (requests, now) => {
               const states = await loadWorkingSets(trx, requests, now);
               await loadSavings(trx, requests, states);
+              await loadProgrammes(trx, requests, states);
               return states;
             },
             write: async (writes, at) => {
               await writeCustomers(trx, writes, at);
               await writeSavings(trx, writes, at);
+              await writeProgrammes(trx, writes, at);
             },
             settleDueLotsInBulk: (now, movementIdBase) =>
               settleDueLotsInBulk(trx, customers, now, movementIdBase),

@@ -1,7 +1,12 @@
 import type { Logger } from "pino";
 import type { Clock } from "../app/ports.js";
-import type { SavingsService } from "../app/savings/savings-service.js";
 import type { ScheduledWork } from "../app/scheduled-work.js";
+
+/** A task every round runs after the settlement, whatever became of it: its outcome is logged. */
+export interface RoundTask {
+  name: string;
+  run(claimer: string): Promise<Record<string, unknown> | undefined>;
+}
 
 /**
  * Runs the scheduled work every `intervalSeconds`. The slot is the interval number since the epoch,
@@ -13,8 +18,11 @@ export function startScheduler(
   intervalSeconds: number,
   claimer: string,
   log: Logger,
-  /** R25: pays last month's savings interest once it is over (claimed once per month). */
-  savings?: Pick<SavingsService, "payDueMonth">,
+  /**
+   * R25 savings interest and R24 manager months (each claimed once per month), the relay of
+   * cross-customer effects: each runs in turn; a failure is logged and the next round tries again.
+   */
+  tasks: RoundTask[] = [],
 ): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
@@ -28,12 +36,17 @@ export function startScheduler(
           log.info({ slot, customersSettled: r.customersSettled }, "settled due work");
       })
       .catch((err: unknown) => log.error({ err, slot }, "scheduled work failed; the next slot retries"))
-      .then(() => savings?.payDueMonth(claimer))
-      .then((r) => {
-        if (r?.claimed) log.info({ accounts: r.accounts, points: r.points }, "paid savings interest (R25)");
-      })
-      // A failed month's claim is taken over an hour later by a later round (each account pays once).
-      .catch((err: unknown) => log.error({ err }, "savings interest run failed"));
+      .then(async () => {
+        for (const task of tasks) {
+          // A failed month's claim is taken over an hour later by a later round (each customer's
+          // part is done once); undelivered effects are simply taken again.
+          const done = await task.run(claimer).catch((err: unknown) => {
+            log.error({ err, task: task.name }, "a scheduled task failed; a later round retries");
+            return undefined;
+          });
+          if (done) log.info(done, task.name);
+        }
+      });
   };
   const timer = setInterval(tick, intervalSeconds * 1000);
   timer.unref();

@@ -535,6 +535,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customerId}/invite-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R23: the customer's shareable invite code, made on first request
+         * @description 201 with a new code, 200 with the code made before (a customer has one; the fingerprints sent the first time are kept). The fingerprints of the inviter's device and payment method, if sent, make a friend registering from the same one a self-invite.
+         */
+        post: operations["createInviteCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customerId}/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R23: a new customer registered with an invite code
+         * @description The customer (path) is the friend. Only a new customer counts: one with an order or any points is 422 NOT_A_NEW_CUSTOMER. The inviter itself, or a friend with the inviter's device or payment fingerprint, is 422 SELF_INVITE; an unknown code is 422 INVITE_CODE_NOT_FOUND; a friend has one inviter (another code: 409 ALREADY_INVITED; the same again answers the invitation). When the friend's first order ships, the inviter earns 100, 300 (from 3,000 RUB) or 500 (from 10,000 RUB) points, pending until the order's accrual is (R13).
+         */
+        post: operations["registerInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customerId}/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R23: the customer's invite code and the friends who registered with it */
+        get: operations["getInvites"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customerId}/manager": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R24: the manager's promo code, this month's purchases against the threshold, referral points */
+        get: operations["getManager"];
+        /**
+         * R24: grants manager status, with a promo code (given or made)
+         * @description Orders other customers place with the code (`promoCode` on the placed event) earn the manager referral points: 5% of the money paid for the units shipped, pending until the month ends, kept if the manager's own purchases that month reach 2,500 RUB. A code taken by another customer is 409 PROMO_CODE_TAKEN; a manager's code does not change (409 MANAGER_CODE_FIXED). Granting an active manager again answers it as it is; a revoked one gets its code back. Audited.
+         */
+        put: operations["grantManager"];
+        post?: never;
+        /**
+         * R24: revokes manager status
+         * @description Orders placed with the code afterwards earn nothing (the order is recorded with status manager_revoked); referral points already pending are decided at month end as usual. Not a manager: 404 MANAGER_NOT_FOUND. Audited.
+         */
+        delete: operations["revokeManager"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -594,7 +676,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND";
                 message: string;
                 details: unknown;
                 requestId: string;
@@ -2184,6 +2266,8 @@ export interface operations {
                             savings?: number;
                             referral?: number;
                         };
+                        /** @description R24: a manager's promo code the order was placed with */
+                        promoCode?: string;
                     } | {
                         /** @description Unique per customer; the event's idempotency key: 1-64 of A-Z a-z 0-9 _ . : - */
                         eventId: string;
@@ -2320,6 +2404,8 @@ export interface operations {
                         savings?: number;
                         referral?: number;
                     };
+                    /** @description R24: a manager's promo code the order was placed with */
+                    promoCode?: string;
                 } | {
                     /** @description Unique per customer; the event's idempotency key: 1-64 of A-Z a-z 0-9 _ . : - */
                     eventId: string;
@@ -2915,6 +3001,22 @@ export interface operations {
                                 /** @description R22: days moderation is due within */
                                 moderationDays: number;
                             };
+                            /** @description R23 invite rewards by the friend's first order; absent: the defaults (100; 300 from 3,000 RUB; 500 from 10,000 RUB) */
+                            invites?: {
+                                tiers: {
+                                    /** @description R23: the first order's total from which this tier applies, kopecks (inclusive) */
+                                    fromKop: number;
+                                    /** @description R23: the inviter's reward */
+                                    points: number;
+                                }[];
+                            };
+                            /** @description R24 manager programme; absent: the defaults (5%, 2,500 RUB) */
+                            managers?: {
+                                /** @description R24: referral points, basis points of the money paid (500 = 5%) */
+                                referralRateBp: number;
+                                /** @description R24: the manager's own purchases a month must reach (inclusive), kopecks */
+                                ownPurchasesThresholdKop: number;
+                            };
                         };
                         versions: {
                             version: number;
@@ -2974,6 +3076,22 @@ export interface operations {
                                     /** @description R22: days moderation is due within */
                                     moderationDays: number;
                                 };
+                                /** @description R23 invite rewards by the friend's first order; absent: the defaults (100; 300 from 3,000 RUB; 500 from 10,000 RUB) */
+                                invites?: {
+                                    tiers: {
+                                        /** @description R23: the first order's total from which this tier applies, kopecks (inclusive) */
+                                        fromKop: number;
+                                        /** @description R23: the inviter's reward */
+                                        points: number;
+                                    }[];
+                                };
+                                /** @description R24 manager programme; absent: the defaults (5%, 2,500 RUB) */
+                                managers?: {
+                                    /** @description R24: referral points, basis points of the money paid (500 = 5%) */
+                                    referralRateBp: number;
+                                    /** @description R24: the manager's own purchases a month must reach (inclusive), kopecks */
+                                    ownPurchasesThresholdKop: number;
+                                };
                             };
                             /** @description R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order */
                             previousConfig: {
@@ -3028,6 +3146,22 @@ export interface operations {
                                     photoPoints: number;
                                     /** @description R22: days moderation is due within */
                                     moderationDays: number;
+                                };
+                                /** @description R23 invite rewards by the friend's first order; absent: the defaults (100; 300 from 3,000 RUB; 500 from 10,000 RUB) */
+                                invites?: {
+                                    tiers: {
+                                        /** @description R23: the first order's total from which this tier applies, kopecks (inclusive) */
+                                        fromKop: number;
+                                        /** @description R23: the inviter's reward */
+                                        points: number;
+                                    }[];
+                                };
+                                /** @description R24 manager programme; absent: the defaults (5%, 2,500 RUB) */
+                                managers?: {
+                                    /** @description R24: referral points, basis points of the money paid (500 = 5%) */
+                                    referralRateBp: number;
+                                    /** @description R24: the manager's own purchases a month must reach (inclusive), kopecks */
+                                    ownPurchasesThresholdKop: number;
                                 };
                             };
                             reason: string;
@@ -3171,6 +3305,22 @@ export interface operations {
                             /** @description R22: days moderation is due within */
                             moderationDays: number;
                         };
+                        /** @description R23 invite rewards by the friend's first order; absent: the defaults (100; 300 from 3,000 RUB; 500 from 10,000 RUB) */
+                        invites?: {
+                            tiers: {
+                                /** @description R23: the first order's total from which this tier applies, kopecks (inclusive) */
+                                fromKop: number;
+                                /** @description R23: the inviter's reward */
+                                points: number;
+                            }[];
+                        };
+                        /** @description R24 manager programme; absent: the defaults (5%, 2,500 RUB) */
+                        managers?: {
+                            /** @description R24: referral points, basis points of the money paid (500 = 5%) */
+                            referralRateBp: number;
+                            /** @description R24: the manager's own purchases a month must reach (inclusive), kopecks */
+                            ownPurchasesThresholdKop: number;
+                        };
                     };
                     /**
                      * Format: date-time
@@ -3247,6 +3397,22 @@ export interface operations {
                                 /** @description R22: days moderation is due within */
                                 moderationDays: number;
                             };
+                            /** @description R23 invite rewards by the friend's first order; absent: the defaults (100; 300 from 3,000 RUB; 500 from 10,000 RUB) */
+                            invites?: {
+                                tiers: {
+                                    /** @description R23: the first order's total from which this tier applies, kopecks (inclusive) */
+                                    fromKop: number;
+                                    /** @description R23: the inviter's reward */
+                                    points: number;
+                                }[];
+                            };
+                            /** @description R24 manager programme; absent: the defaults (5%, 2,500 RUB) */
+                            managers?: {
+                                /** @description R24: referral points, basis points of the money paid (500 = 5%) */
+                                referralRateBp: number;
+                                /** @description R24: the manager's own purchases a month must reach (inclusive), kopecks */
+                                ownPurchasesThresholdKop: number;
+                            };
                         };
                         /** @description R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order */
                         previousConfig: {
@@ -3301,6 +3467,22 @@ export interface operations {
                                 photoPoints: number;
                                 /** @description R22: days moderation is due within */
                                 moderationDays: number;
+                            };
+                            /** @description R23 invite rewards by the friend's first order; absent: the defaults (100; 300 from 3,000 RUB; 500 from 10,000 RUB) */
+                            invites?: {
+                                tiers: {
+                                    /** @description R23: the first order's total from which this tier applies, kopecks (inclusive) */
+                                    fromKop: number;
+                                    /** @description R23: the inviter's reward */
+                                    points: number;
+                                }[];
+                            };
+                            /** @description R24 manager programme; absent: the defaults (5%, 2,500 RUB) */
+                            managers?: {
+                                /** @description R24: referral points, basis points of the money paid (500 = 5%) */
+                                referralRateBp: number;
+                                /** @description R24: the manager's own purchases a month must reach (inclusive), kopecks */
+                                ownPurchasesThresholdKop: number;
                             };
                         };
                         reason: string;
@@ -4843,6 +5025,738 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createInviteCode: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The inviter's device */
+                    deviceFingerprint?: string;
+                    /** @description The inviter's payment method */
+                    paymentFingerprint?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        code: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        code: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    registerInvitation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description An invite code */
+                    code: string;
+                    /**
+                     * Format: date-time
+                     * @description When the friend registered (RFC 3339, years 2000-2199)
+                     */
+                    registeredAt: string;
+                    /** @description The friend's device */
+                    deviceFingerprint?: string;
+                    /** @description The friend's payment method */
+                    paymentFingerprint?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description R23: an accepted invitation */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        friendId: string;
+                        inviterId: string;
+                        code: string;
+                        /** Format: date-time */
+                        registeredAt: string;
+                        /**
+                         * @description registered: no order shipped yet; rewarded: the first order shipped and earned the inviter points; clawed_back: that order came back in full
+                         * @enum {string}
+                         */
+                        status: "registered" | "rewarded" | "clawed_back";
+                        /** @description The friend's first order to ship */
+                        orderId: string | null;
+                        /** @description That order's total at the prices charged, kopecks */
+                        orderTotalKop: number | null;
+                        /** @description R23: the inviter's reward (0 until the first order ships) */
+                        points: number;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getInvites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R23: a customer's invite code and invited friends */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        /** @description The customer's invite code; null: none made yet */
+                        code: string | null;
+                        /** @description Invited friends, most recent first (at most 100) */
+                        friends: {
+                            friendId: string;
+                            /** Format: date-time */
+                            registeredAt: string;
+                            /**
+                             * @description registered: no order shipped yet; rewarded: the first order shipped and earned the inviter points; clawed_back: that order came back in full
+                             * @enum {string}
+                             */
+                            status: "registered" | "rewarded" | "clawed_back";
+                            orderId: string | null;
+                            orderTotalKop: number | null;
+                            points: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getManager: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R24: a manager and its months */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        /** @description R24: the manager's promo code (it never changes) */
+                        promoCode: string;
+                        /**
+                         * @description revoked: orders placed with the code earn nothing
+                         * @enum {string}
+                         */
+                        status: "active" | "revoked";
+                        /** @description The API key that granted the status */
+                        grantedBy: string;
+                        /** Format: date-time */
+                        grantedAt: string;
+                        revokedBy: string | null;
+                        revokedAt: string | null;
+                        thisMonth: {
+                            /** @description YYYY-MM in the operator's time zone */
+                            month: string;
+                            /** @description Money paid on own orders placed this month, net of cancellations and returns so far, kopecks */
+                            purchasesKop: number;
+                            /** @description What purchases must reach (inclusive) for the month's points */
+                            thresholdKop: number;
+                            /** @description Referral points credited this month, pending until it ends */
+                            referralPointsPending: number;
+                            thresholdReached: boolean;
+                        };
+                        /** @description The months before this one, latest first (at most 12) */
+                        months: {
+                            /** @description YYYY-MM in the operator's time zone */
+                            month: string;
+                            purchasesKop: number;
+                            /** @description Pending, or once settled, made available (0 if cancelled) */
+                            referralPoints: number;
+                            settledAt: string | null;
+                            /** @description true: the points became available; false: cancelled; null: not settled yet */
+                            qualified: boolean | null;
+                            thresholdKop: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    grantManager: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The code to give; absent: one is made */
+                    promoCode?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description R24: a customer's manager status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        /** @description R24: the manager's promo code (it never changes) */
+                        promoCode: string;
+                        /**
+                         * @description revoked: orders placed with the code earn nothing
+                         * @enum {string}
+                         */
+                        status: "active" | "revoked";
+                        /** @description The API key that granted the status */
+                        grantedBy: string;
+                        /** Format: date-time */
+                        grantedAt: string;
+                        revokedBy: string | null;
+                        revokedAt: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revokeManager: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R24: a customer's manager status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        /** @description R24: the manager's promo code (it never changes) */
+                        promoCode: string;
+                        /**
+                         * @description revoked: orders placed with the code earn nothing
+                         * @enum {string}
+                         */
+                        status: "active" | "revoked";
+                        /** @description The API key that granted the status */
+                        grantedBy: string;
+                        /** Format: date-time */
+                        grantedAt: string;
+                        revokedBy: string | null;
+                        revokedAt: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

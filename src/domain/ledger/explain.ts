@@ -108,7 +108,27 @@ export type ExplanationRef =
   /** R22: moderation approved the review: its points became available. */
   | { code: "review_approved"; params: [amount: number, reviewId: string, expiresAt: string] }
   /** R22: moderation rejected the review: its pending points are cancelled. */
-  | { code: "review_rejected"; params: [amount: number, reviewId: string] };
+  | { code: "review_rejected"; params: [amount: number, reviewId: string] }
+  /** R23: an invited friend's first order shipped: the inviter's reward, pending until a date. */
+  | {
+      code: "invite_reward";
+      params: [amount: number, friendId: string, orderTotalKop: number, pendingUntil: string];
+    }
+  /** R24: a referred order shipped: the manager's points, pending until the month is settled. */
+  | {
+      code: "referral_credited";
+      params: [amount: number, orderId: string, month: string, thresholdKop: number];
+    }
+  /** R24: the month's own purchases reached the threshold: its referral points became available. */
+  | {
+      code: "referral_confirmed";
+      params: [amount: number, month: string, purchasesKop: number, thresholdKop: number, expiresAt: string];
+    }
+  /** R24: the month's own purchases fell short of the threshold: its referral points are cancelled. */
+  | {
+      code: "referral_cancelled";
+      params: [amount: number, month: string, purchasesKop: number, thresholdKop: number];
+    };
 
 export type ExplanationCode = ExplanationRef["code"];
 
@@ -254,6 +274,47 @@ export function explainSavingsInterest(
   return { code: "savings_interest", params: [month, averageKop, rateBp, points] };
 }
 
+/** R23: «Начислено 300 баллов за приглашённого друга c-7: его первый заказ на 3 500 ₽ отправлен …». */
+export function explainInviteReward(
+  amount: number,
+  friendId: string,
+  orderTotalKop: number,
+  pendingUntil: Date,
+): ExplanationRef {
+  return { code: "invite_reward", params: [amount, friendId, orderTotalKop, pendingUntil.toISOString()] };
+}
+
+export function explainReferralCredited(
+  amount: number,
+  orderId: string,
+  month: string,
+  thresholdKop: number,
+): ExplanationRef {
+  return { code: "referral_credited", params: [amount, orderId, month, thresholdKop] };
+}
+
+export function explainReferralConfirmed(
+  amount: number,
+  month: string,
+  purchasesKop: number,
+  thresholdKop: number,
+  expiresAt: Date,
+): ExplanationRef {
+  return {
+    code: "referral_confirmed",
+    params: [amount, month, purchasesKop, thresholdKop, expiresAt.toISOString()],
+  };
+}
+
+export function explainReferralCancelled(
+  amount: number,
+  month: string,
+  purchasesKop: number,
+  thresholdKop: number,
+): ExplanationRef {
+  return { code: "referral_cancelled", params: [amount, month, purchasesKop, thresholdKop] };
+}
+
 // Rendering.
 
 const MONTH_NAMES: readonly Explanation[] = [
@@ -270,6 +331,16 @@ const MONTH_NAMES: readonly Explanation[] = [
   { ru: "ноябрь", en: "November" },
   { ru: "декабрь", en: "December" },
 ];
+
+function monthName(month: string): Explanation {
+  return MONTH_NAMES[Number(month.slice(5, 7)) - 1] ?? { ru: month, en: month };
+}
+
+/** «за ноябрь 2026» / "for November 2026": the month names a referral decision is about. */
+function monthOf(month: string): Explanation {
+  const name = monthName(month);
+  return { ru: `${name.ru} ${month.slice(0, 4)}`, en: `${name.en} ${month.slice(0, 4)}` };
+}
 
 /**
  * The lifecycle names an order's holds and redemptions `<orderId>:<kind>`; customers know the
@@ -440,7 +511,7 @@ const TEMPLATES: {
     };
   },
   savings_interest: ([month, averageKop, rateBp, points]) => {
-    const name = MONTH_NAMES[Number(month.slice(5, 7)) - 1] ?? { ru: month, en: month };
+    const name = monthName(month);
     const average = formatRoubles(averageKop);
     const rate = formatPercent(rateBp);
     return {
@@ -463,6 +534,44 @@ const TEMPLATES: {
     ru: `Отзыв ${reviewId} отклонён при проверке: ${formatPoints(amount).ru} за него отменены`,
     en: `Review ${reviewId} rejected by moderation: its ${formatPoints(amount).en} are cancelled`,
   }),
+  invite_reward: ([amount, friendId, orderTotalKop, pendingUntil], { timeZone }) => {
+    const date = formatDate(new Date(pendingUntil), timeZone);
+    const total = formatRoubles(orderTotalKop);
+    return {
+      ru: `Начислено ${formatPoints(amount).ru} за приглашённого друга ${friendId}: его первый заказ на ${total.ru} отправлен; станут доступны ${date.ru}`,
+      en: `${formatPoints(amount).en} credited for inviting ${friendId}: their first order of ${total.en} shipped; available from ${date.en}`,
+    };
+  },
+  referral_credited: ([amount, orderId, month, thresholdKop]) => {
+    const [name, threshold] = [monthOf(month), formatRoubles(thresholdKop)];
+    return {
+      ru: `Начислено ${formatPoints(amount).ru} по вашему промокоду за заказ ${orderId}: станут доступны после окончания месяца (${name.ru}), если ваши покупки за месяц составят не меньше ${threshold.ru}`,
+      en: `${formatPoints(amount).en} credited for order ${orderId} placed with your promo code: available once ${name.en} ends if your own purchases that month reach ${threshold.en}`,
+    };
+  },
+  referral_confirmed: ([amount, month, purchasesKop, thresholdKop, expiresAt], { timeZone }) => {
+    const [name, purchases, threshold] = [
+      monthOf(month),
+      formatRoubles(purchasesKop),
+      formatRoubles(thresholdKop),
+    ];
+    const date = formatDate(new Date(expiresAt), timeZone);
+    return {
+      ru: `Ваши покупки за ${name.ru} — ${purchases.ru} (нужно не меньше ${threshold.ru}): ${formatPoints(amount).ru} по промокоду стали доступны, сгорят ${date.ru}`,
+      en: `Your own purchases in ${name.en} came to ${purchases.en} (at least ${threshold.en} needed): ${formatPoints(amount).en} from your promo code became available, expire on ${date.en}`,
+    };
+  },
+  referral_cancelled: ([amount, month, purchasesKop, thresholdKop]) => {
+    const [name, purchases, threshold] = [
+      monthOf(month),
+      formatRoubles(purchasesKop),
+      formatRoubles(thresholdKop),
+    ];
+    return {
+      ru: `Ваши покупки за ${name.ru} — ${purchases.ru}, меньше ${threshold.ru}: ${formatPoints(amount).ru} по промокоду отменены`,
+      en: `Your own purchases in ${name.en} came to ${purchases.en}, less than ${threshold.en}: ${formatPoints(amount).en} from your promo code are cancelled`,
+    };
+  },
 };
 
 /** R33: the text of an explanation, in Russian and English. */

@@ -11,7 +11,11 @@ export type {
   SellerUnits,
 } from "./explain.js";
 export {
+  explainInviteReward,
   explainOrderShipped,
+  explainReferralCancelled,
+  explainReferralConfirmed,
+  explainReferralCredited,
   explainReviewApproved,
   explainReviewRejected,
   explainReviewSubmitted,

@@ -634,6 +634,13 @@ export function adjust(
 }
 
 /**
+ * Points that wait for a decision, not for a date (R22: a review's moderation; R24: the month's own
+ * purchases) are pending "until" this instant, which no clock reaches; `confirmPendingLot` makes them
+ * available and counts their expiry from then, `cancelPendingLot` gives them back to their funder.
+ */
+export const UNTIL_DECIDED = new Date("9000-01-01T00:00:00.000Z");
+
+/**
  * A lot that waits for a decision rather than a date (R22: a review's reward until moderation): made
  * available now, its expiry counted from now (R3), paying off debt first like any accrual (R14).
  */

@@ -5,7 +5,9 @@ import {
   type Problem,
   validateEarningConfig,
 } from "../checkout/index.js";
+import { DEFAULT_INVITE_POLICY, type InvitePolicy, validateInvitePolicy } from "../invites/types.js";
 import type { CategoryNames } from "../ledger/index.js";
+import { DEFAULT_MANAGER_POLICY, type ManagerPolicy, validateManagerPolicy } from "../managers/types.js";
 import { DEFAULT_REVIEW_POLICY, type ReviewPolicy, validateReviewPolicy } from "../reviews/types.js";
 import { DEFAULT_SAVINGS_RATE_BP, MAX_SAVINGS_RATE_BP } from "../savings/index.js";
 
@@ -35,6 +37,20 @@ export interface ProgrammeConfig {
   readonly savings?: SavingsPolicy | undefined;
   /** R22 review rewards; versions stored before reviews existed have none and use the defaults. */
   readonly reviews?: ReviewPolicy | undefined;
+  /** R23 invite rewards; absent: the defaults. */
+  readonly invites?: InvitePolicy | undefined;
+  /** R24 manager programme; absent: the defaults. */
+  readonly managers?: ManagerPolicy | undefined;
+}
+
+/** R23: the invite rewards of a programme version. */
+export function invitePolicyOf(config: ProgrammeConfig): InvitePolicy {
+  return config.invites ?? DEFAULT_INVITE_POLICY;
+}
+
+/** R24: the manager programme's numbers in a programme version. */
+export function managerPolicyOf(config: ProgrammeConfig): ManagerPolicy {
+  return config.managers ?? DEFAULT_MANAGER_POLICY;
 }
 
 /** R22: the review rewards of a programme version. */
@@ -47,6 +63,8 @@ export const DEFAULT_PROGRAMME_CONFIG: ProgrammeConfig = {
   lifecycle: { pendingDelayHours: 24, expiryDays: 365, holdTimeoutSeconds: 1800, refundGraceDays: 30 },
   savings: { annualRateBp: DEFAULT_SAVINGS_RATE_BP },
   reviews: DEFAULT_REVIEW_POLICY,
+  invites: DEFAULT_INVITE_POLICY,
+  managers: DEFAULT_MANAGER_POLICY,
 };
 
 /** R25: the yearly savings rate a programme version sets (the default when it sets none). */
@@ -109,5 +127,11 @@ export function validateProgrammeConfig(config: ProgrammeConfig): Problem[] {
   if (config.reviews)
     for (const p of validateReviewPolicy(config.reviews))
       problems.push({ field: `reviews.${p.field}`, message: p.message });
+  if (config.invites)
+    for (const p of validateInvitePolicy(config.invites))
+      problems.push({ field: `invites.${p.field}`, message: p.message });
+  if (config.managers)
+    for (const p of validateManagerPolicy(config.managers))
+      problems.push({ field: `managers.${p.field}`, message: p.message });
   return problems;
 }

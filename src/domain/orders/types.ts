@@ -76,6 +76,8 @@ export type OrderEvent =
       readonly lines: readonly CartLine[];
       readonly paymentMethod: PaymentMethod;
       readonly spend: KindPoints;
+      /** R24: a manager's promo code the order was placed with. */
+      readonly promoCode?: string | undefined;
     })
   | (EventBase & { readonly type: "paid" | "delivered" | "cancelled" })
   | (EventBase & { readonly type: "shipped"; readonly lines?: readonly EventLineQuantity[] | undefined })

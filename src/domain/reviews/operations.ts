@@ -9,17 +9,12 @@ import {
   explainReviewSubmitted,
   type LedgerChange,
   type OperationContext,
+  UNTIL_DECIDED,
 } from "../ledger/index.js";
 import type { Order } from "../orders/index.js";
 import { type BudgetSlice, chooseTakes } from "./budget.js";
 import { assessReview } from "./eligibility.js";
 import type { Review, ReviewPolicy, ReviewRefusal, ReviewReport } from "./types.js";
-
-/**
- * R22: a review's points wait for moderation, not for a date: their lot is pending "until" this
- * instant, which no clock reaches; approval makes it available and counts its expiry from then.
- */
-export const UNTIL_MODERATED = new Date("9000-01-01T00:00:00.000Z");
 
 export interface Recorded {
   review: Review;
@@ -87,8 +82,8 @@ export function recordReview(
       amount: assessment.points,
       source: "review",
       funder,
-      availableFrom: UNTIL_MODERATED,
-      expiresAt: addDays(UNTIL_MODERATED, ctx.policy.expiryDays),
+      availableFrom: UNTIL_DECIDED,
+      expiresAt: addDays(UNTIL_DECIDED, ctx.policy.expiryDays),
       reference: report.reviewId,
       explanation: explainReviewSubmitted(assessment.points, report.reviewId, report.sku),
     },

@@ -9,8 +9,10 @@ import { register as creditPoints } from "./credit-points.js";
 import { register as getBalance } from "./get-balance.js";
 import { register as getOrder } from "./get-order.js";
 import { register as getProgrammeConfig } from "./get-programme-config.js";
+import { INVITE_ROUTES } from "./invites/index.js";
 import { register as listHistory } from "./list-history.js";
 import { register as listWaitingEvents } from "./list-waiting-events.js";
+import { MANAGER_ROUTES } from "./managers/index.js";
 import { register as postOrderEvents } from "./post-order-events.js";
 import { register as refundPoints } from "./refund-points.js";
 import { register as releaseHold } from "./release-hold.js";
@@ -48,4 +50,6 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   moderateReview,
   listUnmoderatedReviews,
   fundReviewBudget,
+  ...INVITE_ROUTES,
+  ...MANAGER_ROUTES,
 ];

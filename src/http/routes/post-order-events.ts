@@ -56,6 +56,7 @@ function toDomain(body: EventBody): OrderEvent {
           savings: body.spend?.savings ?? 0,
           referral: body.spend?.referral ?? 0,
         },
+        ...(body.promoCode === undefined ? {} : { promoCode: body.promoCode }),
       };
     case "shipped":
       return { ...base, type: "shipped", lines: body.lines };

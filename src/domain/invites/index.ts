@@ -1,0 +1,3 @@
+export * from "./registration.js";
+export * from "./reward.js";
+export * from "./types.js";

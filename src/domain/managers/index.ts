@@ -1,0 +1,2 @@
+export * from "./referrals.js";
+export * from "./types.js";
