@@ -13,6 +13,7 @@ import {
   type LedgerChange,
   type OperationContext,
 } from "../domain/ledger/index.js";
+import { referralStatusText } from "../domain/managers/index.js";
 import {
   applyOrderEvent,
   type ConfigVersion,
@@ -223,13 +224,28 @@ export class OrderService {
 
   /** The order with the events that wait on it; undefined order: not placed (yet). */
   async getOrder(customerId: string, orderId: string) {
-    const [order, waiting] = await Promise.all([
+    const [order, waiting, referred] = await Promise.all([
       this.store.readOrder(customerId, orderId),
       this.store.waitingEventsOf(customerId, orderId),
+      this.store.referredOrder(customerId, orderId),
     ]);
     const now = this.clock.now();
     return {
-      order: order ? orderView(order, await this.rules.categoryNames()) : undefined,
+      order: order
+        ? {
+            ...orderView(order, await this.rules.categoryNames()),
+            // R24: the promo code it was placed with and what it earns the manager, and why.
+            referral: referred
+              ? {
+                  promoCode: referred.promoCode,
+                  managerId: referred.managerId,
+                  status: referred.status,
+                  points: referred.points,
+                  explanation: referralStatusText(referred),
+                }
+              : null,
+          }
+        : undefined,
       waitingEvents: waiting.map((w) => waitingEventView(w, now)),
     };
   }

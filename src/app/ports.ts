@@ -397,6 +397,8 @@ export interface WaitingEvent {
 
 export interface OrderStore {
   readOrder(customerId: string, orderId: string): Promise<Order | undefined>;
+  /** R24: the order's promo code and what it earns the manager, if placed with one. */
+  referredOrder(customerId: string, orderId: string): Promise<ReferredOrder | undefined>;
   /** The order's waiting events, oldest first. */
   waitingEventsOf(customerId: string, orderId: string): Promise<WaitingEvent[]>;
   /** Every customer's waiting events received before `before`, oldest first, after `after` (a page). */

@@ -1,7 +1,9 @@
 import { type Kysely, sql } from "kysely";
 import type { ConfigVersionRecord, IdGenerator, OrderStore, WaitingEvent } from "../app/ports.js";
+import type { ReferredOrder } from "../domain/managers/index.js";
 import type { Order, ProgrammeConfig } from "../domain/orders/index.js";
 import { type OrderRow, orderFromRows, type PlacedLine } from "./order-rows.js";
+import { referredOrderOf } from "./programme-store.js";
 import type { Database } from "./schema.js";
 
 /** An arbitrary constant: the lock that numbers configuration versions one at a time. */
@@ -69,6 +71,14 @@ export class PostgresOrderStore implements OrderStore {
     if (!row) return undefined;
     const { lines, ...order } = row;
     return orderFromRows(order as OrderRow, lines as PlacedLine[]);
+  }
+
+  async referredOrder(customerId: string, orderId: string): Promise<ReferredOrder | undefined> {
+    const { rows } = await sql<Record<string, unknown> & { customer_id: string }>`
+      select * from referred_orders where customer_id = ${customerId} and order_id = ${orderId}`.execute(
+      this.db,
+    );
+    return rows[0] && referredOrderOf(rows[0]);
   }
 
   async waitingEventsOf(customerId: string, orderId: string): Promise<WaitingEvent[]> {

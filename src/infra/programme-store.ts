@@ -78,7 +78,7 @@ function invitedFriendOf(r: Row): InvitedFriend {
   };
 }
 
-function referredOrderOf(r: Row): ReferredOrder {
+export function referredOrderOf(r: Row): ReferredOrder {
   return {
     orderId: r.order_id as string,
     managerId: r.manager_id as string,

@@ -2732,6 +2732,23 @@ export interface operations {
                                 en: string;
                             };
                         }[];
+                        /** @description R24: the promo code the order was placed with; null: none */
+                        referral: {
+                            promoCode: string;
+                            managerId: string;
+                            /**
+                             * @description counted: it earns the manager referral points; own_code, manager_revoked: nothing
+                             * @enum {string}
+                             */
+                            status: "counted" | "own_code" | "manager_revoked";
+                            /** @description Referral points its shipped and kept units earn the manager */
+                            points: number;
+                            /** @description R33: a human-readable explanation in Russian and English */
+                            explanation: {
+                                ru: string;
+                                en: string;
+                            };
+                        } | null;
                         /** @description Events of this order that cannot apply yet, oldest first */
                         waitingEvents: {
                             customerId: string;

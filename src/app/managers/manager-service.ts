@@ -283,7 +283,7 @@ export class ManagerService {
    * across instances, and decided once per (manager, month) under the manager's lock (`settled_at`),
    * so a month run twice — or resumed after a crash — decides once.
    */
-  settleMonth(month: string, claimer: string) {
+  async settleMonth(month: string, claimer: string) {
     if (calendarMonth(month, this.timeZone).end.getTime() > this.clock.now().getTime())
       throw new Error(`month ${month} is not over yet`);
     return runMonthOnce(

@@ -103,3 +103,24 @@ export function validateManagerPolicy(policy: ManagerPolicy): { field: string; m
     problems.push({ field: "ownPurchasesThresholdKop", message: "must be a whole number of kopecks from 0" });
   return problems;
 }
+
+/** R24, R33: why a referred order earns its manager what it does, for the order's page. */
+export function referralStatusText(referred: ReferredOrder): { ru: string; en: string } {
+  switch (referred.status) {
+    case "own_code":
+      return {
+        ru: `Заказ оформлен с собственным промокодом менеджера ${referred.promoCode}: баллы за него не начисляются`,
+        en: `Placed with the manager's own promo code ${referred.promoCode}: it earns nothing`,
+      };
+    case "manager_revoked":
+      return {
+        ru: `Владелец промокода ${referred.promoCode} не был менеджером, когда заказ оформили: баллы не начисляются`,
+        en: `The owner of promo code ${referred.promoCode} was not a manager when the order was placed: it earns nothing`,
+      };
+    case "counted":
+      return {
+        ru: `Промокод ${referred.promoCode}: менеджер получает ${referred.rateBp / 100}% от оплаченного деньгами за отправленные и не возвращённые товары — сейчас ${referred.points}`,
+        en: `Promo code ${referred.promoCode}: the manager earns ${referred.rateBp / 100}% of the money paid for units shipped and kept — ${referred.points} so far`,
+      };
+  }
+}

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import { type App, errorResponses, type RouteDeps, sendError } from "../context.js";
 import { KindPointsSchema, WaitingEventSchema } from "../order-schemas.js";
-import { Explanation, Id } from "../schemas.js";
+import { Explanation, Id, literals } from "../schemas.js";
 
 export function register(app: App, { orders }: RouteDeps) {
   app.get(
@@ -54,6 +54,24 @@ export function register(app: App, { orders }: RouteDeps) {
                 sellerPointsClawedBack: Type.Integer(),
                 explanation: Explanation,
               }),
+            ),
+            referral: Type.Union(
+              [
+                Type.Object({
+                  promoCode: Type.String(),
+                  managerId: Type.String(),
+                  status: literals(
+                    ["counted", "own_code", "manager_revoked"] as const,
+                    "counted: it earns the manager referral points; own_code, manager_revoked: nothing",
+                  ),
+                  points: Type.Integer({
+                    description: "Referral points its shipped and kept units earn the manager",
+                  }),
+                  explanation: Explanation,
+                }),
+                Type.Null(),
+              ],
+              { description: "R24: the promo code the order was placed with; null: none" },
             ),
             waitingEvents: Type.Array(WaitingEventSchema, {
               description: "Events of this order that cannot apply yet, oldest first",

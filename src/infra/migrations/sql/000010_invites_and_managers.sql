@@ -118,8 +118,10 @@ create index manager_referrals_by_month on manager_referrals (customer_id, month
 create table manager_months (
   customer_id text not null references customers,
   month text not null check (month ~ '^\d{4}-\d{2}$'),
+  -- Both are moved by additions (an insert of the addition that, on conflict, adds it), so neither
+  -- carries a CHECK: PostgreSQL checks the row an insert proposes, a negative addition included.
   purchases_kop bigint not null default 0,
-  referral_points bigint not null default 0 check (referral_points >= 0),
+  referral_points bigint not null default 0,
   settled_at timestamptz,
   qualified boolean,
   threshold_kop bigint,
