@@ -1,6 +1,7 @@
 import { type Static, Type } from "typebox";
 import { API_ROLES } from "../app/access.js";
 import { loadDemo } from "../app/demo.js";
+import { DEMO_PROMO_CODE, loadProgrammesDemo } from "../app/demo-programmes.js";
 import { POINT_KINDS } from "../domain/kinds.js";
 import type { DatabaseHandle } from "../infra/db.js";
 import { migrate } from "../infra/migrations/migrate.js";
@@ -45,6 +46,8 @@ export const CliCommandSchema = Type.Union([
     requestId: Type.String(),
     actor: Type.String(),
   }),
+  Type.Object({ name: Type.Literal("managers settle"), month: Type.String(), claimer: Type.String() }),
+  Type.Object({ name: Type.Literal("effects deliver") }),
 ]);
 export type CliCommand = Static<typeof CliCommandSchema>;
 
@@ -74,8 +77,9 @@ export async function loadDemoData(k: Kopilka, customers: number, seed: number, 
     now: k.clock.now(),
     onProgress: progressBar("loading demo customers", out.progress),
   });
+  const programmes = await loadProgrammesDemo(k, { firstFreeIndex: result.customers, now: k.clock.now() });
   out.console.log(
-    `Loaded ${result.customers} demo customers with ${result.steps} ledger operations over the past year.`,
+    `Loaded ${result.customers} demo customers with ${result.steps} ledger operations over the past year, and ${programmes.customers} more for the invite and manager programmes (promo code ${DEMO_PROMO_CODE}).`,
   );
 }
 
@@ -204,6 +208,31 @@ export async function runCommand(
         console.log(
           `Tokens issued for ${customerId} up to ${result.value.revokedBefore} are refused from now on.`,
         );
+      });
+    case "managers settle":
+      return target.withKopilka(async (k) => {
+        let run: Awaited<ReturnType<typeof k.managers.settleMonth>>;
+        try {
+          run = await k.managers.settleMonth(command.month, command.claimer);
+        } catch (error) {
+          if (error instanceof Error && /not over/.test(error.message))
+            throw new CommandFailure(error.message);
+          throw error;
+        }
+        if (!run.claimed) {
+          throw new CommandFailure(
+            `month ${command.month} was settled already, or another instance is settling it (scheduled_runs)`,
+          );
+        }
+        console.log(
+          `Settled ${command.month} for ${run.customers} managers: ${run.madeAvailable} referral points made available, ${run.cancelled} cancelled.`,
+        );
+      });
+    case "effects deliver":
+      return target.withKopilka(async (k) => {
+        const delivered = await k.effects.deliverPending();
+        const { count } = await k.effects.backlog();
+        console.log(`Delivered ${delivered} cross-customer effects; ${count} still waiting.`);
       });
   }
 }

@@ -41,6 +41,12 @@ function customerId(raw: string) {
   return raw;
 }
 
+function monthOf(raw: string) {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(raw))
+    throw new InvalidArgumentError("a month is YYYY-MM, e.g. 2026-03");
+  return raw;
+}
+
 function reasonOf(raw: string) {
   if (raw.trim().length < 3) throw new InvalidArgumentError("--reason must say why (3 characters or more)");
   return raw;
@@ -300,6 +306,24 @@ tokens
       ...cliRequest(),
     }),
   );
+
+const managers = program.command("managers").description("R24 manager programme");
+managers
+  .command("settle")
+  .description(
+    "Settle a month now (the scheduler does it on its first round after the month ends): referral points become available where the manager's own purchases reached the threshold, cancelled elsewhere; once per month (exit code 1 if it was settled already)",
+  )
+  .argument("<month>", "YYYY-MM, over, in KOPILKA_TIME_ZONE", monthOf)
+  .action((month: string) => execute({ name: "managers settle", month, claimer: cliRequest().actor }));
+
+program
+  .command("effects")
+  .description("Cross-customer effects (R23, R24)")
+  .command("deliver")
+  .description(
+    "Apply the effects still waiting (invite rewards, referral points) in their customers' own work now",
+  )
+  .action(() => execute({ name: "effects deliver" }));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   printFailure(err, console);

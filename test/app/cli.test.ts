@@ -168,6 +168,15 @@ async function everyCommand(env: Env): Promise<Ran[]> {
   expect((await step("tokens", "revoke", "cust-1", "--reason", "lost phone")).stdout).toMatch(
     /^Tokens issued for cust-1 up to .* are refused from now on\.\n$/,
   );
+  expect((await step("managers", "settle", "2026-03")).stdout).toBe(
+    "Settled 2026-03 for 0 managers: 0 referral points made available, 0 cancelled.\n",
+  );
+  const settledAgain = await step("managers", "settle", "2026-03");
+  expect(settledAgain.code).toBe(1);
+  expect(settledAgain.stderr).toMatch(/^kopilka: month 2026-03 was settled already/);
+  expect((await step("effects", "deliver")).stdout).toBe(
+    "Delivered 0 cross-customer effects; 0 still waiting.\n",
+  );
   return ran;
 }
 
@@ -180,7 +189,17 @@ describe("the kopilka command", () => {
     const env = embedded(dataFolder());
     const help = await kopilka(env, "--help");
     expect(help.code).toBe(0);
-    for (const command of ["serve", "migrate", "demo", "balance", "adjust", "keys", "tokens"]) {
+    for (const command of [
+      "serve",
+      "migrate",
+      "demo",
+      "balance",
+      "adjust",
+      "keys",
+      "tokens",
+      "managers",
+      "effects",
+    ]) {
       expect(help.stdout).toContain(command);
     }
     expect((await kopilka(env, "adjust", "--help")).stdout).toContain("--reason");

@@ -26,3 +26,40 @@ describe("demo data", () => {
     expect(explanations.filter((e) => CYRILLIC_LETTER.test(e.en))).toEqual([]);
   });
 });
+
+describe("demo data of the invite and manager programmes (R23, R24)", () => {
+  it("shows an invited friend's reward pending, a friend still to order, and a manager's referral points pending", async () => {
+    const { httpHarness } = await import("../support/http.js");
+    const { loadProgrammesDemo, DEMO_PROMO_CODE } = await import("../../src/app/demo-programmes.js");
+    const h = await httpHarness();
+    try {
+      await loadDemo(h.kopilka.ledger, { customers: 1, seed: 1, now: h.clock.now() });
+      await loadProgrammesDemo(h.kopilka, { firstFreeIndex: 1, now: h.clock.now() });
+      const get = async (url: string) =>
+        (await h.send({ method: "GET", url, key: h.keys.operator })).json() as Record<string, unknown>;
+      const inviter = demoCustomerId(0);
+      const invites = (await get(`/v1/customers/${inviter}/invites`)) as {
+        friends: { status: string; points: number }[];
+      };
+      expect(invites.friends.map((f) => [f.status, f.points]).sort()).toEqual([
+        ["registered", 0],
+        ["rewarded", 300],
+      ]);
+      const manager = (await get(`/v1/customers/${inviter}/manager`)) as {
+        promoCode: string;
+        thisMonth: { referralPointsPending: number; purchasesKop: number };
+      };
+      expect(manager.promoCode).toBe(DEMO_PROMO_CODE);
+      expect(manager.thisMonth.referralPointsPending).toBe(600);
+      const { items } = (await get(`/v1/customers/${inviter}/history?limit=200`)) as {
+        items: { type: string; explanation: { ru: string; en: string } }[];
+      };
+      const programme = items.filter((m) => /друга|промокод/.test(m.explanation.ru));
+      expect(programme.length).toBe(2);
+      expect(programme.filter((m) => LATIN_LETTER.test(m.explanation.ru))).toEqual([]);
+      expect(programme.filter((m) => CYRILLIC_LETTER.test(m.explanation.en))).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -132,12 +132,7 @@ export function applyInviteEffect(
         availableFrom,
         ...(effect.expiresAt ? { expiresAt: new Date(effect.expiresAt) } : {}),
         reference,
-        explanation: explainInviteReward(
-          effect.points,
-          effect.friendId,
-          effect.orderTotalKop ?? 0,
-          availableFrom,
-        ),
+        explanation: explainInviteReward(effect.points, effect.orderTotalKop ?? 0, availableFrom),
       },
       ctx,
     );

@@ -110,10 +110,7 @@ export type ExplanationRef =
   /** R22: moderation rejected the review: its pending points are cancelled. */
   | { code: "review_rejected"; params: [amount: number, reviewId: string] }
   /** R23: an invited friend's first order shipped: the inviter's reward, pending until a date. */
-  | {
-      code: "invite_reward";
-      params: [amount: number, friendId: string, orderTotalKop: number, pendingUntil: string];
-    }
+  | { code: "invite_reward"; params: [amount: number, orderTotalKop: number, pendingUntil: string] }
   /** R24: a referred order shipped: the manager's points, pending until the month is settled. */
   | {
       code: "referral_credited";
@@ -274,14 +271,16 @@ export function explainSavingsInterest(
   return { code: "savings_interest", params: [month, averageKop, rateBp, points] };
 }
 
-/** R23: «Начислено 300 баллов за приглашённого друга c-7: его первый заказ на 3 500 ₽ отправлен …». */
+/**
+ * R23: «Начислено 300 баллов за приглашённого друга: его первый заказ на 3 500 ₽ отправлен …». The
+ * friend is the movement's reference (`invite:<friendId>`), not named in the text.
+ */
 export function explainInviteReward(
   amount: number,
-  friendId: string,
   orderTotalKop: number,
   pendingUntil: Date,
 ): ExplanationRef {
-  return { code: "invite_reward", params: [amount, friendId, orderTotalKop, pendingUntil.toISOString()] };
+  return { code: "invite_reward", params: [amount, orderTotalKop, pendingUntil.toISOString()] };
 }
 
 export function explainReferralCredited(
@@ -534,12 +533,12 @@ const TEMPLATES: {
     ru: `Отзыв ${reviewId} отклонён при проверке: ${formatPoints(amount).ru} за него отменены`,
     en: `Review ${reviewId} rejected by moderation: its ${formatPoints(amount).en} are cancelled`,
   }),
-  invite_reward: ([amount, friendId, orderTotalKop, pendingUntil], { timeZone }) => {
+  invite_reward: ([amount, orderTotalKop, pendingUntil], { timeZone }) => {
     const date = formatDate(new Date(pendingUntil), timeZone);
     const total = formatRoubles(orderTotalKop);
     return {
-      ru: `Начислено ${formatPoints(amount).ru} за приглашённого друга ${friendId}: его первый заказ на ${total.ru} отправлен; станут доступны ${date.ru}`,
-      en: `${formatPoints(amount).en} credited for inviting ${friendId}: their first order of ${total.en} shipped; available from ${date.en}`,
+      ru: `Начислено ${formatPoints(amount).ru} за приглашённого друга: его первый заказ на ${total.ru} отправлен; станут доступны ${date.ru}`,
+      en: `${formatPoints(amount).en} credited for inviting a friend: their first order of ${total.en} shipped; available from ${date.en}`,
     };
   },
   referral_credited: ([amount, orderId, month, thresholdKop]) => {
