@@ -556,11 +556,17 @@ function applyForCustomer(
           orders: changed,
           newOrderIds: [...newOrderIds],
           events: [...written.values()],
-          programmes: {
-            ...(invites.invitation ? { invitation: invites.invitation } : {}),
-            referredOrders: managers.referredOrders,
-            monthDeltas: managers.monthDeltas,
-          },
+          // Only what changed: most events touch no programme row, and then nothing more is written.
+          ...(invites.invitation ||
+          (managers.referredOrders?.length ?? 0) + (managers.monthDeltas?.length ?? 0) > 0
+            ? {
+                programmes: {
+                  ...(invites.invitation ? { invitation: invites.invitation } : {}),
+                  referredOrders: managers.referredOrders,
+                  monthDeltas: managers.monthDeltas,
+                },
+              }
+            : {}),
           effects: [...invites.effects, ...managers.effects],
         }
       : undefined;
