@@ -265,6 +265,30 @@ describe("R24 the month-end run", () => {
     expect((await k.balance(m)).referral.available).toBe(500);
   });
 
+  it("two runs at once (two instances, their claims taken over) decide each manager's month once", async () => {
+    h.clock.set(inMonth(12));
+    const ms = [next("manager"), next("manager"), next("manager")];
+    for (const [j, m] of ms.entries()) {
+      const code = `TWO${n}M${j}`;
+      await grant(m, code);
+      await shipped(next("buyer"), "o", [lineOf(1_000_000)], code);
+      await shipped(m, "own", [lineOf(j === 2 ? 100_000 : 300_000)]);
+    }
+    h.clock.set(afterMonth(12));
+    const [a, b] = await Promise.all([
+      h.kopilka.managers.settleAll(monthKey(12)),
+      h.kopilka.managers.settleAll(monthKey(12)),
+    ]);
+    expect(a.customers + b.customers).toBe(3);
+    expect(a.madeAvailable + b.madeAvailable).toBe(1_000);
+    expect(a.cancelled + b.cancelled).toBe(500);
+    for (const m of ms) {
+      const made = (await k.history(m)).filter((x) => x.kind === "referral" && x.type !== "credit");
+      expect(made).toHaveLength(1);
+      await expectLedgerConsistent(h, m);
+    }
+  });
+
   it("refuses a month not over yet", async () => {
     h.clock.set(inMonth(11));
     await expect(h.kopilka.managers.settleMonth(monthKey(11), "x")).rejects.toThrow(/not over/);
