@@ -99,12 +99,29 @@ describe("R23 reward tiers (thresholds inclusive)", () => {
     const e = await i.shipOrder(friend, "o", [orderOf(500_000)]);
     h.clock.advanceSeconds(25 * 3600);
     expect((await i.orders.balance(inviter)).bonus.available).toBe(300);
+    // The inviter spends 200 of the 300 before the friend sends everything back.
+    const spent = await h.send({
+      method: "POST",
+      url: `/v1/customers/${inviter}/spends`,
+      key: h.keys.operator,
+      body: { redemptionId: "r-1", kind: "bonus", amount: 200 },
+    });
+    expect(spent.statusCode, spent.body).toBe(201);
     await i.orders.apply(e.delivered());
     await i.orders.apply(e.returned([{ lineId: "line-1", quantity: 1 }]));
     const after = await i.orders.balance(inviter);
-    expect(after.bonus).toMatchObject({ available: 0, pending: 0 });
+    expect(after.bonus).toMatchObject({ available: 0, pending: 0, debt: 200 });
     expect((await i.friends(inviter)).friends[0]).toMatchObject({ status: "clawed_back" });
     await expectLedgerConsistent(h, inviter);
+  });
+
+  it("the first order returned in full before the reward is available cancels it", async () => {
+    const [inviter, friend] = [next("inviter"), next("friend")];
+    await i.register(friend, await i.code(inviter));
+    const e = await i.shipOrder(friend, "o", [orderOf(50_000)]);
+    expect((await i.orders.balance(inviter)).bonus.pending).toBe(100);
+    await i.orders.apply(e.returned([{ lineId: "line-1", quantity: 1 }]));
+    expect((await i.orders.balance(inviter)).bonus).toMatchObject({ available: 0, pending: 0, debt: 0 });
   });
 
   it("a partial return of the first order keeps the reward", async () => {
@@ -188,6 +205,44 @@ describe("R23 who counts as a friend", () => {
     expect(again.statusCode).toBe(200);
     expect(again.json().code).toBe(res.json().code);
     expect(res.json().code).toMatch(/^F[0-9A-Z]{10}$/);
+  });
+});
+
+describe("R23 who may call what", () => {
+  it("a customer makes its own code and reads its friends; only operators report registrations", async () => {
+    const [inviter, other] = [next("inviter"), next("other")];
+    const token = await h.customerToken(inviter);
+    const own = await h.send({
+      method: "POST",
+      url: `/v1/customers/${inviter}/invite-code`,
+      key: token,
+      body: {},
+    });
+    expect(own.statusCode, own.body).toBe(201);
+    expect(
+      (await h.send({ method: "GET", url: `/v1/customers/${inviter}/invites`, key: token })).statusCode,
+    ).toBe(200);
+    expectError(
+      await h.send({ method: "POST", url: `/v1/customers/${other}/invite-code`, key: token, body: {} }),
+      "FORBIDDEN",
+    );
+    expectError(
+      await h.send({ method: "GET", url: `/v1/customers/${other}/invites`, key: token }),
+      "FORBIDDEN",
+    );
+    expect(
+      (await h.send({ method: "GET", url: `/v1/customers/${inviter}/invites`, key: h.keys.readonly }))
+        .statusCode,
+    ).toBe(200);
+    for (const key of [h.keys.support, h.keys.readonly, h.keys.seller, token]) {
+      const res = await h.send({
+        method: "POST",
+        url: `/v1/customers/${next("friend")}/invitation`,
+        key,
+        body: { code: own.json().code, registeredAt: h.clock.now().toISOString() },
+      });
+      expectError(res, "FORBIDDEN");
+    }
   });
 });
 
