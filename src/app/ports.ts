@@ -138,6 +138,12 @@ export interface ProgrammesState {
   managerMonths: Map<string, ManagerMonth>;
 }
 
+/** The programme rows of a state whose work asked for them (a work that did not is a bug). */
+export function programmesOf(state: { programmes?: ProgrammesState | undefined }): ProgrammesState {
+  if (!state.programmes) throw new Error("the work did not load the programmes it reads");
+  return state.programmes;
+}
+
 export function referralKey(buyerId: string, orderId: string): string {
   return `${buyerId}\u0000${orderId}`;
 }

@@ -12,7 +12,7 @@ import type { EffectKey, StoredEffect } from "../effects/effect-relay.js";
 import type { CustomerWork, GroupCommitter } from "../group-commit.js";
 import { keyedWork } from "../keyed-work.js";
 import { ledgerWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
-import type { Clock, OutgoingEffect, ProgrammesState } from "../ports.js";
+import { type Clock, type OutgoingEffect, programmesOf } from "../ports.js";
 
 /** What the invite use cases read outside a customer's work. */
 export interface InviteStore {
@@ -52,11 +52,6 @@ export function inviteEffectTo(invitation: Invitation): OutgoingEffect {
     targetCustomerId: invitation.inviterId,
     payload: inviteEffectOf(invitation),
   };
-}
-
-function programmesOf(state: { programmes?: ProgrammesState | undefined }): ProgrammesState {
-  if (!state.programmes) throw new Error("the work did not load the programmes it reads");
-  return state.programmes;
 }
 
 /** R23 friend invites: codes, friends' registrations, and the inviter's side of the rewards. */

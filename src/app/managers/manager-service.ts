@@ -12,7 +12,7 @@ import type { CustomerWork, GroupCommitter } from "../group-commit.js";
 import { keyedWork } from "../keyed-work.js";
 import { ledgerWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
 import { runMonthOnce } from "../monthly-run.js";
-import { type Clock, type IdGenerator, type ProgrammesState, referralKey } from "../ports.js";
+import { type Clock, type IdGenerator, programmesOf, referralKey } from "../ports.js";
 import type { ProgrammeRules } from "../programme-rules.js";
 import type { RunClaims } from "../scheduled-work.js";
 
@@ -56,11 +56,6 @@ function managerView(m: Manager): ManagerView {
     revokedBy: m.revokedBy,
     revokedAt: m.revokedAt?.toISOString() ?? null,
   };
-}
-
-function programmesOf(state: { programmes?: ProgrammesState | undefined }): ProgrammesState {
-  if (!state.programmes) throw new Error("the work did not load the programmes it reads");
-  return state.programmes;
 }
 
 function isUniqueViolation(error: unknown): boolean {
