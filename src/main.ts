@@ -108,7 +108,7 @@ export async function createKopilka(
     new PostgresRunClaims(database.db),
     clock,
     ids,
-    (at) => rules.savingsRateBp(at),
+    (at) => rules.savingsPolicy(at),
     config.timeZone,
   );
   let stopScheduler: (() => Promise<void>) | undefined;

@@ -316,15 +316,20 @@ function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
   };
 }
 
-/** R25: the entries every work names; the month the first one being paid asks for (a run pays one). */
+/**
+ * R25: the entries every work names; the month the first one being paid asks for (a run pays one);
+ * the entries after the earliest instant a late withdrawal asks about.
+ */
 function mergeSavingsLoads(loads: (SavingsLoad | undefined)[]): { savings?: SavingsLoad } {
   const asked = loads.filter((l): l is SavingsLoad => l !== undefined);
   if (asked.length === 0) return {};
   const month = asked.find((l) => l.month)?.month;
+  const instants = asked.flatMap((l) => (l.laterThan ? [l.laterThan.getTime()] : []));
   return {
     savings: {
       entryIds: [...new Set(asked.flatMap((l) => l.entryIds ?? []))],
       ...(month ? { month } : {}),
+      ...(instants.length > 0 ? { laterThan: new Date(Math.min(...instants)) } : {}),
     },
   };
 }
@@ -351,11 +356,20 @@ function advanceSavings(state: SavingsState | undefined, write: SavingsWrite | u
         .reduce((sum, e) => sum + (e.type === "deposit" ? e.amount : -e.amount), 0),
     paid: state.month.paid || write.interest?.month === state.month.month,
   };
+  const later = state.later && {
+    ...state.later,
+    entries: [
+      ...state.later.entries,
+      ...(write.entries ?? []).filter((e) => e.occurredAt > (state.later as { after: Date }).after),
+    ],
+  };
   return {
     balance: write.account?.balance ?? state.balance,
     rateBp: write.account ? write.account.rateBp : state.rateBp,
+    mechanic: write.account?.mechanic ?? state.mechanic,
     entries,
     ...(month ? { month } : {}),
+    ...(later ? { later } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import type {
   RefusedInSequence,
 } from "../domain/orders/index.js";
 import type { BudgetSlice, Review } from "../domain/reviews/index.js";
-import type { CalendarMonth, SavingsEntry } from "../domain/savings/index.js";
+import type { CalendarMonth, SavingsEntry, SavingsMechanic } from "../domain/savings/index.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
 export interface Clock {
@@ -96,6 +96,8 @@ export interface SavingsLoad {
   entryIds?: string[];
   /** A month being paid: the balance at `start`, the entries in [start, end), whether it was paid. */
   month?: Pick<CalendarMonth, "month" | "start" | "end">;
+  /** A withdrawal's instant: the entries after it (`SavingsState.later`). */
+  laterThan?: Date;
 }
 
 /** R25: a savings account as loaded. */
@@ -104,9 +106,17 @@ export interface SavingsState {
   balance: number;
   /** The operator's rate for this customer, basis points; null: the programme's. */
   rateBp: number | null;
+  /** R25: what the account earns, monthly interest or purchase cashback (the operator's setting). */
+  mechanic: SavingsMechanic;
   /** The entries asked for by id that exist, with the balance right after each. */
   entries: Map<string, RecordedSavingsEntry>;
   month?: { month: string; start: Date; end: Date; opening: number; entries: SavingsEntry[]; paid: boolean };
+  /**
+   * Asked with `laterThan`: the entries that occurred after that instant, from which the lowest balance
+   * from an instant on follows (a withdrawal reported late may take at most that). Reading them costs
+   * the entries after the instant only: none for a report in time order.
+   */
+  later?: { after: Date; entries: SavingsEntry[] };
 }
 
 /** R25: an entry as stored, with the account's balance right after it. */
@@ -127,12 +137,25 @@ export interface SavingsInterestRecord {
 /** R25: what one customer's work writes to its savings account. */
 export interface SavingsWrite {
   /** The account row after the write. */
-  account?: { balance: number; rateBp: number | null };
+  account?: SavingsAccountRow;
   entries?: RecordedSavingsEntry[];
   interest?: SavingsInterestRecord;
-  /** An operator's change of the customer's rate, for audit_log (who, when, from what to what). */
-  rateChange?: { auditId: string; before: number | null; after: number | null };
+  /** An operator's change of one of the customer's settings, for audit_log (who, when, from what to what). */
+  settingChange?: SavingsSettingChange;
 }
+
+/** R25: a savings_accounts row: the balance it caches and the customer's own settings. */
+export type SavingsAccountRow = Pick<SavingsState, "balance" | "rateBp" | "mechanic">;
+
+/** R25: the customer's own settings an operator may change, each audited as `savings.set_<setting>`. */
+export type SavingsSettingChange =
+  | { auditId: string; setting: "rate"; before: { rateBp: number | null }; after: { rateBp: number | null } }
+  | {
+      auditId: string;
+      setting: "mechanic";
+      before: { mechanic: SavingsMechanic };
+      after: { mechanic: SavingsMechanic };
+    };
 
 /** One caller's key: the scope is what it was used for, not part of what it is. */
 export function idempotencySlot(ref: Pick<IdempotencyRef, "caller" | "key">): string {

@@ -257,7 +257,9 @@ async function loadWorkingSets(
         union select o.customer_id, jsonb_array_elements_text(line -> 7)
           from o cross join jsonb_array_elements(o.progress -> 'lines') as line
         union select o.customer_id, jsonb_array_elements_text(line -> 8)
-          from o cross join jsonb_array_elements(o.progress -> 'lines') as line),
+          from o cross join jsonb_array_elements(o.progress -> 'lines') as line
+        -- R25: an order's savings cashback lots (progress.cashback, absent on most orders).
+        union select o.customer_id, jsonb_array_elements_text(o.progress -> 'cashback' -> 'lotIds') from o),
       due_lots as (
         select x.* from unnest(${customers}::text[]) as c (customer_id)
           cross join lateral (

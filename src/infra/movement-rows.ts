@@ -35,6 +35,7 @@ export const EXPLANATION_CODES = {
   review_submitted: 14,
   review_approved: 15,
   review_rejected: 16,
+  savings_cashback: 17,
 } as const satisfies Record<ExplanationCode, number>;
 
 const CODE_OF_NUMBER = new Map<number, ExplanationCode>(

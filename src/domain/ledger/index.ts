@@ -15,6 +15,7 @@ export {
   explainReviewApproved,
   explainReviewRejected,
   explainReviewSubmitted,
+  explainSavingsCashback,
   explainSavingsInterest,
   explainSellerPoints,
   renderExplanation,
