@@ -125,6 +125,7 @@ export async function createKopilka(
     access,
     scheduledWork,
     savings,
+    reviews,
     async buildServer() {
       return buildServer({
         deps: { ledger, orders, access, savings, reviews },

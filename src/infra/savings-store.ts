@@ -4,9 +4,10 @@ import type {
   CustomerState,
   CustomerWrite,
   RecordedSavingsEntry,
+  SavingsInterestRecord,
   SavingsState,
 } from "../app/ports.js";
-import type { SavingsStore } from "../app/savings/savings-service.js";
+import type { SavingsMonthTotals, SavingsStore } from "../app/savings/savings-service.js";
 import {
   type CalendarMonth,
   DEFAULT_SAVINGS_MECHANIC,
@@ -252,6 +253,42 @@ export class PostgresSavingsStore implements SavingsStore {
   async read(customerId: string, month: CalendarMonth): Promise<SavingsState> {
     const states = await readSavings(this.db, [{ customerId, savings: { month } }]);
     return states.get(customerId) ?? emptyAccount();
+  }
+
+  async monthTotals(month: string): Promise<SavingsMonthTotals> {
+    const rows = await sql<{ accounts: number; paid: number; points: string | number }>`
+      select count(*)::int as accounts, (count(*) filter (where points > 0))::int as paid,
+             coalesce(sum(points), 0) as points
+      from savings_interest where month = ${month}`.execute(this.db);
+    const row = rows.rows[0];
+    return {
+      month,
+      accounts: row?.accounts ?? 0,
+      paidAccounts: row?.paid ?? 0,
+      points: Number(row?.points ?? 0),
+    };
+  }
+
+  async monthOf(
+    customerId: string,
+    month: string,
+  ): Promise<(SavingsInterestRecord & { paidAt: Date }) | null> {
+    const row = await this.db
+      .selectFrom("savings_interest")
+      .selectAll()
+      .where("customer_id", "=", customerId)
+      .where("month", "=", month)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      month,
+      points: Number(row.points),
+      balanceDays: BigInt(row.balance_days),
+      days: row.days,
+      rateBp: row.rate_bp,
+      movementId: row.movement_id,
+      paidAt: new Date(row.paid_at),
+    };
   }
 }
 

@@ -30,6 +30,7 @@ import {
   idempotencySlot,
   type RecordedSavingsEntry,
   type SavingsAccountRow,
+  type SavingsInterestRecord,
   type SavingsSettingChange,
   type SavingsState,
 } from "../ports.js";
@@ -41,6 +42,18 @@ export interface SavingsStore {
   accountsAfter(after: string | null, limit: number): Promise<string[]>;
   /** One account as it stands, with `month`'s opening balance and entries (no lock). */
   read(customerId: string, month: CalendarMonth): Promise<SavingsState>;
+  /** What `month` paid in all (an operator's report: it reads every row of the month). */
+  monthTotals(month: string): Promise<SavingsMonthTotals>;
+  /** What `month` paid one customer; null: nothing recorded (no balance that month, or cashback). */
+  monthOf(customerId: string, month: string): Promise<(SavingsInterestRecord & { paidAt: Date }) | null>;
+}
+
+/** R25: a month's run as recorded: accounts with a positive balance that month, those paid a point or more. */
+export interface SavingsMonthTotals {
+  month: string;
+  accounts: number;
+  paidAccounts: number;
+  points: number;
 }
 
 /** R25: the programme's savings numbers in force at an instant: the yearly rate and the cashback rate, bp. */
@@ -290,6 +303,44 @@ export class SavingsService {
     return { amount, rateBp: rate, ...interestSchedule(amount, rate, months) };
   }
 
+  /** R25: what `month` paid, in all or (with `customerId`) one account; reads only, never pays. */
+  async monthReport(month: string, customerId?: string) {
+    const [totals, account] = await Promise.all([
+      this.store.monthTotals(month),
+      customerId === undefined ? undefined : this.store.monthOf(customerId, month),
+    ]);
+    if (customerId === undefined) return { ...totals };
+    return {
+      ...totals,
+      customer: account
+        ? {
+            customerId,
+            points: account.points,
+            averageBalance: averageBalance(account.balanceDays, account.days),
+            rateBp: account.rateBp,
+            days: account.days,
+            movementId: account.movementId,
+            paidAt: account.paidAt.toISOString(),
+          }
+        : { customerId, points: 0, averageBalance: 0, rateBp: null, days: 0, movementId: null, paidAt: null },
+    };
+  }
+
+  /**
+   * R25, an operator's rerun of a month that is over (`kopilka savings pay`): every account not paid
+   * for it yet, without the scheduler's claim — each (customer, month) still pays once, so paying
+   * twice pays once. Refused (a value) for a month not over.
+   */
+  async payAgain(
+    month: string,
+  ): Promise<{ ok: true; accounts: number; points: number } | { ok: false; message: string }> {
+    const calendar = calendarMonth(month, this.timeZone);
+    if (!this.isOver(calendar)) {
+      return { ok: false, message: `${month} is not over yet: a month is paid once it has ended` };
+    }
+    return { ok: true, ...(await this.payAll(calendar)) };
+  }
+
   /** The month before now's, paid once by whichever instance claims it first. */
   payDueMonth(claimer: string): Promise<{ claimed: boolean; accounts: number; points: number }> {
     return this.payMonth(previousMonth(monthContaining(this.clock.now(), this.timeZone).month), claimer);
@@ -305,9 +356,7 @@ export class SavingsService {
     claimer: string,
   ): Promise<{ claimed: boolean; accounts: number; points: number }> {
     const calendar = calendarMonth(month, this.timeZone);
-    if (calendar.end.getTime() > this.clock.now().getTime()) {
-      throw new Error(`month ${month} is not over yet`);
-    }
+    if (!this.isOver(calendar)) throw new Error(`month ${month} is not over yet`);
     const now = this.clock.now();
     const slot = monthSlot(month);
     // A run whose instance died keeps its claim unfinished: after STALE_CLAIM_MS another takes it
@@ -325,6 +374,10 @@ export class SavingsService {
     const paid = await this.payAll(calendar);
     await this.claims.finish(SAVINGS_INTEREST_TASK, slot, paid.accounts, this.clock.now());
     return { claimed: true, ...paid };
+  }
+
+  private isOver(calendar: CalendarMonth): boolean {
+    return calendar.end.getTime() <= this.clock.now().getTime();
   }
 
   /** Every account's `month`, page by page, without a claim (a claimed run, or a test's second run). */
