@@ -104,6 +104,7 @@ export async function createKopilka(
   );
   const savings = new SavingsService(
     committer,
+    store,
     new PostgresSavingsStore(database.db),
     new PostgresRunClaims(database.db),
     clock,

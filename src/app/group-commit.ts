@@ -115,6 +115,18 @@ export class GroupCommitter {
     return [...ranges.values()];
   }
 
+  /**
+   * Customers in the groups a set-based statement takes them in outside the lanes: one hash range
+   * and at most `customersPerTransaction` customers each, as a group commit — a transaction never
+   * spans two (future) shards, nor more customers than allowed.
+   */
+  transactionGroups(customerIds: readonly string[]): string[][] {
+    const size = this.customersPerTransaction;
+    return this.byHashRange(customerIds).flatMap((range) =>
+      Array.from({ length: Math.ceil(range.length / size) }, (_, i) => range.slice(i * size, (i + 1) * size)),
+    );
+  }
+
   submit<R>(work: CustomerWork<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.laneOf(work.customerId).enqueue({

@@ -234,6 +234,27 @@ export interface LedgerTransaction {
     now: Date,
     movementIdBase: string,
   ): Promise<{ movements: number; perCustomer: string[] }>;
+  /**
+   * R25 set-based for the transaction's customers: pays `run.month`'s interest with the lots,
+   * movements, balance cache and savings_interest rows the per-customer path writes. Customers whose
+   * credit depends on more (a savings debt, anything due to settle first) are left and returned.
+   */
+  payInterestInBulk(run: SavingsInterestBulk): Promise<{ accounts: number; points: number; perCustomer: string[] }>;
+}
+
+/** R25: one month's run over a transaction's customers, set-based (src/infra/savings-interest-bulk.ts). */
+export interface SavingsInterestBulk {
+  month: CalendarMonth;
+  /** A day ends at midnight here (KOPILKA_TIME_ZONE). */
+  timeZone: string;
+  /** The programme's yearly rate for accounts without their own, basis points. */
+  programmeRateBp: number;
+  now: Date;
+  /** R3: when the points credited now expire. */
+  expiresAt: Date;
+  /** IdGenerator.newIdBlock("mov") and ("lot"). */
+  movementIdBlock: string;
+  lotIdBlock: string;
 }
 
 export interface BalanceSnapshot {

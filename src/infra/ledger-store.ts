@@ -29,6 +29,7 @@ import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
 import { loadReviews, writeReviews } from "./review-store.js";
+import { payInterestInBulk } from "./savings-interest-bulk.js";
 import { loadSavings, writeSavings } from "./savings-store.js";
 import type { Database } from "./schema.js";
 
@@ -681,6 +682,7 @@ export class PostgresLedgerStore implements LedgerStore {
             },
             settleDueLotsInBulk: (now, movementIdBase) =>
               settleDueLotsInBulk(trx, customers, now, movementIdBase),
+            payInterestInBulk: (run) => payInterestInBulk(trx, customers, run),
           });
         });
       } catch (error) {

@@ -1,4 +1,4 @@
-import { credit, explainSavingsInterest } from "../../domain/ledger/index.js";
+import { addDays, credit, explainSavingsInterest } from "../../domain/ledger/index.js";
 import {
   averageBalance,
   balanceAfter,
@@ -28,6 +28,7 @@ import {
   type Clock,
   type IdGenerator,
   idempotencySlot,
+  type LedgerStore,
   type RecordedSavingsEntry,
   type SavingsAccountRow,
   type SavingsInterestRecord,
@@ -56,8 +57,13 @@ export interface SavingsMonthTotals {
   points: number;
 }
 
-/** R25: the programme's savings numbers in force at an instant: the yearly rate and the cashback rate, bp. */
-export type SavingsPolicySource = (at: Date) => Promise<{ annualRateBp: number; cashbackBp: number }>;
+/**
+ * R25: the programme's savings numbers in force at an instant: the yearly rate and the cashback rate,
+ * basis points, and R3's days the points credited then live.
+ */
+export type SavingsPolicySource = (
+  at: Date,
+) => Promise<{ annualRateBp: number; cashbackBp: number; expiryDays: number }>;
 
 export const SAVINGS_INTEREST_TASK = "savings_interest";
 
@@ -107,6 +113,8 @@ export type SavingsResult<V> = Outcome<V> & { replayed: boolean };
 export class SavingsService {
   constructor(
     private readonly committer: GroupCommitter,
+    /** Its locks, for the month's set-based statements. */
+    private readonly ledger: LedgerStore,
     private readonly store: SavingsStore,
     private readonly claims: RunClaims,
     private readonly clock: Clock,
@@ -380,7 +388,12 @@ export class SavingsService {
     return calendar.end.getTime() <= this.clock.now().getTime();
   }
 
-  /** Every account's `month`, page by page, without a claim (a claimed run, or a test's second run). */
+  /**
+   * Every account's `month`, page by page, without a claim (a claimed run, or a rerun). Each page is
+   * paid set-based, one statement per hash range and at most KOPILKA_CUSTOMERS_PER_TRANSACTION
+   * customers (src/infra/savings-interest-bulk.ts), the ranges side by side; the few accounts whose
+   * credit depends on more than itself (a savings debt, something due) take the per-customer path.
+   */
   async payAll(calendar: CalendarMonth): Promise<{ accounts: number; points: number }> {
     // The rate of the version in force on the month's last day.
     const programme = (await this.programme(new Date(calendar.end.getTime() - 1))).annualRateBp;
@@ -390,12 +403,40 @@ export class SavingsService {
     for (;;) {
       const page = await this.store.accountsAfter(after, this.pageSize);
       if (page.length === 0) break;
-      const paid = await this.committer.submitAll(page.map((c) => this.interestWork(c, calendar, programme)));
-      accounts += paid.filter((p) => p > 0).length;
-      points += paid.reduce((a, b) => a + b, 0);
+      const paid = await Promise.all(
+        this.committer.transactionGroups(page).map((group) => this.payInBulk(group, calendar, programme)),
+      );
+      for (const p of paid) {
+        accounts += p.accounts;
+        points += p.points;
+      }
       after = page[page.length - 1] as string;
     }
     return { accounts, points };
+  }
+
+  /** One group of accounts in one statement; those it leaves go through their own work. */
+  private async payInBulk(customers: string[], calendar: CalendarMonth, programmeRateBp: number) {
+    const now = this.clock.now();
+    const { expiryDays } = await this.programme(now);
+    const bulk = await this.ledger.withCustomers(customers, (tx) =>
+      tx.payInterestInBulk({
+        month: calendar,
+        timeZone: this.timeZone,
+        programmeRateBp,
+        now,
+        expiresAt: addDays(now, expiryDays),
+        movementIdBlock: this.ids.newIdBlock("mov"),
+        lotIdBlock: this.ids.newIdBlock("lot"),
+      }),
+    );
+    const alone = await this.committer.submitAll(
+      bulk.perCustomer.map((c) => this.interestWork(c, calendar, programmeRateBp)),
+    );
+    return {
+      accounts: bulk.accounts + alone.filter((p) => p > 0).length,
+      points: bulk.points + alone.reduce((a, b) => a + b, 0),
+    };
   }
 
   private interestWork(
