@@ -147,6 +147,11 @@ export class GroupCommitter {
     await Promise.all(this.lanes.map((l) => l.idle()));
   }
 
+  /** How many transactions of this instance write at once (KOPILKA_WRITE_LANES; PGlite: 1). */
+  get laneCount(): number {
+    return this.lanes.length;
+  }
+
   get customersPerTransaction(): number {
     return Math.max(1, this.options.customersPerTransaction);
   }

@@ -239,7 +239,9 @@ export interface LedgerTransaction {
    * movements, balance cache and savings_interest rows the per-customer path writes. Customers whose
    * credit depends on more (a savings debt, anything due to settle first) are left and returned.
    */
-  payInterestInBulk(run: SavingsInterestBulk): Promise<{ accounts: number; points: number; perCustomer: string[] }>;
+  payInterestInBulk(
+    run: SavingsInterestBulk,
+  ): Promise<{ accounts: number; points: number; perCustomer: string[] }>;
 }
 
 /** R25: one month's run over a transaction's customers, set-based (src/infra/savings-interest-bulk.ts). */

@@ -53,7 +53,8 @@ export async function payInterestInBulk(
            or exists (select 1 from holds where holds.customer_id = a.customer_id and holds.state = 'active'
                         and holds.expires_at <= ${now}::timestamptz)),
       eligible as (select * from account where customer_id not in (select customer_id from per_customer)),
-      summed as (
+      -- Materialized: the sums are read four times below, and must be computed once.
+      summed as materialized (
         select e.customer_id, e.rate_bp,
                (select coalesce(sum(case x.type when 'deposit' then x.amount else -x.amount end), 0)::numeric
                 from savings_entries as x
@@ -69,16 +70,18 @@ export async function payInterestInBulk(
                div(s.balance_days * s.rate_bp, ${days}::numeric * 100 * 10000 * 12)::bigint as points,
                div(s.balance_days, ${days}::numeric)::bigint as average_kop
         from summed as s where s.balance_days > 0),
-      numbered as (
+      -- Every account paid gets its row; those paid a point or more also a lot and a movement.
+      numbered as materialized (
         select p.*, ${run.lotIdBlock} || ${base32("n", ID_BLOCK_DIGITS)} as lot_id,
                ${run.movementIdBlock} || ${base32("n", ID_BLOCK_DIGITS)} as movement_id
-        from (select paying.*, row_number() over (order by customer_id) as n from paying where points > 0) as p),
+        from (select paying.*, row_number() over (order by customer_id) as n from paying) as p),
+      credited as (select * from numbered where points > 0),
       lot_rows as (
         insert into lots (customer_id, lot_id, kind, amount, remaining, source, funder, state,
                           created_at, available_from, expires_at, reference)
         select customer_id, lot_id, 'savings', points, points, 'savings_interest', 'savings_interest', 'available',
                ${now}::timestamptz, ${now}::timestamptz, ${run.expiresAt.toISOString()}::timestamptz, ${`savings:${month}`}
-        from numbered
+        from credited
         returning 1),
       movement_rows as (
         insert into movements (customer_id, movement_id, kind, type, explanation_code, accounts, funders, amounts,
@@ -89,26 +92,30 @@ export async function payInterestInBulk(
                -- explainSavingsInterest's params as JSON.stringify writes them.
                ('[' || to_json(${month}::text)::text || ',' || average_kop || ',' || rate_bp || ',' || points || ']')::json,
                'system', ${now}::timestamptz
-        from numbered
+        from credited
         returning 1),
       balance_rows as (
         insert into balances (customer_id, kind, available, pending, held, debt)
-        select customer_id, 'savings', points, 0, 0, 0 from numbered
+        select customer_id, 'savings', points, 0, 0, 0 from credited
         on conflict (customer_id, kind) do update set available = balances.available + excluded.available
         returning 1),
       interest_rows as (
         insert into savings_interest (customer_id, month, points, balance_days, days, rate_bp, movement_id, paid_at)
-        select p.customer_id, ${month}, p.points, p.balance_days::bigint, ${days}::int, p.rate_bp, n.movement_id,
-               ${now}::timestamptz
-        from paying as p left join numbered as n using (customer_id)
+        select customer_id, ${month}, points, balance_days::bigint, ${days}::int, rate_bp,
+               case when points > 0 then movement_id end, ${now}::timestamptz
+        from numbered
         returning 1)
     select
       -- Data-modifying CTEs run to completion whether or not they are read.
-      (select count(*) from numbered)::int as accounts,
-      (select coalesce(sum(points), 0) from numbered) as points,
+      (select count(*) from credited)::int as accounts,
+      (select coalesce(sum(points), 0) from credited) as points,
       (select count(*) from lot_rows) + (select count(*) from movement_rows) + (select count(*) from balance_rows)
         + (select count(*) from interest_rows) as written,
       (select array_agg(customer_id order by customer_id) from per_customer) as per_customer`.execute(trx);
   const row = result.rows[0];
-  return { accounts: row?.accounts ?? 0, points: Number(row?.points ?? 0), perCustomer: row?.per_customer ?? [] };
+  return {
+    accounts: row?.accounts ?? 0,
+    points: Number(row?.points ?? 0),
+    perCustomer: row?.per_customer ?? [],
+  };
 }

@@ -122,7 +122,8 @@ export class SavingsService {
     private readonly programme: SavingsPolicySource,
     /** The operator's IANA time zone (KOPILKA_TIME_ZONE): a day ends at midnight there. */
     private readonly timeZone: string,
-    private readonly pageSize = 2_000,
+    /** Accounts the monthly run reads at once; their groups are paid `lanes` at a time. */
+    private readonly pageSize = 10_000,
   ) {}
 
   /**
@@ -391,7 +392,7 @@ export class SavingsService {
   /**
    * Every account's `month`, page by page, without a claim (a claimed run, or a rerun). Each page is
    * paid set-based, one statement per hash range and at most KOPILKA_CUSTOMERS_PER_TRANSACTION
-   * customers (src/infra/savings-interest-bulk.ts), the ranges side by side; the few accounts whose
+   * customers (src/infra/savings-interest-bulk.ts), as many at once as there are lanes; the few accounts whose
    * credit depends on more than itself (a savings debt, something due) take the per-customer path.
    */
   async payAll(calendar: CalendarMonth): Promise<{ accounts: number; points: number }> {
@@ -403,13 +404,17 @@ export class SavingsService {
     for (;;) {
       const page = await this.store.accountsAfter(after, this.pageSize);
       if (page.length === 0) break;
-      const paid = await Promise.all(
-        this.committer.transactionGroups(page).map((group) => this.payInBulk(group, calendar, programme)),
-      );
-      for (const p of paid) {
-        accounts += p.accounts;
-        points += p.points;
-      }
+      // As many statements in flight as the committer has lanes: one per hash range, as its writes.
+      const groups = this.committer.transactionGroups(page);
+      const next = async (): Promise<void> => {
+        const group = groups.shift();
+        if (!group) return;
+        const paid = await this.payInBulk(group, calendar, programme);
+        accounts += paid.accounts;
+        points += paid.points;
+        return next();
+      };
+      await Promise.all(Array.from({ length: this.committer.laneCount }, next));
       after = page[page.length - 1] as string;
     }
     return { accounts, points };
