@@ -692,7 +692,7 @@ export interface operations {
                      * @enum {string}
                      */
                     source: "purchase" | "seller" | "review" | "friend_invite" | "campaign" | "savings_interest" | "savings_cashback" | "manager_programme" | "adjustment" | "refund_grace";
-                    /** @description Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, manager_programme */
+                    /** @description Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, savings_cashback, manager_programme */
                     funder: string;
                     /**
                      * Format: date-time
