@@ -193,6 +193,86 @@ export async function runExpiry(
   }
 }
 
+export interface SavingsMonthCheck {
+  /** savings_interest rows of the seeded accounts for the month (should be every account). */
+  monthsPaid: number;
+  /** Their points, and the savings wallets' available points (both 500 an account). */
+  points: number;
+  savingsAvailable: number;
+  creditMovements: number;
+}
+
+export async function checkSavingsMonth(url: string, month: string): Promise<SavingsMonthCheck> {
+  return withClient(url, async (c) => {
+    const q = async (text: string, params: unknown[] = []) =>
+      Number((await c.query<{ n: string }>(text, params)).rows[0]?.n ?? 0);
+    const prefix = "customer_id >= 'sa-' and customer_id < 'sa-z'";
+    return {
+      monthsPaid: await q(`select count(*) as n from savings_interest where ${prefix} and month = $1`, [
+        month,
+      ]),
+      points: await q(
+        `select coalesce(sum(points), 0) as n from savings_interest where ${prefix} and month = $1`,
+        [month],
+      ),
+      savingsAvailable: await q(
+        `select coalesce(sum(available), 0) as n from balances where ${prefix} and kind = 'savings'`,
+      ),
+      creditMovements: await q(
+        `select count(*) as n from movements where ${prefix} and kind = 'savings' and type = 'credit'`,
+      ),
+    };
+  });
+}
+
+class SavingsBudgetSpent extends Error {}
+
+/**
+ * R25's monthly run as the scheduler runs it: SavingsService.payDueMonth (the month before now, claimed
+ * once), page by page through the group committer. Progress and the time budget hook into the store's
+ * `accountsAfter`, which the run calls once a page: past `budgetSeconds` the next page throws, which
+ * ends the run early (what was paid stays paid).
+ */
+export async function runSavingsMonth(
+  kopilka: Kopilka,
+  timings: SqlTimings,
+  budgetSeconds: number,
+  onProgress: (accounts: number) => void,
+  explainUrl?: string,
+): Promise<{ accountsRead: number; finished: boolean; breakdown: Breakdown }> {
+  const store = (kopilka.savings as unknown as { store: Record<string, unknown> }).store;
+  const deadline = performance.now() + budgetSeconds * 1000;
+  let read = 0;
+  const original = store.accountsAfter as (after: string | null, limit: number) => Promise<string[]>;
+  store.accountsAfter = async (after: string | null, limit: number) => {
+    onProgress(read);
+    if (performance.now() > deadline) throw new SavingsBudgetSpent();
+    const page = await original.call(store, after, limit);
+    read += page.length;
+    return page;
+  };
+  try {
+    const { value, breakdown } = await measured(
+      timings,
+      async () => {
+        try {
+          const run = await kopilka.savings.payDueMonth("bench");
+          if (!run.claimed) throw new Error("the month's savings run was already claimed");
+          return { finished: true, accountsRead: read };
+        } catch (error) {
+          if (error instanceof SavingsBudgetSpent) return { finished: false, accountsRead: read };
+          throw error;
+        }
+      },
+      explainUrl,
+    );
+    onProgress(value.accountsRead);
+    return { ...value, breakdown };
+  } finally {
+    delete store.accountsAfter;
+  }
+}
+
 /** The HTTP route's body → domain conversion (post-order-events.ts), for calling the use case directly. */
 function toIncoming(event: OrderEvent): IncomingEvent {
   const base = {

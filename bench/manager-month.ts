@@ -59,7 +59,7 @@ const referrals = Number(opts.referrals);
  * The month's state as the service leaves it before month end: per manager a managers row, its code,
  * a manager_months row, `referrals` referred orders (manager_referrals) each with a pending
  * `referral` lot (until decided), its credit movement (funder:manager_programme → wallet:pending,
- * account codes 10 and 2 of src/infra/movement-rows.ts; explanation 18, referral_credited) and the
+ * account codes 10 and 2 of src/infra/movement-rows.ts; explanation 19, referral_credited) and the
  * balances cache.
  */
 async function seed(url: string): Promise<number> {
@@ -86,7 +86,7 @@ async function seed(url: string): Promise<number> {
      from generate_series(0, $1::int - 1) as m cross join generate_series(0, $2::int - 1) as r`,
     `insert into movements (customer_id, movement_id, kind, type, explanation_code, accounts, funders, amounts,
                             lot_refs, lot_deltas, reference, explanation_params, actor, occurred_at)
-     select 'mg-' || lpad(m::text, 7, '0'), 'mov_MG' || lpad((m * $2::int + r)::text, 24, '0'), 'referral', 'credit', 18,
+     select 'mg-' || lpad(m::text, 7, '0'), 'mov_MG' || lpad((m * $2::int + r)::text, 24, '0'), 'referral', 'credit', 19,
             '\\x0a02'::bytea, null, array[-100, 100]::bigint[],
             kopilka_lot_ref('lot_MG' || lpad((m * $2::int + r)::text, 24, '0')), array[100]::bigint[], 'o-' || r,
             json_build_array(100, 'o-' || r, '${MONTH}', 250000), 'system', '2026-03-10'

@@ -17,9 +17,18 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Command, InvalidArgumentError } from "commander";
 import { progressBar } from "../src/cli/progress.js";
+import { monthContaining, previousMonth } from "../src/domain/savings/index.js";
 import type { Kopilka } from "../src/main.js";
 import { ApiClient } from "./http.js";
-import { checkExpiry, openInProcess, profileBatches, profileReads, runExpiry } from "./in-process.js";
+import {
+  checkExpiry,
+  checkSavingsMonth,
+  openInProcess,
+  profileBatches,
+  profileReads,
+  runExpiry,
+  runSavingsMonth,
+} from "./in-process.js";
 import {
   type CpuShare,
   driveBalances,
@@ -46,7 +55,7 @@ import {
 } from "./postgres.js";
 import { formatNumber, markdownTable, type Row } from "./report.js";
 import { createOperatorKey, REPO_ROOT, type RunningService, startService } from "./service.js";
-import { seedCredits, seedExpiredLots } from "./sql-seed.js";
+import { seedCredits, seedExpiredLots, seedSavingsAccounts } from "./sql-seed.js";
 import { SqlTimings } from "./sql-timing.js";
 import { round } from "./stats.js";
 import { Workload } from "./workload.js";
@@ -96,6 +105,16 @@ const KNOBS = {
   expiryLots: { full: 1_000_000, quick: 100_000, help: "(e) expired lots to write off" },
   lotsPerCustomer: { full: 10, quick: 10, help: "(e) expired lots per customer" },
   expiryBudget: { full: 120, quick: 60, help: "(e) seconds the expiry run may take before it is cut short" },
+  savingsAccounts: {
+    full: 1_000_000,
+    quick: 100_000,
+    help: "(i) savings accounts whose month the R25 run pays",
+  },
+  savingsBudget: {
+    full: 900,
+    quick: 120,
+    help: "(i) seconds the savings month run may take before it is cut short",
+  },
   pgbenchScale: { full: 10, quick: 10, help: "(h) pgbench -i -s" },
   pgbenchSeconds: { full: 20, quick: 5, help: "(h) pgbench -T" },
   pgbenchClients: { full: 8, quick: 8, help: "(h) pgbench -c" },
@@ -112,6 +131,7 @@ type Settings = Record<Knob, number> & {
   embedded: boolean;
   pgbench: boolean;
   expiry: boolean;
+  savings: boolean;
   keepDb: boolean;
   resultsDir: string;
 };
@@ -126,6 +146,7 @@ function parseSettings(argv: string[]): Settings {
     .option("--no-embedded-phase", "skip the short PGlite run after the PostgreSQL one")
     .option("--no-pgbench", "skip the pgbench reference")
     .option("--no-expiry", "skip (e), the 1M-lot expiry")
+    .option("--no-savings", "skip (i), the 1M-account savings month")
     .option("--keep-db", "keep the benchmark database (its name is printed)")
     .option("--results-dir <dir>", "where the JSON goes", join(REPO_ROOT, "bench", "results"));
   for (const [name, knob] of Object.entries(KNOBS)) {
@@ -159,6 +180,7 @@ function parseSettings(argv: string[]): Settings {
     embedded: embeddedOnly || o.embeddedPhase !== false,
     pgbench: !embeddedOnly && o.pgbench !== false,
     expiry: !embeddedOnly && o.expiry !== false,
+    savings: !embeddedOnly && o.savings !== false,
     keepDb: o.keepDb === true,
     resultsDir: o.resultsDir as string,
   };
@@ -777,6 +799,67 @@ async function postgresRun(s: Settings, report: Report) {
           `(${formatNumber((b.statements / settled) * 1000, 1)} per 1,000 customers), ${formatNumber(b.nodeCpuSeconds, 1)} s Node CPU, ` +
           `${formatNumber(b.postgresBackendCpuSeconds, 1)} s PostgreSQL CPU (this database's backends); ${formatNumber((seconds * 1000) / settled, 3)} ms a customer`,
         statementsTable("Statements of the expiry run:", b, settled / 1000, "1,000 customers"),
+        plansText(b),
+      );
+    });
+  }
+  if (s.savings && s.savingsAccounts > 0) {
+    await part(report, "(i) savings month", async () => {
+      const accounts = s.savingsAccounts;
+      log(`(i) writing ${accounts.toLocaleString("en-US")} savings accounts…`);
+      const seeded = await seedSavingsAccounts(url, accounts);
+      const bar = progressBar("(i) savings month: accounts paid");
+      const run = await runSavingsMonth(
+        kopilka,
+        timings,
+        s.savingsBudget,
+        (n) => bar(Math.min(n, accounts), accounts),
+        url,
+      );
+      if (!run.finished) log(`(i) cut short after ${s.savingsBudget} s (--savings-budget)`);
+      const month = previousMonth(monthContaining(new Date(), kopilka.config.timeZone).month);
+      const check = await checkSavingsMonth(url, month);
+      const b = run.breakdown;
+      const seconds = b.wallSeconds;
+      const paid = Math.max(1, check.monthsPaid);
+      const projected = (seconds * accounts) / paid;
+      results.savingsMonth = {
+        accounts,
+        month,
+        seedSeconds: round(seeded.seconds, 1),
+        seedSteps: seeded.steps,
+        finished: run.finished,
+        seconds: round(seconds, 2),
+        accountsPerSecond: round(check.monthsPaid / seconds, 1),
+        projectedSecondsForAllAccounts: round(projected, 1),
+        check,
+        breakdown: b,
+      };
+      const value = run.finished ? seconds : projected;
+      const per1M = (value * 1_000_000) / accounts;
+      const wrong =
+        run.finished &&
+        (check.monthsPaid !== accounts ||
+          check.points !== accounts * 500 ||
+          check.savingsAvailable !== check.points);
+      rows.push({
+        metric: `(i) Savings month of ${formatNumber(accounts)} accounts (R25)${run.finished ? "" : ", projected"}`,
+        value,
+        unit: "s",
+        target: accounts === 1_000_000 ? "≤ 60" : "≤ 60 for 1M",
+        met: run.finished ? per1M <= 60 && !wrong : false,
+        reference:
+          `${formatNumber(check.monthsPaid / seconds)} accounts/s` +
+          (run.finished
+            ? ""
+            : `; cut at ${s.savingsBudget} s after ${formatNumber(check.monthsPaid)} accounts`) +
+          (wrong ? `; CHECK FAILED: ${JSON.stringify(check)}` : ""),
+      });
+      sections.push(
+        `Savings month run: ${formatNumber(seconds, 1)} s wall, ${formatNumber(b.sqlSeconds, 1)} s waiting on ${formatNumber(b.statements)} statements ` +
+          `(${formatNumber((b.statements / paid) * 1000, 1)} per 1,000 accounts), ${formatNumber(b.nodeCpuSeconds, 1)} s Node CPU, ` +
+          `${formatNumber(b.postgresBackendCpuSeconds, 1)} s PostgreSQL CPU (this database's backends); ${formatNumber((seconds * 1000) / paid, 3)} ms an account`,
+        statementsTable("Statements of the savings month run:", b, paid / 1000, "1,000 accounts"),
         plansText(b),
       );
     });

@@ -137,3 +137,46 @@ export async function seedExpiredLots(
   steps.analyze = Math.round(performance.now() - start) / 1000;
   return { seconds: (performance.now() - t0) / 1000, steps };
 }
+
+/**
+ * R25 at scale: `accounts` savings accounts (customers `sa-0000000`…), each with one deposit of
+ * 50,000 RUB made 70 days ago — before the month just over, so that month's opening balance is the
+ * deposit and each account earns 500 points at the default 12% (W9). Written set-based in the shapes
+ * the service writes (a savings_accounts row caching the balance, the entry with its balance after).
+ */
+export async function seedSavingsAccounts(
+  url: string,
+  accounts: number,
+): Promise<{ seconds: number; steps: Record<string, number> }> {
+  const t0 = performance.now();
+  const steps: Record<string, number> = {};
+  const timed = async (name: string, statement: string) =>
+    withClient(url, async (c) => {
+      const start = performance.now();
+      await c.query("set synchronous_commit = off");
+      await c.query(statement, [accounts]);
+      steps[name] = Math.round(performance.now() - start) / 1000;
+    });
+  const series = `select 'sa-' || lpad(n::text, 7, '0') as customer_id from generate_series(0, $1::int - 1) as n`;
+  await timed(
+    "customers",
+    `insert into customers (customer_id, created_at) select customer_id, now() - interval '70 days' from (${series}) as s`,
+  );
+  await Promise.all([
+    timed(
+      "savings_accounts",
+      `insert into savings_accounts (customer_id, balance, rate_bp) select customer_id, 5000000, null from (${series}) as s`,
+    ),
+    timed(
+      "savings_entries",
+      `insert into savings_entries (customer_id, entry_id, type, amount, occurred_at, balance_after, recorded_at, actor)
+       select customer_id, 'bench-deposit', 'deposit', 5000000, date_trunc('second', now()) - interval '70 days',
+              5000000, date_trunc('second', now()) - interval '70 days', 'bench'
+       from (${series}) as s`,
+    ),
+  ]);
+  const start = performance.now();
+  await withClient(url, (c) => c.query("analyze customers, savings_accounts, savings_entries"));
+  steps.analyze = Math.round(performance.now() - start) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, steps };
+}

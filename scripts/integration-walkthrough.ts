@@ -213,6 +213,30 @@ Every movement carries its postings (they sum to zero, R32) and an explanation i
 English (R33); accruals, clawbacks and refunds list the lines:`);
 await call("GET", `/v1/customers/${customerId}/history?limit=4`);
 
+say(`## 9. The savings account (R25)
+
+The marketplace reports money moved on the customer's savings account, in kopecks, each report
+idempotent by its \`id\` (a redelivery answers the stored entry; the same id with another body is
+409). Interest is paid monthly as \`savings\` points: ⌊average end-of-day balance × yearly rate / 12⌋.
+A deposit of 50,000 RUB:`);
+await call(
+  "POST",
+  `/v1/customers/${customerId}/savings/deposits`,
+  { id: "sav-dep-1042-1", amount: 5_000_000, occurredAt: now.toISOString() },
+  "sav-dep-1042-1",
+);
+
+now = new Date(now.getTime() + 5 * 86_400_000);
+say(`The account as the customer sees it: the balance, the rate that applies (the programme's 12%, or
+one the operator set for the customer), what it earns — \`interest\`, or \`cashback\` on orders paid
+with \`"paymentMethod": "savings_account"\` if the operator set \`PUT …/savings/mechanic\` — and this
+month's interest accrued so far (paid after the month ends):`);
+await call("GET", `/v1/customers/${customerId}/savings`);
+
+say(`The calculator answers what an amount kept for a term pays, month by month, and writes nothing
+(W9: 50,000 RUB for 12 months at 12% pays 500 points a month, 6,000 in all):`);
+await call("GET", `/v1/customers/${customerId}/savings/calculator?amount=5000000&months=12`);
+
 say(`## When something does not fit
 
 A refused event answers in the error envelope with a closed code; in a batch, the refused event

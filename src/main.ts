@@ -154,11 +154,12 @@ export async function createKopilka(
   );
   const savings = new SavingsService(
     committer,
+    store,
     new PostgresSavingsStore(database.db),
     new PostgresRunClaims(database.db),
     clock,
     ids,
-    (at) => rules.savingsRateBp(at),
+    (at) => rules.savingsPolicy(at),
     config.timeZone,
   );
   let stopScheduler: (() => Promise<void>) | undefined;
@@ -178,6 +179,7 @@ export async function createKopilka(
     invites,
     managers,
     effects,
+    reviews,
     async buildServer() {
       return buildServer({
         deps: { ledger, orders, access, savings, reviews, invites, managers },

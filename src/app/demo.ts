@@ -1,3 +1,4 @@
+import type { CartLine } from "../domain/checkout/index.js";
 import type { PointKind } from "../domain/kinds.js";
 import {
   adjust,
@@ -10,7 +11,12 @@ import {
   release,
   settle,
 } from "../domain/ledger/index.js";
-import type { LedgerService, Step } from "./ledger-service.js";
+import { calendarMonth, monthContaining, previousMonth } from "../domain/savings/index.js";
+import type { LedgerService, Step, WriteRequest } from "./ledger-service.js";
+import type { OrderService } from "./order-service.js";
+import type { Clock } from "./ports.js";
+import type { ReviewService } from "./reviews/review-service.js";
+import type { SavingsService } from "./savings/savings-service.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -196,4 +202,136 @@ export async function loadDemo(
     options.onProgress?.(last, options.customers);
   }
   return { customers: options.customers, steps };
+}
+
+/** The use cases the showcase goes through, as the marketplace's requests would. */
+export interface ShowcaseServices {
+  clock: Clock;
+  orders: OrderService;
+  savings: SavingsService;
+  reviews: ReviewService;
+}
+
+/** Who the showcase is about, and the ids of what it records (digits: Russian texts hold no Latin, R33). */
+export const SHOWCASE = {
+  /** R25 cashback: buys from the savings account; R22: reviews that order's two products. */
+  cashbackCustomer: demoCustomerId(0),
+  /** R25 interest: deposits, a withdrawal and last month's interest. */
+  interestCustomer: demoCustomerId(1),
+  orderId: "00001-7001",
+  approvedReviewId: "5000001",
+  awaitingReviewId: "5000002",
+} as const;
+
+const RUB = 100;
+
+/**
+ * What a visitor of `serve --demo` should find besides a year of points: R25 savings accounts (one
+ * customer on interest, with last month paid; one on cashback, with an order paid from the account
+ * and its cashback) and R22 reviews of that order (one approved, one awaiting moderation, overdue).
+ * Everything goes through the use cases the HTTP routes call, so it is recorded as real requests are.
+ */
+export async function loadShowcase(s: ShowcaseServices, timeZone: string): Promise<void> {
+  const now = s.clock.now().getTime();
+  const ago = (days: number) => new Date(now - days * DAY);
+  let n = 0;
+  const request = (what: string): WriteRequest => {
+    n += 1;
+    return {
+      idempotencyKey: `demo-${what}`,
+      fingerprint: `demo-${what}`,
+      requestId: `demo-${n}`,
+      actor: "demo",
+    };
+  };
+  const { cashbackCustomer: shopper, interestCustomer: saver, orderId } = SHOWCASE;
+  const record = async (
+    customerId: string,
+    entryId: string,
+    type: "deposit" | "withdrawal",
+    rub: number,
+    at: Date,
+  ) => {
+    const recorded = await s.savings.record(
+      customerId,
+      { entryId, type, amount: rub * RUB, occurredAt: at },
+      "demo",
+    );
+    if (!recorded.ok) throw new Error(`demo savings entry ${entryId}: ${recorded.code}`);
+  };
+
+  // R25 interest: 50,000 RUB since 75 days ago, 20,000 of it withdrawn 10 days ago; last month is paid.
+  await record(saver, "70001", "deposit", 50_000, ago(75));
+  await record(saver, "70002", "withdrawal", 20_000, ago(10));
+  await s.savings.payAll(calendarMonth(previousMonth(monthContaining(ago(0), timeZone).month), timeZone));
+
+  // R25 cashback: 100,000 RUB deposited; an order paid from the account (the withdrawal the
+  // marketplace reports for it), shipped and delivered: 3% of 5,500 RUB back as savings points.
+  await s.savings.setMechanic(shopper, "cashback", request("mechanic"));
+  await record(shopper, "70003", "deposit", 100_000, ago(30));
+  const lines: CartLine[] = [
+    {
+      lineId: "1",
+      sku: "1000101",
+      sellerId: "12",
+      category: "books",
+      quantity: 1,
+      unitPriceKop: 1_500 * RUB,
+    },
+    {
+      lineId: "2",
+      sku: "1000102",
+      sellerId: "12",
+      category: "electronics",
+      quantity: 1,
+      unitPriceKop: 4_000 * RUB,
+    },
+  ];
+  await record(shopper, "70004", "withdrawal", 5_500, ago(20));
+  const base = { orderId, customerId: shopper };
+  const events = [
+    {
+      ...base,
+      eventId: `${orderId}.1`,
+      type: "placed" as const,
+      occurredAt: ago(20),
+      lines,
+      paymentMethod: "savings_account" as const,
+      spend: { bonus: 0, savings: 0, referral: 0 },
+    },
+    {
+      ...base,
+      eventId: `${orderId}.2`,
+      type: "paid" as const,
+      occurredAt: new Date(now - 20 * DAY + 60_000),
+    },
+    { ...base, eventId: `${orderId}.3`, type: "shipped" as const, occurredAt: ago(18) },
+    { ...base, eventId: `${orderId}.4`, type: "delivered" as const, occurredAt: ago(15) },
+  ];
+  const answers = await s.orders.handleEvents(
+    events.map((event) => ({ event, fingerprint: JSON.stringify(event) })),
+    "demo",
+  );
+  const refused = answers.find((a) => a.outcome.status !== "applied");
+  if (refused) throw new Error(`demo order event ${refused.outcome.eventId}: ${refused.outcome.status}`);
+
+  // R22: the book reviewed with photos and approved (50 points); the headphones with a long text, 5
+  // days ago and still awaiting moderation (10 points pending, overdue after 3 days).
+  const review = (reviewId: string, sku: string, photoCount: number, days: number) =>
+    s.reviews.report(
+      {
+        reviewId,
+        customerId: shopper,
+        sku,
+        sellerId: "12",
+        orderId,
+        textLength: 320,
+        photoCount,
+        submittedAt: ago(days),
+      },
+      { fingerprint: `demo-review-${reviewId}`, requestId: `demo-review-${reviewId}`, actor: "demo" },
+    );
+  await review(SHOWCASE.approvedReviewId, "1000101", 2, 12);
+  await review(SHOWCASE.awaitingReviewId, "1000102", 0, 5);
+  await s.reviews.moderate(shopper, SHOWCASE.approvedReviewId, "approve", request("approve"));
 }

@@ -118,6 +118,18 @@ export class GroupCommitter {
     return [...ranges.values()];
   }
 
+  /**
+   * Customers in the groups a set-based statement takes them in outside the lanes: one hash range
+   * and at most `customersPerTransaction` customers each, as a group commit — a transaction never
+   * spans two (future) shards, nor more customers than allowed.
+   */
+  transactionGroups(customerIds: readonly string[]): string[][] {
+    const size = this.customersPerTransaction;
+    return this.byHashRange(customerIds).flatMap((range) =>
+      Array.from({ length: Math.ceil(range.length / size) }, (_, i) => range.slice(i * size, (i + 1) * size)),
+    );
+  }
+
   submit<R>(work: CustomerWork<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.laneOf(work.customerId).enqueue({
@@ -136,6 +148,11 @@ export class GroupCommitter {
   /** Resolves when every lane is idle (for shutdown and tests). */
   async drained(): Promise<void> {
     await Promise.all(this.lanes.map((l) => l.idle()));
+  }
+
+  /** How many transactions of this instance write at once (KOPILKA_WRITE_LANES; PGlite: 1). */
+  get laneCount(): number {
+    return this.lanes.length;
   }
 
   get customersPerTransaction(): number {
@@ -380,15 +397,20 @@ function advanceProgrammes(state: ProgrammesState, write: CustomerChanges): Prog
   return next;
 }
 
-/** R25: the entries every work names; the month the first one being paid asks for (a run pays one). */
+/**
+ * R25: the entries every work names; the month the first one being paid asks for (a run pays one);
+ * the entries after the earliest instant a late withdrawal asks about.
+ */
 function mergeSavingsLoads(loads: (SavingsLoad | undefined)[]): { savings?: SavingsLoad } {
   const asked = loads.filter((l): l is SavingsLoad => l !== undefined);
   if (asked.length === 0) return {};
   const month = asked.find((l) => l.month)?.month;
+  const instants = asked.flatMap((l) => (l.laterThan ? [l.laterThan.getTime()] : []));
   return {
     savings: {
       entryIds: [...new Set(asked.flatMap((l) => l.entryIds ?? []))],
       ...(month ? { month } : {}),
+      ...(instants.length > 0 ? { laterThan: new Date(Math.min(...instants)) } : {}),
     },
   };
 }
@@ -415,11 +437,20 @@ function advanceSavings(state: SavingsState | undefined, write: SavingsWrite | u
         .reduce((sum, e) => sum + (e.type === "deposit" ? e.amount : -e.amount), 0),
     paid: state.month.paid || write.interest?.month === state.month.month,
   };
+  const later = state.later && {
+    ...state.later,
+    entries: [
+      ...state.later.entries,
+      ...(write.entries ?? []).filter((e) => e.occurredAt > (state.later as { after: Date }).after),
+    ],
+  };
   return {
     balance: write.account?.balance ?? state.balance,
     rateBp: write.account ? write.account.rateBp : state.rateBp,
+    mechanic: write.account?.mechanic ?? state.mechanic,
     entries,
     ...(month ? { month } : {}),
+    ...(later ? { later } : {}),
   };
 }
 

@@ -354,6 +354,10 @@ export class OrderService {
  * prefix covering the points they spend.
  */
 function eventsLoad(items: IncomingEvent[]): CustomerWork<unknown>["load"] {
+  // R25: an order paid from the savings account earns cashback if the account's mechanic says so.
+  const fromSavings = items.some(
+    (i) => i.event.type === "placed" && i.event.paymentMethod === "savings_account",
+  );
   const orderIds = [...new Set(items.map((i) => i.event.orderId))];
   const spendIds = orderIds.flatMap((o) => POINT_KINDS.map((k) => spendId(o, k)));
   const spend: Partial<Record<PointKind, number>> = {};
@@ -369,6 +373,7 @@ function eventsLoad(items: IncomingEvent[]): CustomerWork<unknown>["load"] {
     eventIds: items.map((i) => i.event.eventId),
     // R23: the customer's invitation as a friend; R24: its orders placed with a code, its manager status.
     programmes: { invitation: true, referredOrderIds: orderIds, manager: true },
+    ...(fromSavings ? { savings: {} } : {}),
   };
 }
 
@@ -428,7 +433,7 @@ function applyForCustomer(
       event.type === "placed" || !order
         ? versionInForce(versions, event.occurredAt)
         : (versions.find((v) => v.version === order.configVersion) ?? versionInForce([], now));
-    const result = applyOrderEvent(order, event, ledger, version, ctx);
+    const result = applyOrderEvent(order, event, ledger, version, ctx, state.savings?.mechanic);
     if (!result.ok) {
       const waiting = waitingFor(order, event, result);
       return waiting ? parkedOutcome(event, waiting.description) : refusedOutcome(event, result);

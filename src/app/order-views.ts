@@ -14,6 +14,8 @@ export function orderView(order: Order, names: CategoryNames) {
     spent: order.spend,
     accrualPoints: order.accrualPoints,
     shortfall: order.shortfall,
+    // R25: only on orders that earn savings cashback (the view of every other order is as it was).
+    ...(order.cashback ? { cashback: { rateBp: order.cashback.rateBp, points: order.cashback.points } } : {}),
     lines: order.lines.map((l) => ({
       lineId: l.lineId,
       sku: l.sku,

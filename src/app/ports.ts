@@ -18,7 +18,7 @@ import type {
   RefusedInSequence,
 } from "../domain/orders/index.js";
 import type { BudgetSlice, Review } from "../domain/reviews/index.js";
-import type { CalendarMonth, SavingsEntry } from "../domain/savings/index.js";
+import type { CalendarMonth, SavingsEntry, SavingsMechanic } from "../domain/savings/index.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
 export interface Clock {
@@ -183,6 +183,8 @@ export interface SavingsLoad {
   entryIds?: string[];
   /** A month being paid: the balance at `start`, the entries in [start, end), whether it was paid. */
   month?: Pick<CalendarMonth, "month" | "start" | "end">;
+  /** A withdrawal's instant: the entries after it (`SavingsState.later`). */
+  laterThan?: Date;
 }
 
 /** R25: a savings account as loaded. */
@@ -191,9 +193,17 @@ export interface SavingsState {
   balance: number;
   /** The operator's rate for this customer, basis points; null: the programme's. */
   rateBp: number | null;
+  /** R25: what the account earns, monthly interest or purchase cashback (the operator's setting). */
+  mechanic: SavingsMechanic;
   /** The entries asked for by id that exist, with the balance right after each. */
   entries: Map<string, RecordedSavingsEntry>;
   month?: { month: string; start: Date; end: Date; opening: number; entries: SavingsEntry[]; paid: boolean };
+  /**
+   * Asked with `laterThan`: the entries that occurred after that instant, from which the lowest balance
+   * from an instant on follows (a withdrawal reported late may take at most that). Reading them costs
+   * the entries after the instant only: none for a report in time order.
+   */
+  later?: { after: Date; entries: SavingsEntry[] };
 }
 
 /** R25: an entry as stored, with the account's balance right after it. */
@@ -214,12 +224,25 @@ export interface SavingsInterestRecord {
 /** R25: what one customer's work writes to its savings account. */
 export interface SavingsWrite {
   /** The account row after the write. */
-  account?: { balance: number; rateBp: number | null };
+  account?: SavingsAccountRow;
   entries?: RecordedSavingsEntry[];
   interest?: SavingsInterestRecord;
-  /** An operator's change of the customer's rate, for audit_log (who, when, from what to what). */
-  rateChange?: { auditId: string; before: number | null; after: number | null };
+  /** An operator's change of one of the customer's settings, for audit_log (who, when, from what to what). */
+  settingChange?: SavingsSettingChange;
 }
+
+/** R25: a savings_accounts row: the balance it caches and the customer's own settings. */
+export type SavingsAccountRow = Pick<SavingsState, "balance" | "rateBp" | "mechanic">;
+
+/** R25: the customer's own settings an operator may change, each audited as `savings.set_<setting>`. */
+export type SavingsSettingChange =
+  | { auditId: string; setting: "rate"; before: { rateBp: number | null }; after: { rateBp: number | null } }
+  | {
+      auditId: string;
+      setting: "mechanic";
+      before: { mechanic: SavingsMechanic };
+      after: { mechanic: SavingsMechanic };
+    };
 
 /** One caller's key: the scope is what it was used for, not part of what it is. */
 export function idempotencySlot(ref: Pick<IdempotencyRef, "caller" | "key">): string {
@@ -304,6 +327,29 @@ export interface LedgerTransaction {
     now: Date,
     movementIdBase: string,
   ): Promise<{ movements: number; perCustomer: string[] }>;
+  /**
+   * R25 set-based for the transaction's customers: pays `run.month`'s interest with the lots,
+   * movements, balance cache and savings_interest rows the per-customer path writes. Customers whose
+   * credit depends on more (a savings debt, anything due to settle first) are left and returned.
+   */
+  payInterestInBulk(
+    run: SavingsInterestBulk,
+  ): Promise<{ accounts: number; points: number; perCustomer: string[] }>;
+}
+
+/** R25: one month's run over a transaction's customers, set-based (src/infra/savings-interest-bulk.ts). */
+export interface SavingsInterestBulk {
+  month: CalendarMonth;
+  /** A day ends at midnight here (KOPILKA_TIME_ZONE). */
+  timeZone: string;
+  /** The programme's yearly rate for accounts without their own, basis points. */
+  programmeRateBp: number;
+  now: Date;
+  /** R3: when the points credited now expire. */
+  expiresAt: Date;
+  /** IdGenerator.newIdBlock("mov") and ("lot"). */
+  movementIdBlock: string;
+  lotIdBlock: string;
 }
 
 export interface BalanceSnapshot {

@@ -2,6 +2,7 @@ import type { CategoryNames, LedgerPolicy } from "../domain/ledger/index.js";
 import {
   categoryNamesOf,
   type LifecyclePolicy,
+  savingsCashbackOf,
   savingsRateOf,
   versionInForce,
 } from "../domain/orders/index.js";
@@ -59,9 +60,17 @@ export class ProgrammeRules implements PolicySource {
     return categoryNamesOf(await this.versions());
   }
 
-  /** R25: the yearly savings rate of the version in force at `at`, basis points. */
-  async savingsRateBp(at: Date): Promise<number> {
-    return savingsRateOf(versionInForce(await this.versions(), at).config);
+  /**
+   * R25: the yearly savings rate and the cashback rate of the version in force at `at`, basis points,
+   * and the days the points it credits then live (R3).
+   */
+  async savingsPolicy(at: Date): Promise<{ annualRateBp: number; cashbackBp: number; expiryDays: number }> {
+    const { config } = versionInForce(await this.versions(), at);
+    return {
+      annualRateBp: savingsRateOf(config),
+      cashbackBp: savingsCashbackOf(config),
+      expiryDays: config.lifecycle.expiryDays,
+    };
   }
 
   async ledgerPolicy(at: Date): Promise<LedgerPolicy> {

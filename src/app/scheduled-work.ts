@@ -50,17 +50,8 @@ export class ScheduledWork {
         (c) => !settled.has(c),
       );
       if (customers.length === 0) break;
-      // One statement per hash range and at most KOPILKA_CUSTOMERS_PER_TRANSACTION customers, as a
-      // group commit: a transaction never spans two (future) shards, nor more customers than allowed.
-      const size = this.committer.customersPerTransaction;
-      const groups = this.committer
-        .byHashRange(customers)
-        .flatMap((range) =>
-          Array.from({ length: Math.ceil(range.length / size) }, (_, i) =>
-            range.slice(i * size, (i + 1) * size),
-          ),
-        );
-      for (const range of groups) {
+      // One statement per hash range and at most KOPILKA_CUSTOMERS_PER_TRANSACTION customers.
+      for (const range of this.committer.transactionGroups(customers)) {
         const now = this.clock.now();
         const { perCustomer } = await this.store.withCustomers(range, (tx) =>
           tx.settleDueLotsInBulk(now, this.ids.newIdBlock("mov")),

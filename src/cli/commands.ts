@@ -1,6 +1,6 @@
 import { type Static, Type } from "typebox";
 import { API_ROLES } from "../app/access.js";
-import { loadDemo } from "../app/demo.js";
+import { demoCustomerId, loadDemo, loadShowcase, SHOWCASE } from "../app/demo.js";
 import { DEMO_PROMO_CODE, loadProgrammesDemo } from "../app/demo-programmes.js";
 import { POINT_KINDS } from "../domain/kinds.js";
 import type { DatabaseHandle } from "../infra/db.js";
@@ -38,6 +38,13 @@ export const CliCommandSchema = Type.Union([
   }),
   Type.Object({ name: Type.Literal("keys list"), json: Type.Boolean() }),
   Type.Object({ name: Type.Literal("keys revoke"), keyId: Type.String() }),
+  Type.Object({
+    name: Type.Literal("savings month"),
+    month: Type.String(),
+    customerId: Type.Union([Type.String(), Type.Null()]),
+    json: Type.Boolean(),
+  }),
+  Type.Object({ name: Type.Literal("savings pay"), month: Type.String() }),
   Type.Object({
     name: Type.Literal("tokens revoke"),
     customerId: Type.String(),
@@ -77,13 +84,20 @@ export async function loadDemoData(k: Kopilka, customers: number, seed: number, 
     now: k.clock.now(),
     onProgress: progressBar("loading demo customers", out.progress),
   });
+  await loadShowcase(k, k.config.timeZone);
   const programmes = await loadProgrammesDemo(k, { firstFreeIndex: result.customers, now: k.clock.now() });
   out.console.log(
-    `Loaded ${result.customers} demo customers with ${result.steps} ledger operations over the past year, and ${programmes.customers} more for the invite and manager programmes (promo code ${DEMO_PROMO_CODE}).`,
+    `Loaded ${result.customers} demo customers with ${result.steps} ledger operations over the past year.\n` +
+      `Savings: ${SHOWCASE.interestCustomer} earns interest, ${SHOWCASE.cashbackCustomer} cashback on order ${SHOWCASE.orderId}, ` +
+      `whose reviews are approved (${SHOWCASE.approvedReviewId}) and awaiting moderation (${SHOWCASE.awaitingReviewId}).\n` +
+      `Invites and managers: ${demoCustomerId(0)} invited ${programmes.customers - 1} friends and is a manager with promo code ${DEMO_PROMO_CODE}.`,
   );
 }
 
 const day = (at: Date | null) => at?.toISOString().slice(0, 10) ?? "";
+const count = (n: number) => n.toLocaleString("en-US");
+const accounts = (n: number) => `${count(n)} account${n === 1 ? "" : "s"}`;
+const roubles = (kop: number) => `${count(Math.floor(kop / 100))}.${String(kop % 100).padStart(2, "0")} RUB`;
 
 /** Runs one command; a failure the person can act on is a CommandFailure. */
 export async function runCommand(
@@ -146,6 +160,32 @@ export async function runCommand(
         if (!result.ok) throw new CommandFailure(`refused: ${result.code}: ${result.message}`);
         console.log(
           `${result.replayed ? "Already done" : "Done"}: ${amount} ${kind} points for ${customerId}.`,
+        );
+      });
+    case "savings month":
+      return target.withKopilka(async (k) => {
+        const report = await k.savings.monthReport(command.month, command.customerId ?? undefined);
+        if (command.json) {
+          console.log(JSON.stringify(report, null, 2));
+          return;
+        }
+        const all = `${command.month}: ${count(report.points)} points paid to ${accounts(report.paidAccounts)} (${count(report.accounts)} with a balance that month)`;
+        const one = "customer" in report ? report.customer : undefined;
+        if (!one) return console.log(`${all}.`);
+        console.log(
+          one.paidAt === null
+            ? `${command.month}, ${one.customerId}: nothing paid (no balance that month, a cashback account, or not paid yet); ${all}.`
+            : `${command.month}, ${one.customerId}: ${count(one.points)} points, average balance ${roubles(one.averageBalance)} at ${(one.rateBp ?? 0) / 100}% a year over ${one.days} days, paid ${one.paidAt}; ${all}.`,
+        );
+      });
+    case "savings pay":
+      return target.withKopilka(async (k) => {
+        const paid = await k.savings.payAgain(command.month);
+        if (!paid.ok) throw new CommandFailure(paid.message);
+        const report = await k.savings.monthReport(command.month);
+        console.log(
+          `${command.month}: paid ${count(paid.points)} points to ${accounts(paid.accounts)} now; ` +
+            `${count(report.points)} points to ${accounts(report.paidAccounts)} in all (a month pays each account once).`,
         );
       });
     case "keys create":

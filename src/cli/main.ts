@@ -43,7 +43,7 @@ function customerId(raw: string) {
 
 function monthOf(raw: string) {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(raw))
-    throw new InvalidArgumentError("a month is YYYY-MM, e.g. 2026-03");
+    throw new InvalidArgumentError("a month is YYYY-MM, e.g. 2026-11");
   return raw;
 }
 
@@ -158,6 +158,8 @@ program
         `Customer token for ${customer} (${Math.round(ttlSeconds / 360) / 10} h): ${token}`,
         `  curl -H "Authorization: Bearer ${operator.secret}" "${base}/v1/customers/${customer}/balance"`,
         `  curl -H "Authorization: Bearer ${token}" "${base}/v1/customers/${customer}/history?limit=5"`,
+        `  curl -H "Authorization: Bearer ${token}" "${base}/v1/customers/${customer}/savings"`,
+        `  curl -H "Authorization: Bearer ${operator.secret}" "${base}/v1/reviews/unmoderated"`,
       ];
     }
     // The demo prints an operator key: it listens on this machine only unless HOST says otherwise.
@@ -232,6 +234,29 @@ program
       ...cliRequest(),
     });
   });
+
+const savings = program.command("savings").description("R25: the savings accounts' monthly interest");
+savings
+  .command("month")
+  .description("What a month paid: in all, or to one account with --customer (reads only)")
+  .argument("<month>", "the month, YYYY-MM in KOPILKA_TIME_ZONE", monthOf)
+  .option("--customer <customerId>", "one account", customerId)
+  .option("--json", "print JSON")
+  .action((month: string, options: { customer?: string; json?: boolean }) =>
+    execute({
+      name: "savings month",
+      month,
+      customerId: options.customer ?? null,
+      json: options.json === true,
+    }),
+  );
+savings
+  .command("pay")
+  .description(
+    "Pay a month that is over to every account not paid for it yet (as the scheduler does); paying twice pays once",
+  )
+  .argument("<month>", "the month, YYYY-MM in KOPILKA_TIME_ZONE", monthOf)
+  .action((month: string) => execute({ name: "savings pay", month }));
 
 const keys = program.command("keys").description("API keys");
 keys

@@ -24,8 +24,8 @@ export const CartLineSchema = strictObject({
 export const Lines = Type.Array(CartLineSchema, { minItems: 1, maxItems: MAX_CART_LINES });
 
 export const PaymentMethodSchema = literals(
-  ["marketplace_card", "other_card", "other"] as const,
-  "How the money part is paid; only the marketplace's card earns the card bonus (R8)",
+  ["marketplace_card", "other_card", "other", "savings_account"] as const,
+  "How the money part is paid; only the marketplace's card earns the card bonus (R8), only the savings account earns savings cashback (R25, customers whose mechanic is cashback)",
 );
 
 const PointsPerKind = strictObject(
@@ -182,6 +182,12 @@ export const ProgrammeConfigSchema = strictObject(
     savings: Type.Optional(
       strictObject({
         annualRateBp: Type.Integer({ description: "R25: yearly savings interest, basis points (0-1800)" }),
+        cashbackBp: Type.Optional(
+          Type.Integer({
+            description:
+              "R25: cashback on purchases paid from the savings account, basis points of the money paid (0-1000); absent: 300",
+          }),
+        ),
       }),
     ),
     reviews: Type.Optional(

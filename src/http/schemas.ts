@@ -30,7 +30,7 @@ export const Points = (description: string) =>
 export const Funder = Type.String({
   pattern: FUNDER_PATTERN.source,
   description:
-    "Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, manager_programme",
+    "Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, savings_cashback, manager_programme",
 });
 /**
  * An RFC 3339 instant in the years 2000-2199 with seconds 00-59: a leap second (…:60) or a year

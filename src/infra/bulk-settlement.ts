@@ -10,7 +10,7 @@ function isoJson(column: string) {
 }
 
 /** `digits` Crockford base-32 digits of a bigint column, most significant first, as ids are written. */
-function base32(column: string, digits: number) {
+export function base32(column: string, digits: number) {
   const alphabet = "'0123456789ABCDEFGHJKMNPQRSTVWXYZ'";
   const parts = Array.from(
     { length: digits },

@@ -30,6 +30,7 @@ import { movementFromRow, movementRow } from "./movement-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
 import { loadProgrammes, writeProgrammes } from "./programme-store.js";
 import { loadReviews, writeReviews } from "./review-store.js";
+import { payInterestInBulk } from "./savings-interest-bulk.js";
 import { loadSavings, writeSavings } from "./savings-store.js";
 import type { Database } from "./schema.js";
 
@@ -258,7 +259,9 @@ async function loadWorkingSets(
         union select o.customer_id, jsonb_array_elements_text(line -> 7)
           from o cross join jsonb_array_elements(o.progress -> 'lines') as line
         union select o.customer_id, jsonb_array_elements_text(line -> 8)
-          from o cross join jsonb_array_elements(o.progress -> 'lines') as line),
+          from o cross join jsonb_array_elements(o.progress -> 'lines') as line
+        -- R25: an order's savings cashback lots (progress.cashback, absent on most orders).
+        union select o.customer_id, jsonb_array_elements_text(o.progress -> 'cashback' -> 'lotIds') from o),
       due_lots as (
         select x.* from unnest(${customers}::text[]) as c (customer_id)
           cross join lateral (
@@ -682,6 +685,7 @@ export class PostgresLedgerStore implements LedgerStore {
             },
             settleDueLotsInBulk: (now, movementIdBase) =>
               settleDueLotsInBulk(trx, customers, now, movementIdBase),
+            payInterestInBulk: (run) => payInterestInBulk(trx, customers, run),
           });
         });
       } catch (error) {

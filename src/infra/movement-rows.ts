@@ -35,10 +35,11 @@ export const EXPLANATION_CODES = {
   review_submitted: 14,
   review_approved: 15,
   review_rejected: 16,
-  invite_reward: 17,
-  referral_credited: 18,
-  referral_confirmed: 19,
-  referral_cancelled: 20,
+  savings_cashback: 17,
+  invite_reward: 18,
+  referral_credited: 19,
+  referral_confirmed: 20,
+  referral_cancelled: 21,
 } as const satisfies Record<ExplanationCode, number>;
 
 const CODE_OF_NUMBER = new Map<number, ExplanationCode>(

@@ -1,4 +1,4 @@
-import type { Order, OrderLine } from "../domain/orders/index.js";
+import type { Order, OrderCashback, OrderLine } from "../domain/orders/index.js";
 
 /**
  * How an order is stored: what was fixed when it was placed goes into `order_lines` once, and the
@@ -24,6 +24,8 @@ export interface OrderProgress {
   accrualPoints: number;
   shortfall: number;
   lines: LineProgress[];
+  /** R25: only on orders that earn savings cashback (the ledger's load reads its lot ids). */
+  cashback?: OrderCashback;
 }
 
 /** A line as placed: the cart line, its share of the spend (R21) and what it earns (R7-R12). */
@@ -85,6 +87,7 @@ export function orderRow(order: Order): OrderRow {
       lastSequence: order.lastSequence,
       accrualPoints: order.accrualPoints,
       shortfall: order.shortfall,
+      ...(order.cashback ? { cashback: order.cashback } : {}),
       lines: order.lines.map((l) => [
         l.shippedQuantity,
         l.returnedQuantity,
@@ -138,6 +141,7 @@ export function orderFromRows(row: OrderRow, lines: PlacedLine[]): Order {
     lastSequence: row.progress.lastSequence,
     accrualPoints: row.progress.accrualPoints,
     shortfall: row.progress.shortfall,
+    ...(row.progress.cashback ? { cashback: row.progress.cashback } : {}),
     updatedAt: new Date(row.updated_at),
   };
 }

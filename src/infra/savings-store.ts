@@ -4,10 +4,16 @@ import type {
   CustomerState,
   CustomerWrite,
   RecordedSavingsEntry,
+  SavingsInterestRecord,
   SavingsState,
 } from "../app/ports.js";
-import type { SavingsStore } from "../app/savings/savings-service.js";
-import type { CalendarMonth, SavingsEntryType } from "../domain/savings/index.js";
+import type { SavingsMonthTotals, SavingsStore } from "../app/savings/savings-service.js";
+import {
+  type CalendarMonth,
+  DEFAULT_SAVINGS_MECHANIC,
+  type SavingsEntryType,
+  type SavingsMechanic,
+} from "../domain/savings/index.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -64,11 +70,20 @@ async function readSavings(
   const months = asked.flatMap((r) =>
     r.savings?.month ? [{ customerId: r.customerId, ...r.savings.month }] : [],
   );
+  const later = asked.flatMap((r) =>
+    r.savings?.laterThan ? [{ customerId: r.customerId, after: r.savings.laterThan }] : [],
+  );
   const result = await sql<{
-    accounts: { customer_id: string; balance: string | number; rate_bp: number | null }[];
+    accounts: {
+      customer_id: string;
+      balance: string | number;
+      rate_bp: number | null;
+      mechanic: SavingsMechanic;
+    }[];
     named: EntryRow[];
     openings: { customer_id: string; month: string; opening: string | number; paid: boolean }[];
     in_month: EntryRow[];
+    later: EntryRow[];
   }>`
     with
       m as (select * from unnest(${months.map((m) => m.customerId)}::text[], ${months.map((m) => m.month)}::text[],
@@ -91,16 +106,22 @@ async function readSavings(
          from m) as openings,
       (select coalesce(json_agg(e order by e.occurred_at, e.entry_id), '[]')
          from m join savings_entries as e
-           on e.customer_id = m.customer_id and e.occurred_at >= m.start_at and e.occurred_at < m.end_at) as in_month`.execute(
+           on e.customer_id = m.customer_id and e.occurred_at >= m.start_at and e.occurred_at < m.end_at) as in_month,
+      -- A late withdrawal's check: the entries after its instant (an index range; empty in time order).
+      (select coalesce(json_agg(e order by e.occurred_at, e.entry_id), '[]')
+         from unnest(${later.map((l) => l.customerId)}::text[], ${later.map((l) => l.after.toISOString())}::timestamptz[])
+                as l (customer_id, after_at)
+         join savings_entries as e on e.customer_id = l.customer_id and e.occurred_at > l.after_at) as later`.execute(
     db,
   );
   const row = result.rows[0];
   if (!row) return savings;
-  for (const id of customers) savings.set(id, { balance: 0, rateBp: null, entries: new Map() });
+  for (const id of customers) savings.set(id, emptyAccount());
   for (const a of row.accounts) {
     const s = savings.get(a.customer_id) as SavingsState;
     s.balance = Number(a.balance);
     s.rateBp = a.rate_bp;
+    s.mechanic = a.mechanic;
   }
   for (const e of row.named) savings.get(e.customer_id)?.entries.set(e.entry_id, entryOf(e));
   for (const o of row.openings) {
@@ -116,6 +137,11 @@ async function readSavings(
     };
   }
   for (const e of row.in_month) savings.get(e.customer_id)?.month?.entries.push(entryOf(e));
+  for (const l of later) {
+    const s = savings.get(l.customerId) as SavingsState;
+    s.later = { after: l.after, entries: [] };
+  }
+  for (const e of row.later) savings.get(e.customer_id)?.later?.entries.push(entryOf(e));
   return savings;
 }
 
@@ -137,7 +163,12 @@ export async function writeSavings(
     const s = w.savings;
     if (!s) continue;
     if (s.account) {
-      accounts.push({ customer_id: w.customerId, balance: s.account.balance, rate_bp: s.account.rateBp });
+      accounts.push({
+        customer_id: w.customerId,
+        balance: s.account.balance,
+        rate_bp: s.account.rateBp,
+        mechanic: s.account.mechanic,
+      });
     }
     for (const e of s.entries ?? []) {
       entries.push({
@@ -151,14 +182,14 @@ export async function writeSavings(
         actor: w.actor,
       });
     }
-    if (s.rateChange) {
+    if (s.settingChange) {
       audits.push({
-        audit_id: s.rateChange.auditId,
+        audit_id: s.settingChange.auditId,
         actor: w.actor,
-        action: "savings.set_rate",
+        action: `savings.set_${s.settingChange.setting}`,
         subject: `customer:${w.customerId}`,
-        before: { rateBp: s.rateChange.before },
-        after: { rateBp: s.rateChange.after },
+        before: s.settingChange.before,
+        after: s.settingChange.after,
         at: at.toISOString(),
       });
     }
@@ -179,9 +210,11 @@ export async function writeSavings(
   await sql`
     with
       account_rows as (
-        insert into savings_accounts (customer_id, balance, rate_bp)
-        select * from jsonb_to_recordset(${JSON.stringify(accounts)}::jsonb) as x(customer_id text, balance bigint, rate_bp integer)
-        on conflict (customer_id) do update set balance = excluded.balance, rate_bp = excluded.rate_bp
+        insert into savings_accounts (customer_id, balance, rate_bp, mechanic)
+        select * from jsonb_to_recordset(${JSON.stringify(accounts)}::jsonb)
+          as x(customer_id text, balance bigint, rate_bp integer, mechanic text)
+        on conflict (customer_id) do update
+          set balance = excluded.balance, rate_bp = excluded.rate_bp, mechanic = excluded.mechanic
         returning 1),
       entry_rows as (
         insert into savings_entries (customer_id, entry_id, type, amount, occurred_at, balance_after, recorded_at, actor)
@@ -219,6 +252,47 @@ export class PostgresSavingsStore implements SavingsStore {
 
   async read(customerId: string, month: CalendarMonth): Promise<SavingsState> {
     const states = await readSavings(this.db, [{ customerId, savings: { month } }]);
-    return states.get(customerId) ?? { balance: 0, rateBp: null, entries: new Map() };
+    return states.get(customerId) ?? emptyAccount();
   }
+
+  async monthTotals(month: string): Promise<SavingsMonthTotals> {
+    const rows = await sql<{ accounts: number; paid: number; points: string | number }>`
+      select count(*)::int as accounts, (count(*) filter (where points > 0))::int as paid,
+             coalesce(sum(points), 0) as points
+      from savings_interest where month = ${month}`.execute(this.db);
+    const row = rows.rows[0];
+    return {
+      month,
+      accounts: row?.accounts ?? 0,
+      paidAccounts: row?.paid ?? 0,
+      points: Number(row?.points ?? 0),
+    };
+  }
+
+  async monthOf(
+    customerId: string,
+    month: string,
+  ): Promise<(SavingsInterestRecord & { paidAt: Date }) | null> {
+    const row = await this.db
+      .selectFrom("savings_interest")
+      .selectAll()
+      .where("customer_id", "=", customerId)
+      .where("month", "=", month)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      month,
+      points: Number(row.points),
+      balanceDays: BigInt(row.balance_days),
+      days: row.days,
+      rateBp: row.rate_bp,
+      movementId: row.movement_id,
+      paidAt: new Date(row.paid_at),
+    };
+  }
+}
+
+/** An account without a row: nothing deposited, the programme's rate, interest. */
+function emptyAccount(): SavingsState {
+  return { balance: 0, rateBp: null, mechanic: DEFAULT_SAVINGS_MECHANIC, entries: new Map() };
 }

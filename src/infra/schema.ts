@@ -117,7 +117,7 @@ export interface Database extends OrdersDatabase {
   /** A customer's tokens issued at or before `revoked_before` are refused. */
   customer_token_revocations: { customer_id: string; revoked_before: Date };
   /** R25 (migration 8). */
-  savings_accounts: { customer_id: string; balance: number; rate_bp: number | null };
+  savings_accounts: { customer_id: string; balance: number; rate_bp: number | null; mechanic: string };
   savings_entries: {
     customer_id: string;
     entry_id: string;

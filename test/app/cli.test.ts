@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { monthContaining, previousMonth } from "../../src/domain/savings/index.js";
 import { freshDatabase, ON_POSTGRES } from "../support/database.js";
 
 /**
@@ -164,6 +165,36 @@ async function everyCommand(env: Env): Promise<Ran[]> {
   const listed = JSON.parse((await step("keys", "list", "--json")).stdout);
   expect(listed).toEqual([expect.objectContaining({ keyId, name: "shop", role: "seller", sellerId: "s-1" })]);
   expect(listed[0].revokedAt).toEqual(expect.any(String));
+  // R25: the demo's interest customer (demo-00002) was paid last month; the month before is paid here, once.
+  const current = monthContaining(new Date(), "Europe/Moscow").month;
+  const last = previousMonth(current);
+  const before = previousMonth(last);
+  expect((await step("savings", "month", last)).stdout).toMatch(
+    new RegExp(`^${last}: [\\d,]+ points paid to 1 account \\(1 with a balance that month\\)\\.\\n$`),
+  );
+  expect((await step("savings", "month", last, "--customer", "demo-00002")).stdout).toMatch(
+    new RegExp(
+      `^${last}, demo-00002: [\\d,]+ points, average balance [\\d,.]+ RUB at 12% a year over \\d\\d days, paid `,
+    ),
+  );
+  expect((await step("savings", "month", last, "--customer", "demo-00001")).stdout).toMatch(
+    new RegExp(`^${last}, demo-00001: nothing paid`),
+  );
+  const paid = await step("savings", "pay", before);
+  expect(paid.stdout).toMatch(
+    new RegExp(`^${before}: paid ([\\d,]+) points to 1 account now; \\1 points to 1 account in all`),
+  );
+  expect((await step("savings", "pay", before)).stdout).toMatch(
+    new RegExp(`^${before}: paid 0 points to 0 accounts now; [\\d,]+ points to 1 account in all`),
+  );
+  expect(JSON.parse((await step("savings", "month", before, "--json")).stdout)).toMatchObject({
+    month: before,
+    accounts: 1,
+    paidAccounts: 1,
+  });
+  const notOver = await step("savings", "pay", current);
+  expect(notOver.code).toBe(1);
+  expect(notOver.stderr).toBe(`kopilka: ${current} is not over yet: a month is paid once it has ended\n`);
   expect((await step("tokens", "create", "cust-1", "--ttl", "600")).stdout).toMatch(/^eyJ/);
   expect((await step("tokens", "revoke", "cust-1", "--reason", "lost phone")).stdout).toMatch(
     /^Tokens issued for cust-1 up to .* are refused from now on\.\n$/,
@@ -197,6 +228,7 @@ describe("the kopilka command", () => {
       "adjust",
       "keys",
       "tokens",
+      "savings",
       "managers",
       "effects",
     ]) {
@@ -205,6 +237,7 @@ describe("the kopilka command", () => {
     expect((await kopilka(env, "adjust", "--help")).stdout).toContain("--reason");
     expect((await kopilka(env, "keys", "--help")).stdout).toMatch(/create[\s\S]*list[\s\S]*revoke/);
     expect((await kopilka(env, "tokens", "--help")).stdout).toMatch(/create[\s\S]*revoke/);
+    expect((await kopilka(env, "savings", "--help")).stdout).toMatch(/month[\s\S]*pay/);
     const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
     expect(await kopilka(env, "--version")).toMatchObject({ code: 0, stdout: `${version}\n` });
   });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoCustomerId, loadDemo } from "../../src/app/demo.js";
+import { demoCustomerId, loadDemo, loadShowcase, SHOWCASE } from "../../src/app/demo.js";
+import { DEMO_PROMO_CODE, loadProgrammesDemo } from "../../src/app/demo-programmes.js";
 import { CYRILLIC_LETTER, LATIN_LETTER } from "../support/alphabets.js";
+import { httpHarness } from "../support/http.js";
 import { ledgerHarness } from "../support/ledger.js";
 
 describe("demo data", () => {
@@ -27,10 +29,80 @@ describe("demo data", () => {
   });
 });
 
+describe("the demo's showcase (serve --demo): savings accounts and reviews a visitor finds", () => {
+  let h: Awaited<ReturnType<typeof httpHarness>>;
+  beforeAll(async () => {
+    h = await httpHarness();
+    await loadDemo(h.kopilka.ledger, { customers: 3, seed: 1, now: h.clock.now() });
+    await loadShowcase(h.kopilka, h.kopilka.config.timeZone);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  const get = async (url: string) => {
+    const res = await h.send({ method: "GET", url, key: h.keys.operator });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+  const RUB = 100;
+
+  it("R25: one customer earns interest (last month paid), one cashback on an order paid from the savings account", async () => {
+    const saver = SHOWCASE.interestCustomer;
+    expect(await get(`/v1/customers/${saver}/savings`)).toMatchObject({
+      mechanic: "interest",
+      balance: 30_000 * RUB,
+    });
+    const interest = (await get(`/v1/customers/${saver}/history?kind=savings&type=credit`)).items.filter(
+      (m: { explanation: { en: string } }) => m.explanation.en.startsWith("Interest for "),
+    );
+    expect(interest).toHaveLength(1);
+    const shopper = SHOWCASE.cashbackCustomer;
+    expect(await get(`/v1/customers/${shopper}/savings`)).toMatchObject({
+      mechanic: "cashback",
+      balance: 94_500 * RUB,
+      accruedThisMonth: 0,
+    });
+    const order = await get(`/v1/orders/${SHOWCASE.orderId}?customerId=${shopper}`);
+    expect(order).toMatchObject({
+      state: "delivered",
+      paymentMethod: "savings_account",
+      cashback: { rateBp: 300, points: 165 },
+    });
+    const cashback = (
+      await get(`/v1/customers/${shopper}/history?kind=savings&reference=${SHOWCASE.orderId}`)
+    ).items;
+    expect(cashback.map((m: { explanation: { ru: string } }) => m.explanation.ru)).toContain(
+      `Кешбэк за заказ ${SHOWCASE.orderId}, оплаченный с накопительного счёта: 3% от 5 500 ₽ — 165 баллов`,
+    );
+  });
+
+  it("R22: one review approved (its points available), one awaiting moderation and overdue", async () => {
+    const shopper = SHOWCASE.cashbackCustomer;
+    const waiting = (await get("/v1/reviews/unmoderated")).items as {
+      reviewId: string;
+      customerId: string;
+    }[];
+    expect(waiting).toEqual([
+      expect.objectContaining({ reviewId: SHOWCASE.awaitingReviewId, customerId: shopper }),
+    ]);
+    const reviews = (await get(`/v1/customers/${shopper}/history?reference=${SHOWCASE.approvedReviewId}`))
+      .items;
+    expect(reviews.map((m: { type: string }) => m.type)).toContain("make_available");
+    const all = [
+      ...(await get(`/v1/customers/${shopper}/history?limit=200`)).items,
+      ...(await get(`/v1/customers/${SHOWCASE.interestCustomer}/history?limit=200`)).items,
+    ].filter((m: { type: string }) => m.type !== "adjust");
+    expect(all.filter((m: { explanation: { ru: string } }) => LATIN_LETTER.test(m.explanation.ru))).toEqual(
+      [],
+    );
+    expect(
+      all.filter((m: { explanation: { en: string } }) => CYRILLIC_LETTER.test(m.explanation.en)),
+    ).toEqual([]);
+  });
+});
+
 describe("demo data of the invite and manager programmes (R23, R24)", () => {
   it("shows an invited friend's reward pending, a friend still to order, and a manager's referral points pending", async () => {
-    const { httpHarness } = await import("../support/http.js");
-    const { loadProgrammesDemo, DEMO_PROMO_CODE } = await import("../../src/app/demo-programmes.js");
     const h = await httpHarness();
     try {
       await loadDemo(h.kopilka.ledger, { customers: 1, seed: 1, now: h.clock.now() });

@@ -42,6 +42,7 @@ class WatchedStore implements LedgerStore {
         work({
           load: (requests, now) => tx.load(requests, now),
           settleDueLotsInBulk: (now, base) => tx.settleDueLotsInBulk(now, base),
+          payInterestInBulk: (run) => tx.payInterestInBulk(run),
           write: async (writes, at) => {
             if (this.failWritesFor && writes.some((w) => w.customerId === this.failWritesFor))
               throw new Error(`injected failure writing ${this.failWritesFor}`);

@@ -273,6 +273,13 @@ const ROUTES: FuzzRoute[] = [
     body: () => ({ rateBp: 1500 }),
   },
   {
+    op: "setSavingsMechanic",
+    method: "PUT",
+    path: "/v1/customers/:customerId/savings/mechanic",
+    params: () => ({ customerId: CUSTOMER }),
+    body: () => ({ mechanic: "cashback" }),
+  },
+  {
     op: "calculateSavingsInterest",
     method: "GET",
     path: "/v1/customers/:customerId/savings/calculator",

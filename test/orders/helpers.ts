@@ -11,7 +11,7 @@ import { checkLedgerInvariants } from "../support/invariants.js";
 export type Harness = Awaited<ReturnType<typeof httpHarness>>;
 export type Kind = "bonus" | "savings" | "referral";
 export const KINDS: readonly Kind[] = ["bonus", "savings", "referral"];
-export type PaymentMethod = "marketplace_card" | "other_card" | "other";
+export type PaymentMethod = "marketplace_card" | "other_card" | "other" | "savings_account";
 
 export interface Line {
   lineId: string;
@@ -58,6 +58,8 @@ export interface Outcome {
     availableFrom?: string;
     shortfall?: number;
     expectedAccrualPoints?: number;
+    cashbackPoints?: number;
+    expectedCashbackPoints?: number;
   };
   error?: { code: string; message: string; details: Record<string, unknown> };
 }
@@ -86,6 +88,7 @@ export interface OrderView {
   spent: KindPoints;
   accrualPoints: number;
   shortfall: number;
+  cashback?: { rateBp: number; points: number };
   lines: OrderLineView[];
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   balanceDays,
   calendarMonth,
+  lowestBalanceFrom,
   monthlyInterest,
   type SavingsEntry,
 } from "../../src/domain/savings/index.js";
@@ -351,6 +352,36 @@ describe("R25 the savings account", () => {
       expect((await account(id)).balance).toBe(0);
     });
 
+    it("a withdrawal reported late must fit the balance at its instant and leave every later balance ≥ 0", async () => {
+      const id = nextCustomer();
+      h.clock.set(new Date("2026-03-20T10:00:00Z"));
+      await deposit(id, "d", 1_000 * RUB, "2026-03-05T10:00:00Z");
+      await withdraw(id, "w1", 600 * RUB, "2026-03-10T10:00:00Z");
+      // On 7 March the balance was 1,000, but 500 then would leave −100 after the 10 March withdrawal.
+      const later = expectError(
+        await withdraw(id, "w2", 500 * RUB, "2026-03-07T10:00:00Z"),
+        "INSUFFICIENT_SAVINGS",
+      );
+      expect(later.details).toMatchObject({
+        fields: [{ field: "body.amount" }],
+        balance: 400 * RUB,
+        lowestBalanceFromOccurredAt: 400 * RUB,
+      });
+      // Before the deposit there was nothing to withdraw, whatever the balance is now.
+      const early = expectError(
+        await withdraw(id, "w3", 100, "2026-03-01T10:00:00Z"),
+        "INSUFFICIENT_SAVINGS",
+      );
+      expect(early.details).toMatchObject({ lowestBalanceFromOccurredAt: 0 });
+      expect(await entryCount(id)).toBe(2);
+      // 400 on 7 March fits: every balance from then on stays ≥ 0, and March's interest counts it from then.
+      expect((await withdraw(id, "w4", 400 * RUB, "2026-03-07T10:00:00Z")).statusCode).toBe(201);
+      expect((await account(id)).balance).toBe(0);
+      await payMonth("2026-03", "2026-04-01T00:00:00Z");
+      // End-of-day balances: 1,000 on 5-6 March, 600 on 7-9, 0 from the 10th: 4,000 RUB-days / 31 × 12% / 12.
+      expect(await savingsPoints(id)).toBe(monthlyInterest(4_000n * 100n, 31, 1200));
+    });
+
     it("an instant in the future → 422 INVALID_DATES naming body.occurredAt", async () => {
       const id = nextCustomer();
       h.clock.set(new Date("2026-03-10T10:00:00Z"));
@@ -389,7 +420,7 @@ describe("R25 the savings account", () => {
     });
   });
 
-  it("property: a month run twice pays once, exactly the formula over the end-of-day balances", async () => {
+  it("property: reported in any order, a month run twice pays once, exactly the formula over the end-of-day balances", async () => {
     const month = calendarMonth("2026-04", MOSCOW);
     const span = month.end.getTime() - month.start.getTime();
     const entry = fc.record({
@@ -413,7 +444,8 @@ describe("R25 the savings account", () => {
             const res = e.deposit
               ? await deposit(id, entryId, e.amount, occurredAt)
               : await withdraw(id, entryId, e.amount, occurredAt);
-            if (!e.deposit && e.amount > balance) {
+            // Reports arrive in any order: a withdrawal must leave every balance from its instant on ≥ 0.
+            if (!e.deposit && e.amount > lowestBalanceFrom(balance, accepted, new Date(occurredAt))) {
               expectError(res, "INSUFFICIENT_SAVINGS");
               continue;
             }

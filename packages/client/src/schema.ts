@@ -398,6 +398,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{customerId}/savings/mechanic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * R25: what the customer's savings account earns, monthly interest or purchase cashback
+         * @description Audited. `cashback`: orders placed from now on and paid from the savings account earn the programme's `savings.cashbackBp` of the money paid, and no month pays interest any more; `interest` (the default): months paid from now on pay interest, and new orders earn no cashback.
+         */
+        put: operations["setSavingsMechanic"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{customerId}/savings/calculator": {
         parameters: {
             query?: never;
@@ -753,8 +773,8 @@ export interface operations {
                      * @description Where the points come from
                      * @enum {string}
                      */
-                    source: "purchase" | "seller" | "review" | "friend_invite" | "campaign" | "savings_interest" | "manager_programme" | "adjustment" | "refund_grace";
-                    /** @description Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, manager_programme */
+                    source: "purchase" | "seller" | "review" | "friend_invite" | "campaign" | "savings_interest" | "savings_cashback" | "manager_programme" | "adjustment" | "refund_grace";
+                    /** @description Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, savings_cashback, manager_programme */
                     funder: string;
                     /**
                      * Format: date-time
@@ -2062,10 +2082,10 @@ export interface operations {
                         originalUnitPriceKop?: number;
                     }[];
                     /**
-                     * @description How the money part is paid; only the marketplace's card earns the card bonus (R8)
+                     * @description How the money part is paid; only the marketplace's card earns the card bonus (R8), only the savings account earns savings cashback (R25, customers whose mechanic is cashback)
                      * @enum {string}
                      */
-                    paymentMethod: "marketplace_card" | "other_card" | "other";
+                    paymentMethod: "marketplace_card" | "other_card" | "other" | "savings_account";
                 };
             };
         };
@@ -2256,10 +2276,10 @@ export interface operations {
                             originalUnitPriceKop?: number;
                         }[];
                         /**
-                         * @description How the money part is paid; only the marketplace's card earns the card bonus (R8)
+                         * @description How the money part is paid; only the marketplace's card earns the card bonus (R8), only the savings account earns savings cashback (R25, customers whose mechanic is cashback)
                          * @enum {string}
                          */
-                        paymentMethod: "marketplace_card" | "other_card" | "other";
+                        paymentMethod: "marketplace_card" | "other_card" | "other" | "savings_account";
                         /** @description Whole points per kind */
                         spend?: {
                             bonus?: number;
@@ -2394,10 +2414,10 @@ export interface operations {
                         originalUnitPriceKop?: number;
                     }[];
                     /**
-                     * @description How the money part is paid; only the marketplace's card earns the card bonus (R8)
+                     * @description How the money part is paid; only the marketplace's card earns the card bonus (R8), only the savings account earns savings cashback (R25, customers whose mechanic is cashback)
                      * @enum {string}
                      */
-                    paymentMethod: "marketplace_card" | "other_card" | "other";
+                    paymentMethod: "marketplace_card" | "other_card" | "other" | "savings_account";
                     /** @description Whole points per kind */
                     spend?: {
                         bonus?: number;
@@ -2698,6 +2718,13 @@ export interface operations {
                         accrualPoints: number;
                         /** @description R14: points returns could not take back */
                         shortfall: number;
+                        /** @description R25: the savings cashback of an order paid from the savings account of a cashback customer; absent otherwise */
+                        cashback?: {
+                            /** @description Basis points of the money paid, fixed at placement */
+                            rateBp: number;
+                            /** @description Savings points credited net of returns */
+                            points: number;
+                        };
                         lines: {
                             lineId: string;
                             sku: string;
@@ -3006,6 +3033,8 @@ export interface operations {
                             savings?: {
                                 /** @description R25: yearly savings interest, basis points (0-1800) */
                                 annualRateBp: number;
+                                /** @description R25: cashback on purchases paid from the savings account, basis points of the money paid (0-1000); absent: 300 */
+                                cashbackBp?: number;
                             };
                             /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
                             reviews?: {
@@ -3081,6 +3110,8 @@ export interface operations {
                                 savings?: {
                                     /** @description R25: yearly savings interest, basis points (0-1800) */
                                     annualRateBp: number;
+                                    /** @description R25: cashback on purchases paid from the savings account, basis points of the money paid (0-1000); absent: 300 */
+                                    cashbackBp?: number;
                                 };
                                 /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
                                 reviews?: {
@@ -3152,6 +3183,8 @@ export interface operations {
                                 savings?: {
                                     /** @description R25: yearly savings interest, basis points (0-1800) */
                                     annualRateBp: number;
+                                    /** @description R25: cashback on purchases paid from the savings account, basis points of the money paid (0-1000); absent: 300 */
+                                    cashbackBp?: number;
                                 };
                                 /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
                                 reviews?: {
@@ -3310,6 +3343,8 @@ export interface operations {
                         savings?: {
                             /** @description R25: yearly savings interest, basis points (0-1800) */
                             annualRateBp: number;
+                            /** @description R25: cashback on purchases paid from the savings account, basis points of the money paid (0-1000); absent: 300 */
+                            cashbackBp?: number;
                         };
                         /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
                         reviews?: {
@@ -3402,6 +3437,8 @@ export interface operations {
                             savings?: {
                                 /** @description R25: yearly savings interest, basis points (0-1800) */
                                 annualRateBp: number;
+                                /** @description R25: cashback on purchases paid from the savings account, basis points of the money paid (0-1000); absent: 300 */
+                                cashbackBp?: number;
                             };
                             /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
                             reviews?: {
@@ -3473,6 +3510,8 @@ export interface operations {
                             savings?: {
                                 /** @description R25: yearly savings interest, basis points (0-1800) */
                                 annualRateBp: number;
+                                /** @description R25: cashback on purchases paid from the savings account, basis points of the money paid (0-1000); absent: 300 */
+                                cashbackBp?: number;
                             };
                             /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
                             reviews?: {
@@ -4084,9 +4123,16 @@ export interface operations {
                         /** @description R25: yearly rate in basis points (1200 = 12%), 0-1800 */
                         rateBp: number;
                         rateSource: "programme" | "customer";
+                        /**
+                         * @description R25: what the account earns: `interest` (monthly, on the average balance) or `cashback` (on orders paid from the account)
+                         * @enum {string}
+                         */
+                        mechanic: "interest" | "cashback";
+                        /** @description R25: the programme's cashback rate now, basis points of the money paid from the account */
+                        cashbackBp: number;
                         /** @description This month, YYYY-MM in the operator's time zone */
                         month: string;
-                        /** @description Points of this month's interest accrued through today (paid after the month ends) */
+                        /** @description Points of this month's interest accrued through today (paid after the month ends); 0 for a cashback customer */
                         accruedThisMonth: number;
                         daysSoFar: number;
                         daysInMonth: number;
@@ -4161,7 +4207,10 @@ export interface operations {
     setSavingsRate: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
             path: {
                 /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
                 customerId: string;
@@ -4208,6 +4257,130 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    setSavingsMechanic: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description R25: what the account earns: `interest` (monthly, on the average balance) or `cashback` (on orders paid from the account)
+                     * @enum {string}
+                     */
+                    mechanic: "interest" | "cashback";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        /**
+                         * @description R25: what the account earns: `interest` (monthly, on the average balance) or `cashback` (on orders paid from the account)
+                         * @enum {string}
+                         */
+                        mechanic: "interest" | "cashback";
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

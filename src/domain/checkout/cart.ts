@@ -17,8 +17,12 @@ export interface CartLine {
   readonly sellerPointsPerUnit?: number;
 }
 
-/** How the money part of an order is paid; only the marketplace's own card earns the card bonus. */
-export type PaymentMethod = "marketplace_card" | "other_card" | "other";
+/**
+ * How the money part of an order is paid; only the marketplace's own card earns the card bonus (R8),
+ * and only money from the customer's savings account earns savings cashback (R25, for customers whose
+ * mechanic is cashback).
+ */
+export type PaymentMethod = "marketplace_card" | "other_card" | "other" | "savings_account";
 
 export const MAX_CART_LINES = 10_000;
 export const MAX_LINE_QUANTITY = 100_000;

@@ -17,12 +17,15 @@ export const SINK = {
   clawedBack: "sink:clawed_back",
 } as const;
 
-/** Who pays for points: the marketplace's budget, a seller, a campaign, savings interest, the manager programme. */
+/**
+ * Who pays for points: the marketplace's budget, a seller, a campaign, savings interest or cashback
+ * (R25), the manager programme.
+ */
 export type Funder = string;
 
-/** The funders there are: the marketplace, savings interest, the manager programme, a seller, a campaign. */
+/** The funders there are: the marketplace, savings interest or cashback, the manager programme, a seller, a campaign. */
 export const FUNDER_PATTERN =
-  /^(marketplace|savings_interest|manager_programme|(seller|campaign):[A-Za-z0-9_.-]{1,64})$/;
+  /^(marketplace|savings_interest|savings_cashback|manager_programme|(seller|campaign):[A-Za-z0-9_.-]{1,64})$/;
 
 export function funderAccount(funder: Funder): string {
   return `funder:${funder}`;

@@ -103,6 +103,11 @@ export type ExplanationRef =
       code: "savings_interest";
       params: [month: string, averageKop: number, rateBp: number, points: number];
     }
+  /** R25, the variant: cashback on an order's shipped units paid from the savings account: money, rate, points. */
+  | {
+      code: "savings_cashback";
+      params: [orderId: string, moneyKop: number, rateBp: number, points: number];
+    }
   /** R22: a review's reward, pending until moderation approves the review. */
   | { code: "review_submitted"; params: [amount: number, reviewId: string, sku: string] }
   /** R22: moderation approved the review: its points became available. */
@@ -152,6 +157,7 @@ const SOURCE_NAMES: Record<CreditSource, Explanation> = {
   friend_invite: { ru: "за приглашение друга", en: "for inviting a friend" },
   campaign: { ru: "по акции", en: "from a campaign" },
   savings_interest: { ru: "проценты по накопительному счёту", en: "savings account interest" },
+  savings_cashback: { ru: "кешбэк за покупки с накопительного счёта", en: "savings account cashback" },
   manager_programme: { ru: "по программе менеджеров", en: "from the manager programme" },
   adjustment: { ru: "корректировка службы поддержки", en: "support adjustment" },
   refund_grace: { ru: "возврат списанных баллов", en: "refund of spent points" },
@@ -312,6 +318,16 @@ export function explainReferralCancelled(
   thresholdKop: number,
 ): ExplanationRef {
   return { code: "referral_cancelled", params: [amount, month, purchasesKop, thresholdKop] };
+}
+
+/** R25: «Кешбэк за заказ 7781, оплаченный с накопительного счёта: 3% от 1 200 ₽ — 36 баллов». */
+export function explainSavingsCashback(
+  orderId: string,
+  moneyKop: number,
+  rateBp: number,
+  points: number,
+): ExplanationRef {
+  return { code: "savings_cashback", params: [orderId, moneyKop, rateBp, points] };
 }
 
 // Rendering.
@@ -516,6 +532,13 @@ const TEMPLATES: {
     return {
       ru: `Проценты на остаток за ${name.ru}: средний остаток ${average.ru} × ${rate.ru} / 12 — ${formatPoints(points).ru}`,
       en: `Interest for ${name.en}: average balance ${average.en} × ${rate.en} / 12 — ${formatPoints(points).en}`,
+    };
+  },
+  savings_cashback: ([orderId, moneyKop, rateBp, points]) => {
+    const [money, rate] = [formatRoubles(moneyKop), formatPercent(rateBp)];
+    return {
+      ru: `Кешбэк за заказ ${orderId}, оплаченный с накопительного счёта: ${rate.ru} от ${money.ru} — ${formatPoints(points).ru}`,
+      en: `Cashback for order ${orderId}, paid from the savings account: ${rate.en} of ${money.en} — ${formatPoints(points).en}`,
     };
   },
   review_submitted: ([amount, reviewId, sku]) => ({

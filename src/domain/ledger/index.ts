@@ -19,6 +19,7 @@ export {
   explainReviewApproved,
   explainReviewRejected,
   explainReviewSubmitted,
+  explainSavingsCashback,
   explainSavingsInterest,
   explainSellerPoints,
   renderExplanation,

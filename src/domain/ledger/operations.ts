@@ -33,6 +33,7 @@ import {
 /** R2: some sources only ever produce one kind of points. */
 const SOURCE_KIND: Partial<Record<CreditSource, PointKind>> = {
   savings_interest: "savings",
+  savings_cashback: "savings",
   manager_programme: "referral",
 };
 

@@ -11,6 +11,7 @@ export const CREDIT_SOURCES = [
   "friend_invite",
   "campaign",
   "savings_interest",
+  "savings_cashback",
   "manager_programme",
   "adjustment",
   "refund_grace",

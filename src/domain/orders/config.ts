@@ -9,7 +9,12 @@ import { DEFAULT_INVITE_POLICY, type InvitePolicy, validateInvitePolicy } from "
 import type { CategoryNames } from "../ledger/index.js";
 import { DEFAULT_MANAGER_POLICY, type ManagerPolicy, validateManagerPolicy } from "../managers/types.js";
 import { DEFAULT_REVIEW_POLICY, type ReviewPolicy, validateReviewPolicy } from "../reviews/types.js";
-import { DEFAULT_SAVINGS_RATE_BP, MAX_SAVINGS_RATE_BP } from "../savings/index.js";
+import {
+  DEFAULT_SAVINGS_CASHBACK_BP,
+  DEFAULT_SAVINGS_RATE_BP,
+  MAX_SAVINGS_CASHBACK_BP,
+  MAX_SAVINGS_RATE_BP,
+} from "../savings/index.js";
 
 /** The lifecycle numbers of rules.md that an operator may change, each with its rule. */
 export interface LifecyclePolicy {
@@ -27,6 +32,12 @@ export interface LifecyclePolicy {
 export interface SavingsPolicy {
   /** R25: the yearly interest rate in basis points (1200 = 12%), from 0 to 1800. Default 1200. */
   readonly annualRateBp: number;
+  /**
+   * R25, the variant: cashback on purchases paid from the savings account, basis points of the money
+   * paid (300 = 3%), from 0 to 1000, for customers whose mechanic is `cashback`. Default 300; versions
+   * made before it existed have none and use the default.
+   */
+  readonly cashbackBp?: number | undefined;
 }
 
 /** Everything that decides what an order earns and may spend: one version of the programme. */
@@ -61,7 +72,7 @@ export function reviewPolicyOf(config: ProgrammeConfig): ReviewPolicy {
 export const DEFAULT_PROGRAMME_CONFIG: ProgrammeConfig = {
   earning: DEFAULT_EARNING_CONFIG,
   lifecycle: { pendingDelayHours: 24, expiryDays: 365, holdTimeoutSeconds: 1800, refundGraceDays: 30 },
-  savings: { annualRateBp: DEFAULT_SAVINGS_RATE_BP },
+  savings: { annualRateBp: DEFAULT_SAVINGS_RATE_BP, cashbackBp: DEFAULT_SAVINGS_CASHBACK_BP },
   reviews: DEFAULT_REVIEW_POLICY,
   invites: DEFAULT_INVITE_POLICY,
   managers: DEFAULT_MANAGER_POLICY,
@@ -70,6 +81,11 @@ export const DEFAULT_PROGRAMME_CONFIG: ProgrammeConfig = {
 /** R25: the yearly savings rate a programme version sets (the default when it sets none). */
 export function savingsRateOf(config: ProgrammeConfig): number {
   return config.savings?.annualRateBp ?? DEFAULT_SAVINGS_RATE_BP;
+}
+
+/** R25: the cashback rate a programme version sets (the default when it sets none). */
+export function savingsCashbackOf(config: ProgrammeConfig): number {
+  return config.savings?.cashbackBp ?? DEFAULT_SAVINGS_CASHBACK_BP;
 }
 
 /** A version in force from `effectiveFrom` until the next one; version 0 is the defaults. */
@@ -117,12 +133,14 @@ export function validateProgrammeConfig(config: ProgrammeConfig): Problem[] {
       problems.push({ field: `lifecycle.${name}`, message: `must be a whole number from ${min} to ${max}` });
     }
   }
-  const rate = config.savings?.annualRateBp;
-  if (rate !== undefined && (!Number.isInteger(rate) || rate < 0 || rate > MAX_SAVINGS_RATE_BP)) {
-    problems.push({
-      field: "savings.annualRateBp",
-      message: `must be a whole number from 0 to ${MAX_SAVINGS_RATE_BP}`,
-    });
+  const savingsLimits = [
+    ["annualRateBp", config.savings?.annualRateBp, MAX_SAVINGS_RATE_BP],
+    ["cashbackBp", config.savings?.cashbackBp, MAX_SAVINGS_CASHBACK_BP],
+  ] as const;
+  for (const [name, value, max] of savingsLimits) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > max)) {
+      problems.push({ field: `savings.${name}`, message: `must be a whole number from 0 to ${max}` });
+    }
   }
   if (config.reviews)
     for (const p of validateReviewPolicy(config.reviews))

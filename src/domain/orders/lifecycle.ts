@@ -19,6 +19,7 @@ import {
   combineChanges,
   credit,
   explainOrderShipped,
+  explainSavingsCashback,
   explainSellerPoints,
   hold,
   type LedgerChange,
@@ -31,11 +32,19 @@ import {
   renderLineAccrual,
   settle,
 } from "../ledger/index.js";
-import type { ConfigVersion } from "./config.js";
+import {
+  cashbackPoints,
+  DEFAULT_SAVINGS_MECHANIC,
+  expectedCashbackPoints,
+  type SavingsMechanic,
+  shippedMoneyKop,
+} from "../savings/index.js";
+import { type ConfigVersion, type LifecyclePolicy, savingsCashbackOf } from "./config.js";
 import type {
   EventLineQuantity,
   ORDER_REFUSAL_CODES,
   Order,
+  OrderCashback,
   OrderEvent,
   OrderLine,
   OrderState,
@@ -71,6 +80,10 @@ export interface EventEffect {
   shortfall?: number;
   /** What the order would earn when it ships (placed: shown, not credited, R13). */
   expectedAccrualPoints?: number;
+  /** R25: savings cashback credited (shipped, pending until availableFrom) or taken back (returned). */
+  cashbackPoints?: number;
+  /** R25: the cashback the order would earn when it ships (placed). */
+  expectedCashbackPoints?: number;
 }
 
 export interface AppliedEvent {
@@ -120,6 +133,7 @@ function conflict(order: Order, event: OrderEvent, expected: OrderState[]): Orde
 function cloneOrder(order: Order): Order {
   return {
     ...order,
+    ...(order.cashback ? { cashback: { ...order.cashback, lotIds: [...order.cashback.lotIds] } } : {}),
     lines: order.lines.map((l) => ({
       ...l,
       refunded: { ...l.refunded },
@@ -167,6 +181,7 @@ function place(
   version: ConfigVersion,
   steps: LedgerSteps,
   ctx: OperationContext,
+  savingsMechanic: SavingsMechanic,
 ): EventResult {
   const problems = validateCart(event.lines);
   if (problems.length > 0) {
@@ -236,6 +251,13 @@ function place(
     sellerPointsEarned: 0,
     sellerPointsRemoved: 0,
   }));
+  // R25: money from the savings account of a cashback customer earns cashback as its units ship.
+  const cashbackBp =
+    event.paymentMethod === "savings_account" && savingsMechanic === "cashback"
+      ? savingsCashbackOf(version.config)
+      : 0;
+  const cashback: OrderCashback | undefined =
+    cashbackBp > 0 ? { rateBp: cashbackBp, points: 0, lotIds: [] } : undefined;
   const order: Order = {
     customerId: event.customerId,
     orderId: event.orderId,
@@ -248,6 +270,7 @@ function place(
     lastSequence: 0,
     accrualPoints: 0,
     shortfall: 0,
+    ...(cashback ? { cashback } : {}),
     updatedAt: ctx.now,
   };
   return {
@@ -258,6 +281,7 @@ function place(
       points: { ...event.spend },
       expectedAccrualPoints: accrual.points,
       sellerPoints: accrual.sellerPoints,
+      ...(cashback ? { expectedCashbackPoints: expectedCashbackPoints(lines, cashback.rateBp) } : {}),
     },
   };
 }
@@ -313,10 +337,7 @@ function ship(
   );
   if (isRefusal(picks)) return picks;
   if (picks.length === 0) return conflict(order, event, ["paid"]);
-  const { lifecycle } = version.config;
-  // R13: pending from the shipment, available pendingDelayHours later.
-  const availableFrom = new Date(event.occurredAt.getTime() + lifecycle.pendingDelayHours * 3_600_000);
-  const expiresAt = addDays(availableFrom, lifecycle.expiryDays);
+  const { availableFrom, expiresAt } = shipmentLotDates(event.occurredAt, version.config.lifecycle);
   const netBefore = netAccrualKop(order);
   for (const { line, quantity } of picks) {
     line.earnedKop += proportionalReturnShare({
@@ -398,6 +419,84 @@ function ship(
     order,
     change: steps.change,
     effect: { accrualPoints: points, sellerPoints, availableFrom: availableFrom.toISOString() },
+  };
+}
+
+/** R13: a shipment's lots are pending from the shipment, available pendingDelayHours later (R3 expiry after). */
+function shipmentLotDates(shippedAt: Date, lifecycle: LifecyclePolicy) {
+  const availableFrom = new Date(shippedAt.getTime() + lifecycle.pendingDelayHours * 3_600_000);
+  return { availableFrom, expiresAt: addDays(availableFrom, lifecycle.expiryDays) };
+}
+
+/**
+ * R25, the variant: after a shipment or a return, the order's savings cashback follows its units as the
+ * purchase accrual does (R13) — the points the shipped and not returned units carry now, less those
+ * credited so far: credited pending (available after the pending delay), or clawed back from the
+ * order's cashback lots first, a shortfall reported and kept as debt (R14).
+ */
+function followCashback(
+  before: Order,
+  applied: AppliedEvent,
+  event: OrderEvent,
+  version: ConfigVersion,
+  steps: LedgerSteps,
+): EventResult {
+  const order = applied.order;
+  const cashback = order.cashback as OrderCashback;
+  const points = cashbackPoints(order.lines, cashback.rateBp) - cashbackPoints(before.lines, cashback.rateBp);
+  if (points === 0) return applied;
+  let shortfall = 0;
+  if (points > 0) {
+    const dates = shipmentLotDates(event.occurredAt, version.config.lifecycle);
+    const money = shippedMoneyKop(order.lines) - shippedMoneyKop(before.lines);
+    const lot = steps.run((l, c) =>
+      credit(
+        l,
+        {
+          kind: "savings",
+          amount: points,
+          source: "savings_cashback",
+          funder: "savings_cashback",
+          ...dates,
+          reference: order.orderId,
+          explanation: explainSavingsCashback(order.orderId, money, cashback.rateBp, points),
+        },
+        c,
+      ),
+    );
+    if (isRefusal(lot)) return lot;
+    cashback.lotIds.push(lot.lotId);
+  } else {
+    const returnedLines: ReturnedLine[] = order.lines.flatMap((line, i) => {
+      const quantity = line.returnedQuantity - (before.lines[i]?.returnedQuantity ?? 0);
+      return quantity > 0 ? [[line.lineId, line.sku, quantity, line.quantity] as ReturnedLine] : [];
+    });
+    const taken = steps.run((l, c) =>
+      clawback(
+        l,
+        {
+          kind: "savings",
+          amount: -points,
+          lotIds: [...cashback.lotIds].reverse(),
+          reference: order.orderId,
+          returnedLines,
+        },
+        c,
+      ),
+    );
+    if (isRefusal(taken)) return taken;
+    shortfall = taken.shortfall;
+    order.shortfall += shortfall;
+  }
+  cashback.points += points;
+  return {
+    ...applied,
+    change: steps.change,
+    effect: {
+      ...applied.effect,
+      cashbackPoints: Math.abs(points),
+      ...(shortfall > 0 ? { shortfall: (applied.effect.shortfall ?? 0) + shortfall } : {}),
+    },
   };
 }
 
@@ -537,6 +636,8 @@ export function applyOrderEvent(
   ledger: CustomerLedger,
   version: ConfigVersion,
   ctx: OperationContext,
+  /** R25: what the customer's savings account earns; only `placed` reads it. */
+  savingsMechanic: SavingsMechanic = DEFAULT_SAVINGS_MECHANIC,
 ): EventResult {
   const steps = new LedgerSteps(ledger, {
     ...ctx,
@@ -556,7 +657,7 @@ export function applyOrderEvent(
         expectedStates: [],
         event: event.type,
       });
-    result = place(event, version, steps, ctx);
+    result = place(event, version, steps, ctx, savingsMechanic);
   } else {
     if (!order)
       return refuse("ORDER_NOT_FOUND", `no order ${event.orderId} for customer ${event.customerId}`, {
@@ -590,6 +691,8 @@ export function applyOrderEvent(
         result = returnLines(draft, event, steps);
         break;
     }
+    if (result.ok && result.order.cashback && (event.type === "shipped" || event.type === "returned"))
+      result = followCashback(order, result, event, version, steps);
   }
   if (result.ok) {
     result.order.updatedAt = ctx.now;

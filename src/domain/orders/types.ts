@@ -35,6 +35,16 @@ export interface OrderLine extends CartLine {
   sellerPointsRemoved: number;
 }
 
+/** R25, the variant: an order paid from the savings account of a customer whose mechanic is cashback. */
+export interface OrderCashback {
+  /** Basis points of the money paid, fixed when the order was placed (the version then in force). */
+  readonly rateBp: number;
+  /** Whole points credited net of returns. */
+  points: number;
+  /** The lots its shipments credited (`savings` points); returns claw back from them first. */
+  lotIds: string[];
+}
+
 export interface Order {
   readonly customerId: string;
   readonly orderId: string;
@@ -51,6 +61,8 @@ export interface Order {
   accrualPoints: number;
   /** R14: what returns could not take back, summed. */
   shortfall: number;
+  /** R25: present only on orders that earn savings cashback. */
+  cashback?: OrderCashback | undefined;
   updatedAt: Date;
 }
 

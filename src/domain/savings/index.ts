@@ -1,2 +1,3 @@
+export * from "./cashback.js";
 export * from "./interest.js";
 export * from "./refusals.js";

@@ -142,6 +142,30 @@ export function balanceAfter(opening: number, entries: readonly Pick<SavingsEntr
   return entries.reduce((sum, e) => sum + Number(signed(e)), opening);
 }
 
+/**
+ * R25, late reports: the lowest the balance is at `instant` or at any later instant, given the balance
+ * now and the entries that occurred after `instant` (any others are ignored): the balance right after
+ * `instant` is today's less what came later, and then it moves by each later entry in time order. A
+ * withdrawal reported late may take at most this, so that no balance from its instant on goes below
+ * zero; with no later entry it is the balance now.
+ */
+export function lowestBalanceFrom(
+  balance: number,
+  entries: readonly Pick<SavingsEntry, "entryId" | "type" | "amount" | "occurredAt">[],
+  instant: Date,
+): number {
+  const later = entries
+    .filter((e) => e.occurredAt.getTime() > instant.getTime())
+    .sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.entryId < b.entryId ? -1 : 1));
+  let running = balance - later.reduce((sum, e) => sum + Number(signed(e)), 0);
+  let lowest = running;
+  for (const e of later) {
+    running += Number(signed(e));
+    lowest = Math.min(lowest, running);
+  }
+  return lowest;
+}
+
 export interface ScheduleMonth {
   /** 1 for the first month of the term. */
   month: number;

@@ -33,6 +33,18 @@ export function register(app: App, { orders }: RouteDeps) {
             spent: KindPointsSchema,
             accrualPoints: Type.Integer({ description: "Purchase points credited net of returns" }),
             shortfall: Type.Integer({ description: "R14: points returns could not take back" }),
+            cashback: Type.Optional(
+              Type.Object(
+                {
+                  rateBp: Type.Integer({ description: "Basis points of the money paid, fixed at placement" }),
+                  points: Type.Integer({ description: "Savings points credited net of returns" }),
+                },
+                {
+                  description:
+                    "R25: the savings cashback of an order paid from the savings account of a cashback customer; absent otherwise",
+                },
+              ),
+            ),
             lines: Type.Array(
               Type.Object({
                 lineId: Type.String(),

@@ -1,6 +1,12 @@
 import { Type } from "typebox";
-import { actorOf } from "../../../app/access.js";
-import { type App, errorResponses, principalOf, type RouteDeps } from "../../context.js";
+import {
+  type App,
+  errorResponses,
+  IdempotencyKeyHeaders,
+  type RouteDeps,
+  sendOutcome,
+  writeRequestOf,
+} from "../../context.js";
 import { CustomerParams, strictObject } from "../../schemas.js";
 import { RateBp } from "./schemas.js";
 
@@ -15,15 +21,20 @@ export function register(app: App, { savings }: RouteDeps) {
         summary: "R25, R30: the customer's own yearly savings rate, or null for the programme's",
         description: "Applies to every month paid after it is set, the month under way included.",
         security: [{ bearer: [] }],
+        headers: IdempotencyKeyHeaders,
         params: CustomerParams,
         body: strictObject({ rateBp: Type.Union([RateBp, Type.Null()]) }),
         response: {
           200: Type.Object({ customerId: Type.String(), rateBp: Type.Union([RateBp, Type.Null()]) }),
-          ...errorResponses(),
+          ...errorResponses(409),
         },
       },
     },
-    async (request) =>
-      savings.setRate(request.params.customerId, request.body.rateBp, actorOf(principalOf(request))),
+    async (request, reply) =>
+      sendOutcome(
+        reply,
+        await savings.setRate(request.params.customerId, request.body.rateBp, writeRequestOf(request)),
+        200,
+      ),
   );
 }
