@@ -1,13 +1,8 @@
+import { monthSlot } from "../domain/savings/index.js";
 import type { RunClaims } from "./scheduled-work.js";
 
 /** How long a month's unfinished run is left to its claimer before another instance takes it over. */
 const STALE_CLAIM_MS = 3_600_000;
-
-/** A month as a number (year × 12 + month − 1): the slot a month's run is claimed under. */
-export function monthSlot(month: string): number {
-  const [year, m] = month.split("-").map(Number) as [number, number];
-  return year * 12 + m - 1;
-}
 
 /**
  * Runs a month's task (R24 manager months, R25 savings interest) once across instances: claimed in
@@ -15,13 +10,15 @@ export function monthSlot(month: string): number {
  * later another instance takes it over and does what is left — each customer's part is keyed once
  * per (customer, month) in that customer's own work, so what was done is not done again.
  */
-export async function runMonthOnce<T extends { customers: number }>(
+export async function runMonthOnce<T>(
   claims: RunClaims,
   task: string,
   month: string,
   claimer: string,
   now: () => Date,
   run: () => Promise<T>,
+  /** How many customers the run did, recorded with its claim. */
+  customersOf: (done: T) => number,
 ): Promise<({ claimed: true } & T) | { claimed: false }> {
   const slot = monthSlot(month);
   const at = now();
@@ -30,6 +27,6 @@ export async function runMonthOnce<T extends { customers: number }>(
     (await claims.reclaim(task, slot, claimer, at, new Date(at.getTime() - STALE_CLAIM_MS)));
   if (!claimed) return { claimed: false };
   const done = await run();
-  await claims.finish(task, slot, done.customers, now());
+  await claims.finish(task, slot, customersOf(done), now());
   return { claimed: true, ...done };
 }

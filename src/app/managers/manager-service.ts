@@ -288,6 +288,7 @@ export class ManagerService {
       claimer,
       () => this.clock.now(),
       () => this.settleAll(month),
+      (done) => done.customers,
     );
   }
 

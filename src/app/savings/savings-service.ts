@@ -10,7 +10,6 @@ import {
   lowestBalanceFrom,
   monthContaining,
   monthlyInterest,
-  monthSlot,
   previousMonth,
   type SavingsEntry,
   type SavingsMechanic,
@@ -24,6 +23,7 @@ import {
   type WriteRequest,
   type WriteResult,
 } from "../ledger-service.js";
+import { runMonthOnce } from "../monthly-run.js";
 import {
   type Clock,
   type IdGenerator,
@@ -66,9 +66,6 @@ export type SavingsPolicySource = (
 ) => Promise<{ annualRateBp: number; cashbackBp: number; expiryDays: number }>;
 
 export const SAVINGS_INTEREST_TASK = "savings_interest";
-
-/** How long a month's unfinished run is left to its claimer before another instance takes it over. */
-const STALE_CLAIM_MS = 3_600_000;
 
 export interface SavingsEntryView {
   entryId: string;
@@ -366,23 +363,16 @@ export class SavingsService {
   ): Promise<{ claimed: boolean; accounts: number; points: number }> {
     const calendar = calendarMonth(month, this.timeZone);
     if (!this.isOver(calendar)) throw new Error(`month ${month} is not over yet`);
-    const now = this.clock.now();
-    const slot = monthSlot(month);
-    // A run whose instance died keeps its claim unfinished: after STALE_CLAIM_MS another takes it
-    // over and pays the accounts not paid yet (the rest find their month paid).
-    const claimed =
-      (await this.claims.claim(SAVINGS_INTEREST_TASK, slot, claimer, now)) ||
-      (await this.claims.reclaim(
-        SAVINGS_INTEREST_TASK,
-        slot,
-        claimer,
-        now,
-        new Date(now.getTime() - STALE_CLAIM_MS),
-      ));
-    if (!claimed) return { claimed: false, accounts: 0, points: 0 };
-    const paid = await this.payAll(calendar);
-    await this.claims.finish(SAVINGS_INTEREST_TASK, slot, paid.accounts, this.clock.now());
-    return { claimed: true, ...paid };
+    const run = await runMonthOnce(
+      this.claims,
+      SAVINGS_INTEREST_TASK,
+      month,
+      claimer,
+      () => this.clock.now(),
+      () => this.payAll(calendar),
+      (paid) => paid.accounts,
+    );
+    return run.claimed ? run : { claimed: false, accounts: 0, points: 0 };
   }
 
   private isOver(calendar: CalendarMonth): boolean {
