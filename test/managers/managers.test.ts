@@ -248,6 +248,30 @@ describe("R24 referral points", () => {
   });
 });
 
+describe("R24 the month an order counts in", () => {
+  it("is the month it was placed in (Moscow time): placed at 23:30 on 31 January, shipped in February", async () => {
+    const m = next("manager");
+    const code = `JAN${n}`;
+    h.clock.set(new Date("2026-01-20T09:00:00.000Z"));
+    await grant(m, code);
+    await shipped(m, "own", [lineOf(300_000)]);
+    const buyer = next("buyer");
+    const e = orderEvents(buyer, "late", () => h.clock.now());
+    h.clock.set(new Date("2026-01-31T20:30:00.000Z")); // 23:30 MSK
+    await k.apply({ ...e.placed([lineOf(1_000_000)]), promoCode: code });
+    await k.apply(e.paid());
+    h.clock.set(new Date("2026-02-01T09:00:00.000Z"));
+    await h.kopilka.managers.settleAll("2026-01");
+    // January is decided (qualified) before the order ships: its points are available at once.
+    await k.apply(e.shipped());
+    expect((await k.balance(m)).referral).toMatchObject({ pending: 0, available: 500 });
+    const page = (await manager(m)).json();
+    expect(page.months.find((x: { month: string }) => x.month === "2026-01")).toMatchObject({
+      qualified: true,
+    });
+  });
+});
+
 describe("R24 the month-end run", () => {
   it("is claimed once per month: a second run claims nothing and changes nothing", async () => {
     h.clock.set(inMonth(10));

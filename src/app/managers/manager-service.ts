@@ -219,7 +219,7 @@ export class ManagerService {
   /** R24, the manager's side of a referral effect: the manager's own work, applying it once. */
   async effectWork(effect: StoredEffect & { payload: ReferralEffect }): Promise<CustomerWork<void>> {
     const { payload } = effect;
-    const month = monthContaining(new Date(payload.firstShippedAt), this.timeZone).month;
+    const month = monthContaining(new Date(payload.placedAt), this.timeZone).month;
     const thresholdKop = await this.thresholdOf(month);
     return {
       customerId: effect.targetCustomerId,
@@ -236,7 +236,7 @@ export class ManagerService {
           {
             referral,
             month: programmes.managerMonths.get(referral?.month ?? month),
-            monthOfFirstShipment: month,
+            monthPlaced: month,
             thresholdKop,
           },
           payload,

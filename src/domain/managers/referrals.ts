@@ -108,6 +108,7 @@ export function progressReferral(
       orderId: order.orderId,
       points,
       firstShippedAt: firstShippedAt.toISOString(),
+      placedAt: order.placedAt.toISOString(),
     },
   };
 }
@@ -130,8 +131,8 @@ export function applyReferralEffect(
     referral: ManagerReferral | undefined;
     /** The month the referral belongs to, as loaded (undefined: no row yet, so not settled). */
     month: ManagerMonth | undefined;
-    /** YYYY-MM of the first shipment in the operator's time zone, for a referral not seen before. */
-    monthOfFirstShipment: string;
+    /** YYYY-MM the order was placed in, in the operator's time zone, for a referral not seen before. */
+    monthPlaced: string;
     thresholdKop: number;
   },
   effect: ReferralEffect,
@@ -145,7 +146,7 @@ export function applyReferralEffect(
     : {
         buyerId: effect.buyerId,
         orderId: effect.orderId,
-        month: input.monthOfFirstShipment,
+        month: input.monthPlaced,
         lotIds: [],
         points: 0,
         appliedSeq: 0,

@@ -43,7 +43,7 @@ export interface ReferredOrder {
   readonly rateBp: number;
   /** The referral points its shipped and not returned units earn, as last sent to the manager. */
   points: number;
-  /** The instant its first units shipped: the month the manager's points wait for. */
+  /** The instant its first units shipped (a snapshot is sent only once some have). */
   firstShippedAt: Date | null;
   seq: number;
 }
@@ -56,9 +56,11 @@ export interface ReferralEffect {
   readonly orderId: string;
   readonly points: number;
   readonly firstShippedAt: string;
+  /** When the order was placed: its calendar month is the one the manager's points wait for (W10). */
+  readonly placedAt: string;
 }
 
-/** R24, the manager's side: one referred order, in the month its first shipment fell in. */
+/** R24, the manager's side: one referred order, in the month it was placed in. */
 export interface ManagerReferral {
   readonly buyerId: string;
   readonly orderId: string;

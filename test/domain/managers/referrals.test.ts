@@ -38,6 +38,7 @@ const effect = (seq: number, points: number): ReferralEffect => ({
   orderId: "o-1",
   points,
   firstShippedAt: NOW.toISOString(),
+  placedAt: NOW.toISOString(),
 });
 
 const unsettled = (): ManagerMonth => ({
@@ -70,7 +71,7 @@ describe("referral effects (R24)", () => {
           let month = unsettled();
           for (const e of deliveries) {
             const applied = applyReferralEffect(
-              { referral, month, monthOfFirstShipment: "2026-03", thresholdKop: 250_000 },
+              { referral, month, monthPlaced: "2026-03", thresholdKop: 250_000 },
               e,
               ledger,
               ctx,
@@ -101,7 +102,7 @@ describe("referral effects (R24)", () => {
     ] as const) {
       const ctx = context();
       const applied = applyReferralEffect(
-        { referral: undefined, month: unsettled(), monthOfFirstShipment: "2026-03", thresholdKop: 250_000 },
+        { referral: undefined, month: unsettled(), monthPlaced: "2026-03", thresholdKop: 250_000 },
         effect(1, 700),
         emptyLedger("manager"),
         ctx,
@@ -131,7 +132,7 @@ describe("referral effects (R24)", () => {
         thresholdKop: 250_000,
       };
       const applied = applyReferralEffect(
-        { referral: undefined, month, monthOfFirstShipment: "2026-03", thresholdKop: 250_000 },
+        { referral: undefined, month, monthPlaced: "2026-03", thresholdKop: 250_000 },
         effect(1, 300),
         emptyLedger("manager"),
         context(new Date("2026-04-02T00:00:00Z")),

@@ -99,7 +99,7 @@ create table referred_orders (
 );
 
 -- R24, the manager's side: one row per referred order, in the calendar month (operator's time zone)
--- its first shipment fell in; lot_ids are the referral lots credited for it, which the month's run decides.
+-- it was placed in; lot_ids are the referral lots credited for it, which the month's run decides.
 create table manager_referrals (
   customer_id text not null references customers,
   buyer_id text not null,
