@@ -28,7 +28,7 @@ import {
   withClient,
 } from "./postgres.js";
 import { formatNumber, markdownTable } from "./report.js";
-import { REPO_ROOT } from "./service.js";
+import { postgresCpuSeconds, REPO_ROOT } from "./service.js";
 
 const MONTH = "2026-03";
 /** Just after March ends in Moscow (00:00 MSK on 1 April is 21:00 UTC on 31 March). */
@@ -129,9 +129,12 @@ async function main() {
     const seedSeconds = await seed(url);
     console.log(`seeded ${formatNumber(managers)} managers in ${seedSeconds.toFixed(1)} s`);
     now = AFTER_MONTH;
-    const t0 = performance.now();
+    const [cpu0, pg0, t0] = [process.cpuUsage(), postgresCpuSeconds(), performance.now()];
     const run = await kopilka.managers.settleMonth(MONTH, "bench");
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    // Where the time went: this process's JavaScript, and every PostgreSQL process of the machine.
+    const cpuSeconds = { node: (cpu.user + cpu.system) / 1e6, postgres: postgresCpuSeconds() - pg0 };
     const check = await withClient(url, async (c) => {
       const unsettled = await c.query<{ n: string }>(
         `select count(*) as n from manager_months where month = '${MONTH}' and settled_at is null`,
@@ -144,7 +147,7 @@ async function main() {
     await kopilka.close();
     if (!run.claimed || check.unsettled !== 0 || check.pendingLeft !== 0)
       throw new Error(`the run left work undone: ${JSON.stringify({ run, check })}`);
-    results.monthEnd = { seconds, managersPerSecond: managers / seconds, run, seedSeconds };
+    results.monthEnd = { seconds, managersPerSecond: managers / seconds, run, seedSeconds, cpuSeconds };
 
     const bin = findPgbench();
     if (bin) {
@@ -167,7 +170,11 @@ async function main() {
   } finally {
     if (!opts.keepDb) await dropDatabase(opts.url, name);
   }
-  const month = results.monthEnd as { seconds: number; managersPerSecond: number };
+  const month = results.monthEnd as {
+    seconds: number;
+    managersPerSecond: number;
+    cpuSeconds: { node: number; postgres: number };
+  };
   const pgbench = results.pgbench as { tpcb?: { tps: number } };
   const target = (managers / 100_000) * 30;
   console.log(
@@ -180,6 +187,11 @@ async function main() {
         met: month.seconds <= target,
       },
       { metric: "managers settled", value: month.managersPerSecond, unit: "/s" },
+      {
+        metric: "CPU during the run: Node / PostgreSQL",
+        value: `${month.cpuSeconds.node.toFixed(1)} / ${month.cpuSeconds.postgres.toFixed(1)}`,
+        unit: "s",
+      },
       {
         metric: "pgbench TPC-B on the same server (reference)",
         value: pgbench.tpcb ? pgbench.tpcb.tps : "skipped",
