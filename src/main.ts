@@ -136,13 +136,34 @@ export async function createKopilka(
         "an effect could not be applied; the scheduler retries",
       ),
   );
+  const metrics = createMetrics(
+    [
+      {
+        name: "order_events_waiting",
+        help: "Order events that cannot apply yet and wait (for an earlier sequence, or an event that could make them valid)",
+        read: async () => {
+          const w = await orderStore.waitingSummary();
+          return { count: w.count, oldest: w.oldestReceivedAt };
+        },
+      },
+      {
+        name: "effects_undelivered",
+        help: "Cross-customer effects (R23 invite rewards, R24 referral points) recorded and not yet applied to the other customer",
+        read: async () => {
+          const b = await effects.backlog();
+          return { count: b.count, oldest: b.oldestCreatedAt };
+        },
+      },
+    ],
+    clock,
+  );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer, {
     promoCodeOwners: (codes) => managerStore.codeOwners(codes),
     deliver,
     timeZone: config.timeZone,
   });
   const reviews = new ReviewService(new PostgresReviewStore(database.db), committer, clock, rules);
-  const metrics = createMetrics(orderStore, clock);
+
   const scheduledWork = new ScheduledWork(
     store,
     ledger,
