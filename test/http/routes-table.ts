@@ -18,7 +18,7 @@ type Body = Record<string, unknown>;
 
 export interface RouteCase {
   operationId: string;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
   /** The OpenAPI path, e.g. `/v1/customers/{customerId}/holds/{holdId}/capture`. */
   path: string;
   /** Roles whose API keys may call it. */
@@ -29,6 +29,8 @@ export interface RouteCase {
   write: boolean;
   /** The status of a successful call. */
   success: number;
+  /** The status of `request(…, "other")` under a key of its own after `request` succeeded, if not `success`. */
+  otherSuccess?: number;
   /** Body fields that must be present (validation). */
   required: readonly string[];
   /** A valid request for `customerId`; `other` is a different valid request (for idempotency conflicts). */
@@ -289,6 +291,90 @@ export const ROUTES: readonly RouteCase[] = [
       url: `${customer(id)}/tokens/revoke`,
       body: { reason: other ? "phone reported stolen" : "customer asked to sign out everywhere" },
     }),
+  },
+  {
+    operationId: "createInviteCode",
+    method: "POST",
+    path: "/v1/customers/{customerId}/invite-code",
+    roles: ["operator"],
+    customerSelf: true,
+    write: true,
+    success: 201,
+    // A customer has one code: asked again (other fingerprints), it is answered, 200.
+    otherSuccess: 200,
+    required: [],
+    request: (id, other) => ({
+      url: `${customer(id)}/invite-code`,
+      body: { deviceFingerprint: other ? "device-b" : "device-a", paymentFingerprint: "card-a" },
+    }),
+  },
+  {
+    operationId: "registerInvitation",
+    method: "POST",
+    path: "/v1/customers/{customerId}/invitation",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 201,
+    required: ["code", "registeredAt"],
+    request: (id, other) => ({
+      url: `${customer(id)}/invitation`,
+      body: { code: `IC-${id}`, registeredAt: other ? "2026-01-15T08:00:00Z" : "2026-01-15T07:00:00Z" },
+    }),
+    // The inviter's code, as its own work would have written it (a code is random otherwise).
+    prepare: async (h, id) => {
+      await sql`insert into customers (customer_id) values (${`inviter-of-${id}`}) on conflict do nothing`.execute(
+        h.database.db,
+      );
+      await sql`insert into invite_codes (code, customer_id, created_at)
+        values (${`IC-${id}`}, ${`inviter-of-${id}`}, now())`.execute(h.database.db);
+    },
+  },
+  {
+    operationId: "getInvites",
+    method: "GET",
+    path: "/v1/customers/{customerId}/invites",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: true,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `${customer(id)}/invites` }),
+  },
+  {
+    operationId: "grantManager",
+    method: "PUT",
+    path: "/v1/customers/{customerId}/manager",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: [],
+    // The other request names no code: granting an active manager again answers it (a code never changes).
+    request: (id, other) => ({
+      url: `${customer(id)}/manager`,
+      body: other ? {} : { promoCode: `PC-${id}` },
+    }),
+  },
+  {
+    operationId: "getManager",
+    method: "GET",
+    path: "/v1/customers/{customerId}/manager",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: true,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `${customer(id)}/manager` }),
+    prepare: async (h, id) => {
+      const granted = await h.send({
+        method: "PUT",
+        url: `${customer(id)}/manager`,
+        key: h.keys.operator,
+        body: { promoCode: `PM-${id}` },
+      });
+      expect(granted.statusCode, granted.body).toBe(200);
+    },
   },
 ];
 

@@ -168,10 +168,11 @@ describe("security", () => {
     });
 
     if (route.customerSelf) {
-      it("answers 200 to the customer's own token", async () => {
+      it("answers the customer's own token as it answers an operator", async () => {
         const id = nextCustomer();
+        await route.prepare?.(h, id);
         const res = await sendRoute(h, route, id, { key: await h.customerToken(id) });
-        expect(res.statusCode, res.body).toBe(200);
+        expect(res.statusCode, res.body).toBe(route.success);
       });
     } else {
       it("refuses the customer's own token with 403 (customers never write)", async () => {
@@ -196,14 +197,16 @@ describe("security", () => {
         .filter(
           ([, op]) =>
             path.startsWith("/v1/customers/") &&
-            // The programmes' routes (R23-R25) have their roles checked in their own suites.
-            !/\/(savings|invite-code|invitation|invites|manager)/.test(path) &&
+            // R25's routes have their roles checked in test/savings; a revocation (DELETE, no body)
+            // has no other request for the table's conflict case: test/managers checks its roles.
+            !path.includes("/savings") &&
+            op.operationId !== "revokeManager" &&
             op.security !== undefined,
         )
         .map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`),
     );
     expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path} ${r.operationId}`).sort());
-    expect(WRITE_ROUTES.length + READ_ROUTES.length).toBe(11);
+    expect(WRITE_ROUTES.length + READ_ROUTES.length).toBe(16);
     for (const route of ROUTES)
       expect(ROLES.filter((r) => !route.roles.includes(r)).length).toBeGreaterThan(0);
   });

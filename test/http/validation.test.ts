@@ -27,7 +27,13 @@ const INSTANT = [
   1768554000000,
   "",
 ];
+const FINGERPRINT = ["", "a b", "x".repeat(257), 5, null];
 const BAD_VALUES: Record<string, unknown[]> = {
+  code: ["", "ab", "a b", "x".repeat(33), 5, null],
+  registeredAt: INSTANT,
+  deviceFingerprint: FINGERPRINT,
+  paymentFingerprint: FINGERPRINT,
+  promoCode: ["", "ab", "a b", "x".repeat(33), "код", 5, null],
   amount: POSITIVE_AMOUNT,
   kind: ["gold", "", "BONUS", 1, null],
   source: ["gift", "", "Seller", "refund"],
