@@ -53,6 +53,12 @@ export const SETTINGS = {
       "On SIGTERM or SIGINT, the longest the whole shutdown (the delay, in-flight requests, the scheduler's round) may take before the process exits anyway; a second signal exits at once",
   },
   logLevel: { env: "KOPILKA_LOG_LEVEL", default: "info", description: "pino log level" },
+  metricsToken: {
+    env: "KOPILKA_METRICS_TOKEN",
+    default: "",
+    description:
+      "When set, `GET /metrics` answers only `Authorization: Bearer <this>` (401 otherwise); empty: open, so keep the port off the public internet",
+  },
   bodyLimitBytes: {
     env: "KOPILKA_BODY_LIMIT_BYTES",
     default: "4194304",
@@ -112,6 +118,7 @@ export interface Config {
   /** The longest a request waits on PostgreSQL before it answers 503. */
   databaseTimeoutMs: number;
   jwtSecret: string | undefined;
+  metricsToken: string | undefined;
   /** The longest lifetime a customer token may have, seconds. */
   customerTokenMaxTtlSeconds: number;
   logLevel: string;
@@ -186,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSize: integer(env, "poolSize", 1, 1000),
     databaseTimeoutMs: integer(env, "databaseTimeoutMs", 100, 600_000),
     jwtSecret: jwtSecret || undefined,
+    metricsToken: read(env, "metricsToken") || undefined,
     customerTokenMaxTtlSeconds: integer(env, "customerTokenMaxTtlSeconds", 60, 31_536_000),
     logLevel,
     shutdownDelayMs: integer(env, "shutdownDelayMs", 0, 600_000),

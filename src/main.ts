@@ -156,8 +156,10 @@ export async function createKopilka(
       },
     ],
     clock,
+    () => committer.queueDepths(),
   );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer, {
+    countEvents: metrics.countEvents,
     promoCodeOwners: (codes) => managerStore.codeOwners(codes),
     deliver,
     timeZone: config.timeZone,
@@ -219,6 +221,7 @@ export async function createKopilka(
         },
         closing: () => shutdown === "closing",
         metrics,
+        metricsToken: config.metricsToken,
       });
     },
     /**

@@ -150,6 +150,11 @@ export class GroupCommitter {
     await Promise.all(this.lanes.map((l) => l.idle()));
   }
 
+  /** Works queued in each lane, not yet in a transaction (for /metrics). */
+  queueDepths(): number[] {
+    return this.lanes.map((l) => l.depth);
+  }
+
   /** How many transactions of this instance write at once (KOPILKA_WRITE_LANES; PGlite: 1). */
   get laneCount(): number {
     return this.lanes.length;
@@ -217,6 +222,10 @@ class Lane {
 
   idle(): Promise<void> {
     return this.running ?? Promise.resolve();
+  }
+
+  get depth(): number {
+    return this.queue.length;
   }
 
   private async drain(): Promise<void> {

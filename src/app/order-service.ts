@@ -82,6 +82,8 @@ export class OrderService {
       deliver: (keys: EffectKey[]) => Promise<unknown>;
       /** The operator's IANA time zone: R24 months end at midnight there. */
       timeZone: string;
+      /** Told of the events each request decided (not the stored answers it replayed), for /metrics. */
+      countEvents?: (outcomes: readonly EventOutcome[]) => void;
     },
   ) {}
 
@@ -217,6 +219,7 @@ export class OrderService {
         for (const effectId of done.effects) recorded.push({ sourceCustomerId: customerId, effectId });
       }),
     );
+    this.programmes.countEvents?.(answers.filter((a) => a.requestId === requestId).map((a) => a.outcome));
     // Committed: the other customers' sides (R23 inviters, R24 managers) apply now, in their own work.
     await this.programmes.deliver(recorded);
     return answers;

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -23,7 +24,12 @@ export interface ServerOptions {
   /** Shutting down: requests that still arrive on open connections are refused (503). */
   closing: () => boolean;
   /** Prometheus metrics for `GET /metrics`. */
-  metrics: { contentType: string; metrics(): Promise<string> };
+  metrics: {
+    registry: { contentType: string; metrics(): Promise<string> };
+    observeRequest(method: string, route: string, status: number, seconds: number): void;
+  };
+  /** KOPILKA_METRICS_TOKEN: when set, `GET /metrics` needs `Authorization: Bearer <it>`. */
+  metricsToken?: string | undefined;
 }
 
 interface AjvError {
@@ -123,6 +129,16 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  // Latency by route template (never the URL: ids would make a series per customer) and status.
+  app.addHook("onResponse", async (request, reply) => {
+    options.metrics.observeRequest(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
 
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
@@ -272,9 +288,15 @@ export async function buildServer(options: ServerOptions): Promise<App> {
         response: { 200: Type.String(), 503: { $ref: "ErrorEnvelope#" } },
       },
     },
-    async (_request, reply) => {
-      const text = await options.metrics.metrics();
-      return reply.type(options.metrics.contentType).send(text);
+    async (request, reply) => {
+      if (
+        options.metricsToken !== undefined &&
+        !sameSecret(request.headers.authorization, options.metricsToken)
+      ) {
+        throw new ApiError("UNAUTHENTICATED", "send KOPILKA_METRICS_TOKEN as `Authorization: Bearer …`");
+      }
+      const { registry } = options.metrics;
+      return reply.type(registry.contentType).send(await registry.metrics());
     },
   );
   app.get(
@@ -306,4 +328,11 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     },
   );
   return app;
+}
+
+/** Whether `Authorization` carries exactly `Bearer <secret>`, compared in constant time. */
+function sameSecret(header: string | undefined, secret: string): boolean {
+  const given = Buffer.from(header && /^bearer /i.test(header) ? header.slice(7).trim() : "");
+  const expected = Buffer.from(secret);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

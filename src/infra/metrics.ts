@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Clock } from "../app/ports.js";
 
 /** Something that must never grow silently: how many wait, and since when the oldest. */
@@ -9,14 +9,55 @@ export interface Backlog {
   read(): Promise<{ count: number; oldest: Date | null }>;
 }
 
+/** What the service reports as it works; `GET /metrics` exposes it. */
+export interface Metrics {
+  registry: Registry;
+  /** One answered HTTP request: its route's template (`/v1/customers/:customerId/balance`), not its URL. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** Order events decided: applied, refused or parked (waiting). */
+  countEvents(outcomes: readonly { status: string }[]): void;
+}
+
 /**
- * The service's Prometheus metrics (`GET /metrics`): the process's own (prom-client's defaults) and
- * two gauges per backlog — order events waiting for an event that could make them valid,
- * cross-customer effects not yet applied (R23, R24) — each read from its partial index when scraped.
+ * The service's Prometheus metrics (`GET /metrics`): the process's own (prom-client's defaults),
+ * HTTP latency by route and status, order events by outcome, each write lane's queue, and two gauges
+ * per backlog — order events waiting for an event that could make them valid, cross-customer effects
+ * not yet applied (R23, R24) — each read from its partial index when scraped.
  */
-export function createMetrics(backlogs: Backlog[], clock: Clock): Registry {
+export function createMetrics(
+  backlogs: Backlog[],
+  clock: Clock,
+  /** The works queued in each write lane (group-commit.ts), read when scraped. */
+  laneQueues: () => readonly number[],
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "kopilka_" });
+  const requests = new Histogram({
+    name: "kopilka_http_request_duration_seconds",
+    help: "HTTP requests by method, route template and status, seconds from receipt to the answer sent",
+    labelNames: ["method", "route", "status"] as const,
+    // From a cached read (≈1 ms) to a batch of 1,000 events or a database timeout (5 s).
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: "kopilka_order_events_total",
+    help: "Order events decided, by outcome: applied, refused, parked (waiting for another event)",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  for (const outcome of ["applied", "refused", "parked"]) events.inc({ outcome }, 0);
+  new Gauge({
+    name: "kopilka_write_lane_queue_depth",
+    help: "Works queued in each write lane (a hash range of customers), not yet in a transaction",
+    labelNames: ["lane"] as const,
+    registers: [registry],
+    collect() {
+      laneQueues().forEach((depth, lane) => {
+        this.set({ lane: String(lane) }, depth);
+      });
+    },
+  });
   for (const backlog of backlogs) {
     let summary: Promise<{ count: number; oldest: Date | null }> | undefined;
     // One read serves both gauges of a scrape.
@@ -44,5 +85,12 @@ export function createMetrics(backlogs: Backlog[], clock: Clock): Registry {
       },
     });
   }
-  return registry;
+  return {
+    registry,
+    observeRequest: (method, route, status, seconds) =>
+      requests.observe({ method, route, status: String(status) }, seconds),
+    countEvents: (outcomes) => {
+      for (const o of outcomes) events.inc({ outcome: o.status });
+    },
+  };
 }
