@@ -65,7 +65,8 @@ export async function createKopilka(
   // A migration may rewrite large tables: it is not held to a request's bound.
   await database.bounded(Number.POSITIVE_INFINITY, () => migrate(database.db));
   const ids = new MonotonicIds();
-  const store = new PostgresLedgerStore(database.db);
+  // Retries are counted in /metrics, made below (the store is needed first).
+  const store = new PostgresLedgerStore(database.db, (sqlState) => metrics.countRetry(sqlState));
   const orderStore = new PostgresOrderStore(database.db, ids);
   const rules = new ProgrammeRules(() => orderStore.configVersions(), config.expiringWithinDays);
   const committer = new GroupCommitter(
@@ -249,6 +250,7 @@ export async function createKopilka(
           log,
           [
             {
+              task: "savings_interest",
               name: "paid savings interest (R25)",
               run: async (claimer) => {
                 const r = await savings.payDueMonth(claimer);
@@ -256,6 +258,7 @@ export async function createKopilka(
               },
             },
             {
+              task: "manager_month",
               name: "settled manager months (R24)",
               run: async (claimer) => {
                 const r = await managers.settleDueMonth(claimer);
@@ -263,6 +266,7 @@ export async function createKopilka(
               },
             },
             {
+              task: "effects",
               name: "delivered cross-customer effects (R23, R24)",
               run: async () => {
                 const delivered = await effects.deliverPending();
@@ -270,6 +274,7 @@ export async function createKopilka(
               },
             },
           ],
+          metrics.countRun,
         );
       }
     },

@@ -655,7 +655,11 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
 }
 
 export class PostgresLedgerStore implements LedgerStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Told of each transaction run again after a serialization failure or a deadlock (its SQLSTATE). */
+    private readonly onRetry: (sqlState: string) => void = () => {},
+  ) {}
 
   async withCustomers<T>(customerIds: string[], work: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
     // Sorted and distinct: every transaction takes its locks in the same order, so two batches that
@@ -690,6 +694,7 @@ export class PostgresLedgerStore implements LedgerStore {
         });
       } catch (error) {
         if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+        this.onRetry((error as { code: string }).code);
         await new Promise((resolve) => setTimeout(resolve, 2 ** attempt + Math.random() * 10));
       }
     }

@@ -16,6 +16,10 @@ export interface Metrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** Order events decided: applied, refused or parked (waiting). */
   countEvents(outcomes: readonly { status: string }[]): void;
+  /** A transaction run again: its SQLSTATE (40001 serialization failure, 40P01 deadlock). */
+  countRetry(sqlState: string): void;
+  /** A scheduled task's round: done, skipped (another instance claimed it) or failed. */
+  countRun(task: string, outcome: "done" | "skipped" | "failed"): void;
 }
 
 /**
@@ -47,6 +51,18 @@ export function createMetrics(
     registers: [registry],
   });
   for (const outcome of ["applied", "refused", "parked"]) events.inc({ outcome }, 0);
+  const retries = new Counter({
+    name: "kopilka_transaction_retries_total",
+    help: "Transactions run again from the start, by reason",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const runs = new Counter({
+    name: "kopilka_scheduler_runs_total",
+    help: "Scheduled tasks' rounds, by task and outcome (done, skipped: another instance had it, failed)",
+    labelNames: ["task", "outcome"] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: "kopilka_write_lane_queue_depth",
     help: "Works queued in each write lane (a hash range of customers), not yet in a transaction",
@@ -92,5 +108,8 @@ export function createMetrics(
     countEvents: (outcomes) => {
       for (const o of outcomes) events.inc({ outcome: o.status });
     },
+    countRetry: (sqlState) =>
+      retries.inc({ reason: sqlState === "40P01" ? "deadlock" : "serialization_failure" }),
+    countRun: (task, outcome) => runs.inc({ task, outcome }),
   };
 }

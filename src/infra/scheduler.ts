@@ -1,9 +1,12 @@
 import type { Logger } from "pino";
 import type { Clock } from "../app/ports.js";
-import type { ScheduledWork } from "../app/scheduled-work.js";
+import { type ScheduledWork, SETTLE_TASK } from "../app/scheduled-work.js";
 
 /** A task every round runs after the settlement, whatever became of it: its outcome is logged. */
 export interface RoundTask {
+  /** Its label in `kopilka_scheduler_runs_total`. */
+  task: string;
+  /** What the log says when it did something. */
   name: string;
   run(claimer: string): Promise<Record<string, unknown> | undefined>;
 }
@@ -23,6 +26,8 @@ export function startScheduler(
    * cross-customer effects: each runs in turn; a failure is logged and the next round tries again.
    */
   tasks: RoundTask[] = [],
+  /** Told of each round of each task (for /metrics). */
+  onRun: (task: string, outcome: "done" | "skipped" | "failed") => void = () => {},
 ): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
@@ -32,19 +37,26 @@ export function startScheduler(
     running = work
       .run(slot, claimer)
       .then((r) => {
+        onRun(SETTLE_TASK, r.claimed ? "done" : "skipped");
         if (r.claimed && r.customersSettled > 0)
           log.info({ slot, customersSettled: r.customersSettled }, "settled due work");
       })
-      .catch((err: unknown) => log.error({ err, slot }, "scheduled work failed; the next slot retries"))
+      .catch((err: unknown) => {
+        onRun(SETTLE_TASK, "failed");
+        log.error({ err, slot }, "scheduled work failed; the next slot retries");
+      })
       .then(async () => {
         for (const task of tasks) {
           // A failed month's claim is taken over an hour later by a later round (each customer's
           // part is done once); undelivered effects are simply taken again.
-          const done = await task.run(claimer).catch((err: unknown) => {
-            log.error({ err, task: task.name }, "a scheduled task failed; a later round retries");
-            return undefined;
-          });
-          if (done) log.info(done, task.name);
+          try {
+            const done = await task.run(claimer);
+            onRun(task.task, "done");
+            if (done) log.info(done, task.name);
+          } catch (err) {
+            onRun(task.task, "failed");
+            log.error({ err, task: task.task }, "a scheduled task failed; a later round retries");
+          }
         }
       });
   };

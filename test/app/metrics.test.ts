@@ -85,3 +85,53 @@ describe("GET /metrics with KOPILKA_METRICS_TOKEN", () => {
     expect(res.body).toContain("kopilka_http_request_duration_seconds");
   });
 });
+
+describe("transaction retries and scheduler runs", () => {
+  it("a transaction run again after a serialization failure or deadlock is counted by reason", async () => {
+    const h = await httpHarness();
+    try {
+      const { PostgresLedgerStore } = await import("../../src/infra/ledger-store.js");
+      const seen: string[] = [];
+      const store = new PostgresLedgerStore(h.database.db, (code) => seen.push(code));
+      let attempts = 0;
+      await store.withCustomers(["m-retry"], async () => {
+        attempts += 1;
+        if (attempts === 1) throw Object.assign(new Error("could not serialize access"), { code: "40001" });
+        if (attempts === 2) throw Object.assign(new Error("deadlock detected"), { code: "40P01" });
+      });
+      expect(seen).toEqual(["40001", "40P01"]);
+      const { createMetrics } = await import("../../src/infra/metrics.js");
+      const metrics = createMetrics([], h.clock, () => [0]);
+      for (const code of seen) metrics.countRetry(code);
+      metrics.countRun("manager_month", "done");
+      const body = await metrics.registry.metrics();
+      expect(value(body, 'kopilka_transaction_retries_total{reason="serialization_failure"}')).toBe(1);
+      expect(value(body, 'kopilka_transaction_retries_total{reason="deadlock"}')).toBe(1);
+      expect(value(body, 'kopilka_scheduler_runs_total{task="manager_month",outcome="done"}')).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("the scheduler reports each task's round: settlement claimed or skipped, tasks done or failed", async () => {
+    const { startScheduler } = await import("../../src/infra/scheduler.js");
+    const pino = (await import("pino")).default;
+    const runs: string[] = [];
+    const work = { run: async () => ({ claimed: false, customersSettled: 0 }) };
+    const stop = startScheduler(
+      work as never,
+      { now: () => new Date() },
+      3600,
+      "test",
+      pino({ level: "silent" }),
+      [
+        { task: "ok", name: "ok", run: async () => undefined },
+        { task: "broken", name: "broken", run: async () => Promise.reject(new Error("down")) },
+      ],
+      (task, outcome) => runs.push(`${task}:${outcome}`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await stop();
+    expect(runs).toEqual(["settle_due_work:skipped", "ok:done", "broken:failed"]);
+  });
+});
