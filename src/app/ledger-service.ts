@@ -24,15 +24,15 @@ import {
   totalsAfter,
 } from "../domain/ledger/index.js";
 import type { GroupCommitter } from "./group-commit.js";
-import {
-  type BalanceSnapshot,
-  type Clock,
-  type CustomerLoad,
-  type CustomerState,
-  type HistoryQuery,
-  idempotencySlot,
-  type LedgerStore,
-  type StoredOutcome,
+import { keyedWork } from "./keyed-work.js";
+import type {
+  BalanceSnapshot,
+  Clock,
+  CustomerLoad,
+  CustomerState,
+  HistoryQuery,
+  LedgerStore,
+  StoredOutcome,
 } from "./ports.js";
 import type { PolicySource } from "./programme-rules.js";
 import {
@@ -132,32 +132,19 @@ export class LedgerService {
     operation: (ledger: CustomerLedger, ctx: OperationContext) => LedgerResult<T>,
     present: (value: T) => V,
   ): Promise<WriteResult<V> | ConflictRefusal> {
-    const slot = { caller: request.actor, key: request.idempotencyKey, scope };
-    return this.committer.submit<WriteResult<V> | ConflictRefusal>({
-      customerId,
-      load: { ...load, idempotency: [slot] },
-      run: (state, ctx) => {
-        const prior = state.outcomes.get(idempotencySlot(slot));
-        if (prior) return { result: answerToUsedKey<V>(prior, scope, request) };
+    return this.committer.submit(
+      keyedWork<V>(customerId, scope, request, load, (state, ctx) => {
         const result = operation(state.ledger, ctx);
-        const outcome: Outcome<V> = result.ok
-          ? { ok: true, value: present(result.value) }
-          : { ok: false, code: result.code, message: result.message, details: result.details };
+        if (!result.ok) {
+          const { code, message, details } = result;
+          return { outcome: { ok: false, code, message, details } };
+        }
         return {
-          result: { ...outcome, replayed: false, requestId: request.requestId },
-          write: {
-            actor: request.actor,
-            ledger: result.ok ? ledgerWrite(state.ledger, result) : undefined,
-            outcomes: [
-              {
-                ...slot,
-                stored: { scope, fingerprint: request.fingerprint, requestId: request.requestId, outcome },
-              },
-            ],
-          },
+          outcome: { ok: true, value: present(result.value) },
+          write: { ledger: ledgerWrite(state.ledger, result) },
         };
-      },
-    });
+      }),
+    );
   }
 
   credit(customerId: string, input: CreditInput, request: WriteRequest) {

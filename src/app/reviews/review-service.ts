@@ -1,4 +1,3 @@
-import type { OperationContext } from "../../domain/ledger/index.js";
 import { reviewPolicyOf, versionInForce } from "../../domain/orders/index.js";
 import {
   BUDGET_SLICES,
@@ -10,8 +9,8 @@ import {
   recordReview,
 } from "../../domain/reviews/index.js";
 import { type GroupCommitter, hashRangeOf } from "../group-commit.js";
+import { keyedWork } from "../keyed-work.js";
 import {
-  answerToUsedKey,
   type ConflictRefusal,
   ledgerWrite,
   type Outcome,
@@ -19,13 +18,7 @@ import {
   type WriteResult,
 } from "../ledger-service.js";
 import { decodePageCursor, encodePageCursor } from "../page-cursor.js";
-import {
-  type Clock,
-  type CustomerState,
-  idempotencySlot,
-  type ReviewStore,
-  type StoredReview,
-} from "../ports.js";
+import type { Clock, CustomerState, ReviewStore, StoredReview } from "../ports.js";
 import type { ProgrammeRules } from "../programme-rules.js";
 
 /** A review as the API answers it (and as a replay answers it again). */
@@ -142,52 +135,41 @@ export class ReviewService {
    * replays the stored answer.
    */
   moderate(customerId: string, reviewId: string, decision: Decision, request: WriteRequest) {
-    const scope = `${decision}_review`;
-    const slot = { caller: request.actor, key: request.idempotencyKey, scope };
-    return this.committer.submit<ReviewAnswer>({
-      customerId,
-      load: { reviewIds: [reviewId], idempotency: [slot] },
-      run: (state: CustomerState, ctx: OperationContext) => {
-        const used = state.outcomes.get(idempotencySlot(slot));
-        if (used) return { result: answerToUsedKey<ReviewView>(used, scope, request) };
-        const prior = reviewIn(state, reviewId);
-        const moderated = moderateReview(prior?.review, decision, request.actor, state.ledger, ctx);
-        const outcome: Outcome<ReviewView> = moderated.ok
-          ? { ok: true, value: reviewView(moderated.review) }
-          : {
-              ok: false,
-              code: moderated.code,
-              message: moderated.message,
-              details: { ...moderated.details, reviewId },
-            };
-        const changed = moderated.ok && prior && moderated.review !== prior.review;
-        // A rejected review's points go back to the seller's budget slices they were reserved from.
-        const givenBack =
-          changed && decision === "reject" && prior
-            ? prior.review.budgetTakes.map((t) => ({
-                sellerId: prior.review.sellerId,
-                slice: t.slice,
-                points: -t.points,
-              }))
-            : [];
-        return {
-          result: { ...outcome, replayed: false, requestId: request.requestId },
-          write: {
-            actor: request.actor,
-            ledger:
-              moderated.ok && moderated.change ? ledgerWrite(state.ledger, moderated.change) : undefined,
-            reviews: changed ? [{ ...prior, review: moderated.review }] : [],
-            budgetReservations: givenBack,
-            outcomes: [
-              {
-                ...slot,
-                stored: { scope, fingerprint: request.fingerprint, requestId: request.requestId, outcome },
-              },
-            ],
-          },
-        };
-      },
-    });
+    return this.committer.submit(
+      keyedWork<ReviewView>(
+        customerId,
+        `${decision}_review`,
+        request,
+        { reviewIds: [reviewId] },
+        (state, ctx) => {
+          const prior = reviewIn(state, reviewId);
+          const moderated = moderateReview(prior?.review, decision, request.actor, state.ledger, ctx);
+          if (!moderated.ok) {
+            const { code, message, details } = moderated;
+            return { outcome: { ok: false, code, message, details: { ...details, reviewId } } };
+          }
+          const outcome = { ok: true as const, value: reviewView(moderated.review) };
+          if (!prior || moderated.review === prior.review) return { outcome };
+          // A rejected review's points go back to the seller's budget slices they were reserved from.
+          const givenBack =
+            decision === "reject"
+              ? prior.review.budgetTakes.map((t) => ({
+                  sellerId: prior.review.sellerId,
+                  slice: t.slice,
+                  points: -t.points,
+                }))
+              : [];
+          return {
+            outcome,
+            write: {
+              ledger: moderated.change ? ledgerWrite(state.ledger, moderated.change) : undefined,
+              reviews: [{ ...prior, review: moderated.review }],
+              budgetReservations: givenBack,
+            },
+          };
+        },
+      ),
+    );
   }
 
   /**

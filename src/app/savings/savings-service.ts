@@ -15,8 +15,8 @@ import {
   type SavingsMechanic,
 } from "../../domain/savings/index.js";
 import type { CustomerWork, GroupCommitter } from "../group-commit.js";
+import { keyedWork } from "../keyed-work.js";
 import {
-  answerToUsedKey,
   type ConflictRefusal,
   ledgerWrite,
   type Outcome,
@@ -24,16 +24,15 @@ import {
   type WriteResult,
 } from "../ledger-service.js";
 import { runMonthOnce } from "../monthly-run.js";
-import {
-  type Clock,
-  type IdGenerator,
-  idempotencySlot,
-  type LedgerStore,
-  type RecordedSavingsEntry,
-  type SavingsAccountRow,
-  type SavingsInterestRecord,
-  type SavingsSettingChange,
-  type SavingsState,
+import type {
+  Clock,
+  IdGenerator,
+  LedgerStore,
+  RecordedSavingsEntry,
+  SavingsAccountRow,
+  SavingsInterestRecord,
+  SavingsSettingChange,
+  SavingsState,
 } from "../ports.js";
 import type { RunClaims } from "../scheduled-work.js";
 
@@ -251,33 +250,17 @@ export class SavingsService {
       auditId: string,
     ) => { account: SavingsAccountRow; change: SavingsSettingChange; value: V },
   ): Promise<WriteResult<V> | ConflictRefusal> {
-    const scope = `set_savings_${setting}`;
-    const slot = { caller: request.actor, key: request.idempotencyKey, scope };
     const auditId = this.ids.newId("aud");
-    return this.committer.submit({
-      customerId,
-      load: { savings: {}, idempotency: [slot] },
-      run: (state) => {
-        const used = state.outcomes.get(idempotencySlot(slot));
-        if (used) return { result: answerToUsedKey<V>(used, scope, request) };
+    return this.committer.submit(
+      keyedWork<V>(customerId, `set_savings_${setting}`, request, { savings: {} }, (state) => {
         const { balance, rateBp, mechanic } = state.savings as SavingsState;
         const changed = change({ balance, rateBp, mechanic }, auditId);
-        const outcome = { ok: true as const, value: changed.value };
         return {
-          result: { ...outcome, replayed: false, requestId: request.requestId },
-          write: {
-            actor: request.actor,
-            savings: { account: changed.account, settingChange: changed.change },
-            outcomes: [
-              {
-                ...slot,
-                stored: { scope, fingerprint: request.fingerprint, requestId: request.requestId, outcome },
-              },
-            ],
-          },
+          outcome: { ok: true, value: changed.value },
+          write: { savings: { account: changed.account, settingChange: changed.change } },
         };
-      },
-    });
+      }),
+    );
   }
 
   /** R25: the balance, the rate and this month's interest so far (through today's end). */
