@@ -28,7 +28,7 @@ import type { OrderEvent } from "../domain/orders/index.js";
 import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
-import { loadProgrammes, writeProgrammes } from "./programme-store.js";
+import { loadProgrammes, type ProgrammeRow, programmesOfEvents, writeProgrammes } from "./programme-store.js";
 import { loadReviews, writeReviews } from "./review-store.js";
 import { payInterestInBulk } from "./savings-interest-bulk.js";
 import { loadSavings, writeSavings } from "./savings-store.js";
@@ -187,6 +187,10 @@ interface LoadRow {
     request_id: string;
     outcome: string;
   }[];
+  /** R23, R24 on the order-event path: see `programmesOfEvents` in programme-store.ts. */
+  invitations: ProgrammeRow[];
+  referred_orders: ProgrammeRow[];
+  managers: ProgrammeRow[];
 }
 
 /**
@@ -224,6 +228,9 @@ async function loadWorkingSets(
       guarded: !r.spendBeyondBalance,
     })),
   );
+  const asked = (f: (p: NonNullable<CustomerLoad["programmes"]>) => boolean | undefined) =>
+    requests.filter((r) => r.programmes && f(r.programmes)).map((r) => r.customerId);
+  const [referredCustomers, referredIds] = pairs(requests, (r) => r.programmes?.referredOrderIds);
   const result = await sql<LoadRow>`
     with recursive
       due_holds as (
@@ -376,7 +383,18 @@ async function loadWorkingSets(
            select * from idempotency
            where idempotency.customer_id = w.customer_id and idempotency.caller in (w.caller, '')
              and idempotency.key = w.key
-           order by idempotency.caller desc, idempotency.scope = w.scope desc limit 1) as i) as outcomes`.execute(
+           order by idempotency.caller desc, idempotency.scope = w.scope desc limit 1) as i) as outcomes,
+      -- R23, R24: what every order event may touch of the programmes (primary-key probes), here rather
+      -- than in a statement of its own: the event path's round trips are what it costs.
+      (select coalesce(json_agg(x), '[]') from unnest(${asked((p) => p.invitation)}::text[]) as c (customer_id)
+         cross join lateral (select * from invitations where invitations.customer_id = c.customer_id) as x) as invitations,
+      (select coalesce(json_agg(x), '[]')
+         from unnest(${referredCustomers}::text[], ${referredIds}::text[]) as w (customer_id, order_id)
+         cross join lateral (
+           select * from referred_orders
+           where referred_orders.customer_id = w.customer_id and referred_orders.order_id = w.order_id) as x) as referred_orders,
+      (select coalesce(json_agg(x), '[]') from unnest(${asked((p) => p.manager)}::text[]) as c (customer_id)
+         cross join lateral (select * from managers where managers.customer_id = c.customer_id) as x) as managers`.execute(
     db,
   );
   const row = result.rows[0] as LoadRow;
@@ -437,6 +455,7 @@ async function loadWorkingSets(
       outcome: JSON.parse(o.outcome),
     });
   }
+  programmesOfEvents(requests, states, row);
   if (
     requests.some(
       (r) =>

@@ -18,14 +18,12 @@ import type { Database } from "./schema.js";
  */
 
 type Row = Record<string, unknown> & { customer_id: string };
+export type ProgrammeRow = Row;
 
 interface ProgrammeRows {
   invite_codes: Row[];
-  invitations: Row[];
   is_new: { customer_id: string; is_new: boolean }[];
   invited_friends: Row[];
-  referred_orders: Row[];
-  managers: Row[];
   referrals: Row[];
   months: Row[];
   lots: LotRow[];
@@ -132,7 +130,35 @@ function pairsOf<T>(requests: CustomerLoad[], pick: (r: CustomerLoad) => T[] | u
 }
 
 /**
- * `load_programmes`: every lookup an index probe by primary key (or `manager_referrals_by_month`
+ * R23, R24: the rows every order event may touch — the customer's invitation as a friend, its orders
+ * placed with a promo code, its manager status — come with the working set's own statement
+ * (ledger-store.ts `customers_working_set`); this puts them in the customers' states.
+ */
+export function programmesOfEvents(
+  requests: CustomerLoad[],
+  states: Map<string, CustomerState>,
+  rows: { invitations: Row[]; referred_orders: Row[]; managers: Row[] },
+): void {
+  for (const r of requests) {
+    const state = states.get(r.customerId);
+    if (r.programmes && state && !state.programmes) state.programmes = emptyProgrammes();
+  }
+  const of = (customerId: string) => states.get(customerId)?.programmes;
+  for (const r of rows.invitations) {
+    const p = of(r.customer_id);
+    if (p) p.invitation = invitationOf(r);
+  }
+  for (const r of rows.referred_orders)
+    of(r.customer_id)?.referredOrders.set(r.order_id as string, referredOrderOf(r));
+  for (const r of rows.managers) {
+    const p = of(r.customer_id);
+    if (p) p.manager = managerOf(r);
+  }
+}
+
+/**
+ * `load_programmes`, for the works that need more than the order-event rows: every lookup an index
+ * probe by primary key (or `manager_referrals_by_month`
  * for a month being settled); the lots of invite rewards and referrals are added to the working sets.
  */
 export async function loadProgrammes(
@@ -141,11 +167,25 @@ export async function loadProgrammes(
   states: Map<string, CustomerState>,
 ): Promise<void> {
   const asked = requests.filter((r) => r.programmes);
-  if (asked.length === 0) return;
+  for (const r of asked) {
+    const state = states.get(r.customerId);
+    if (state && !state.programmes) state.programmes = emptyProgrammes();
+  }
+  const needed = asked.filter(({ programmes: p }) =>
+    Boolean(
+      p &&
+        (p.inviteCode ||
+          p.isNew ||
+          (p.invitedFriendIds?.length ?? 0) > 0 ||
+          (p.referrals?.length ?? 0) > 0 ||
+          (p.managerMonths?.length ?? 0) > 0 ||
+          p.referralsOfMonth),
+    ),
+  );
+  if (needed.length === 0) return;
   const flag = (f: (p: NonNullable<CustomerLoad["programmes"]>) => boolean | undefined) =>
     asked.filter((r) => r.programmes && f(r.programmes)).map((r) => r.customerId);
   const [friendCustomers, friendIds] = pairsOf(asked, (r) => r.programmes?.invitedFriendIds);
-  const [referredCustomers, referredIds] = pairsOf(asked, (r) => r.programmes?.referredOrderIds);
   const referralRefs = asked.flatMap((r) =>
     (r.programmes?.referrals ?? []).map((x) => ({ c: r.customerId, ...x })),
   );
@@ -158,9 +198,6 @@ export async function loadProgrammes(
       codes as (
         select x.* from unnest(${flag((p) => p.inviteCode)}::text[]) as c (customer_id)
           cross join lateral (select * from invite_codes where invite_codes.customer_id = c.customer_id limit 1) as x),
-      invitations_ as (
-        select x.* from unnest(${flag((p) => p.invitation)}::text[]) as c (customer_id)
-          cross join lateral (select * from invitations where invitations.customer_id = c.customer_id) as x),
       new_customers as (
         select c.customer_id,
                not exists (select 1 from orders where orders.customer_id = c.customer_id)
@@ -171,14 +208,6 @@ export async function loadProgrammes(
           cross join lateral (
             select * from invited_friends
             where invited_friends.customer_id = w.customer_id and invited_friends.friend_id = w.friend_id) as x),
-      referred as (
-        select x.* from unnest(${referredCustomers}::text[], ${referredIds}::text[]) as w (customer_id, order_id)
-          cross join lateral (
-            select * from referred_orders
-            where referred_orders.customer_id = w.customer_id and referred_orders.order_id = w.order_id) as x),
-      managers_ as (
-        select x.* from unnest(${flag((p) => p.manager)}::text[]) as c (customer_id)
-          cross join lateral (select * from managers where managers.customer_id = c.customer_id) as x),
       referrals as (
         select x.* from unnest(${referralRefs.map((r) => r.c)}::text[], ${referralRefs.map((r) => r.buyerId)}::text[],
                                ${referralRefs.map((r) => r.orderId)}::text[]) as w (customer_id, buyer_id, order_id)
@@ -199,11 +228,8 @@ export async function loadProgrammes(
         union select customer_id, unnest(lot_ids) from referrals)
     select
       (select coalesce(json_agg(codes), '[]') from codes) as invite_codes,
-      (select coalesce(json_agg(invitations_), '[]') from invitations_) as invitations,
       (select coalesce(json_agg(n), '[]') from new_customers as n) as is_new,
       (select coalesce(json_agg(friends), '[]') from friends) as invited_friends,
-      (select coalesce(json_agg(referred), '[]') from referred) as referred_orders,
-      (select coalesce(json_agg(managers_), '[]') from managers_) as managers,
       (select coalesce(json_agg(referrals), '[]') from referrals) as referrals,
       (select coalesce(json_agg(distinct months_), '[]') from (select distinct * from months_) as months_) as months,
       (select coalesce(json_agg(l), '[]') from wanted_lots as w
@@ -211,10 +237,6 @@ export async function loadProgrammes(
            select * from lots where lots.customer_id = w.customer_id and lots.lot_id = w.lot_id limit 1) as l
       ) as lots`.execute(trx);
   const row = result.rows[0];
-  for (const r of asked) {
-    const state = states.get(r.customerId);
-    if (state && !state.programmes) state.programmes = emptyProgrammes();
-  }
   if (!row) return;
   const of = (customerId: string) => states.get(customerId)?.programmes;
   for (const r of row.invite_codes) {
@@ -227,22 +249,12 @@ export async function loadProgrammes(
         paymentFingerprint: (r.payment_fingerprint as string | null) ?? null,
       };
   }
-  for (const r of row.invitations) {
-    const p = of(r.customer_id);
-    if (p) p.invitation = invitationOf(r);
-  }
   for (const r of row.is_new) {
     const p = of(r.customer_id);
     if (p) p.isNew = r.is_new;
   }
   for (const r of row.invited_friends)
     of(r.customer_id)?.invitedFriends.set(r.friend_id as string, invitedFriendOf(r));
-  for (const r of row.referred_orders)
-    of(r.customer_id)?.referredOrders.set(r.order_id as string, referredOrderOf(r));
-  for (const r of row.managers) {
-    const p = of(r.customer_id);
-    if (p) p.manager = managerOf(r);
-  }
   for (const r of row.referrals)
     of(r.customer_id)?.referrals.set(referralKey(r.buyer_id as string, r.order_id as string), referralOf(r));
   for (const r of row.months) of(r.customer_id)?.managerMonths.set(r.month as string, managerMonthOf(r));
