@@ -1,5 +1,7 @@
+import type { LedgerChange } from "../../domain/ledger/index.js";
 import type { CustomerWork, GroupCommitter } from "../group-commit.js";
-import type { Clock, OutgoingEffect } from "../ports.js";
+import { ledgerWrite } from "../ledger-service.js";
+import type { Clock, CustomerState, OutgoingEffect, ProgrammesWrite } from "../ports.js";
 
 /** An effect as the outbox keeps it: recorded in `sourceCustomerId`'s work, for `targetCustomerId`'s. */
 export interface StoredEffect extends OutgoingEffect {
@@ -26,6 +28,21 @@ export interface EffectStore {
   markFailed(key: EffectKey, error: string): Promise<void>;
   /** How many effects wait, and since when the oldest (for /metrics and operators). */
   backlog(): Promise<{ count: number; oldestCreatedAt: Date | null }>;
+}
+
+/**
+ * What a target's work answers once it applied an effect: the ledger change (if any) and the rows
+ * it keeps of the effect, written by `system` (R34: who caused a movement).
+ */
+export function appliedEffect(
+  state: CustomerState,
+  change: LedgerChange<unknown> | undefined,
+  programmes: ProgrammesWrite,
+): ReturnType<CustomerWork<void>["run"]> {
+  return {
+    result: undefined,
+    write: { actor: "system", ledger: change ? ledgerWrite(state.ledger, change) : undefined, programmes },
+  };
 }
 
 /** How long a relay holds the effects it took before another may take them (it died meanwhile). */

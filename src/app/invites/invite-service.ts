@@ -8,10 +8,10 @@ import {
   inviteEffectOf,
   registerFriend,
 } from "../../domain/invites/index.js";
-import type { EffectKey, StoredEffect } from "../effects/effect-relay.js";
+import { appliedEffect, type EffectKey, type StoredEffect } from "../effects/effect-relay.js";
 import type { CustomerWork, GroupCommitter } from "../group-commit.js";
 import { keyedWork } from "../keyed-work.js";
-import { ledgerWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
+import type { Outcome, WriteRequest } from "../ledger-service.js";
 import { type Clock, type OutgoingEffect, programmesOf } from "../ports.js";
 
 /** What the invite use cases read outside a customer's work. */
@@ -179,14 +179,7 @@ export class InviteService {
           ctx,
         );
         if (!applied) return { result: undefined };
-        return {
-          result: undefined,
-          write: {
-            actor: "system",
-            ledger: applied.change ? ledgerWrite(state.ledger, applied.change) : undefined,
-            programmes: { invitedFriends: [applied.friend] },
-          },
-        };
+        return appliedEffect(state, applied.change, { invitedFriends: [applied.friend] });
       },
     };
   }

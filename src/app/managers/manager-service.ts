@@ -7,7 +7,7 @@ import {
 } from "../../domain/managers/index.js";
 import { managerPolicyOf, versionInForce } from "../../domain/orders/index.js";
 import { calendarMonth, monthContaining, previousMonth } from "../../domain/savings/index.js";
-import type { StoredEffect } from "../effects/effect-relay.js";
+import { appliedEffect, type StoredEffect } from "../effects/effect-relay.js";
 import type { CustomerWork, GroupCommitter } from "../group-commit.js";
 import { keyedWork } from "../keyed-work.js";
 import { ledgerWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
@@ -244,19 +244,12 @@ export class ManagerService {
           ctx,
         );
         if (!applied) return { result: undefined };
-        return {
-          result: undefined,
-          write: {
-            actor: "system",
-            ledger: applied.change ? ledgerWrite(state.ledger, applied.change) : undefined,
-            programmes: {
-              referrals: [applied.referral],
-              monthDeltas: [
-                { month: applied.referral.month, purchasesKop: 0, referralPoints: applied.monthPointsDelta },
-              ],
-            },
-          },
-        };
+        return appliedEffect(state, applied.change, {
+          referrals: [applied.referral],
+          monthDeltas: [
+            { month: applied.referral.month, purchasesKop: 0, referralPoints: applied.monthPointsDelta },
+          ],
+        });
       },
     };
   }
