@@ -99,6 +99,46 @@ export const SETTINGS = {
     default: "30",
     description: "R6: the balance reports points expiring within this many days",
   },
+  notificationRelayIntervalMs: {
+    env: "KOPILKA_NOTIFICATION_RELAY_INTERVAL_MS",
+    default: "1000",
+    description:
+      "R31: how often each relay (webhooks, the broker) looks for notifications to deliver while serving, milliseconds; a full batch is followed at once by the next; 0 turns the relays off",
+  },
+  notificationRetentionHours: {
+    env: "KOPILKA_NOTIFICATION_RETENTION_HOURS",
+    default: "720",
+    description:
+      "R31: how long notifications, their deliveries and dead letters are kept, hours; must exceed the webhook maximum age (an expiry notice stays until its lot expires)",
+  },
+  webhookTimeoutMs: {
+    env: "KOPILKA_WEBHOOK_TIMEOUT_MS",
+    default: "10000",
+    description: "R31: how long a webhook endpoint has to answer a delivery with a 2xx, milliseconds",
+  },
+  webhookRetryBaseMs: {
+    env: "KOPILKA_WEBHOOK_RETRY_BASE_MS",
+    default: "10000",
+    description:
+      "R31: the first retry's delay after a failed webhook delivery, milliseconds; each next doubles (with jitter: half to all of it), up to KOPILKA_WEBHOOK_RETRY_MAX_MS",
+  },
+  webhookRetryMaxMs: {
+    env: "KOPILKA_WEBHOOK_RETRY_MAX_MS",
+    default: "3600000",
+    description: "R31: the longest delay between two attempts of a webhook delivery, milliseconds",
+  },
+  webhookMaxAgeSeconds: {
+    env: "KOPILKA_WEBHOOK_MAX_AGE_SECONDS",
+    default: "259200",
+    description:
+      "R31: a webhook delivery still failing this long after its notification (or its replay) is dead-lettered, seconds; dead letters are listed and replayed through the API",
+  },
+  webhookDisableAfterSeconds: {
+    env: "KOPILKA_WEBHOOK_DISABLE_AFTER_SECONDS",
+    default: "259200",
+    description:
+      "R31: a webhook endpoint whose every delivery has failed for this long is disabled with the reason (enable it again through the API), seconds",
+  },
   timeZone: {
     env: "KOPILKA_TIME_ZONE",
     default: "Europe/Moscow",
@@ -137,6 +177,14 @@ export interface Config {
   idempotencyRetentionHours: number;
   /** R6: the balance reports points expiring within this many days. */
   expiringWithinDays: number;
+  /** R31: the outbox's relays and retention. */
+  notificationRelayIntervalMs: number;
+  notificationRetentionHours: number;
+  webhookTimeoutMs: number;
+  webhookRetryBaseMs: number;
+  webhookRetryMaxMs: number;
+  webhookMaxAgeSeconds: number;
+  webhookDisableAfterSeconds: number;
   /** The IANA time zone customers read dates and times in (R33 explanations). */
   timeZone: string;
 }
@@ -177,6 +225,26 @@ function lanesWithinPool(lanes: number, poolSize: number): number {
   return lanes;
 }
 
+function notificationSettings(env: NodeJS.ProcessEnv) {
+  const settings = {
+    notificationRelayIntervalMs: integer(env, "notificationRelayIntervalMs", 0, 3_600_000),
+    notificationRetentionHours: integer(env, "notificationRetentionHours", 1, 24 * 3660),
+    webhookTimeoutMs: integer(env, "webhookTimeoutMs", 100, 120_000),
+    webhookRetryBaseMs: integer(env, "webhookRetryBaseMs", 1, 86_400_000),
+    webhookRetryMaxMs: integer(env, "webhookRetryMaxMs", 1, 86_400_000),
+    webhookMaxAgeSeconds: integer(env, "webhookMaxAgeSeconds", 1, 31_536_000),
+    webhookDisableAfterSeconds: integer(env, "webhookDisableAfterSeconds", 1, 31_536_000),
+  };
+  if (settings.webhookRetryMaxMs < settings.webhookRetryBaseMs)
+    throw new ConfigError("KOPILKA_WEBHOOK_RETRY_MAX_MS must not be less than KOPILKA_WEBHOOK_RETRY_BASE_MS");
+  // The sweep would remove notifications whose deliveries are still being retried.
+  if (settings.notificationRetentionHours * 3600 <= settings.webhookMaxAgeSeconds)
+    throw new ConfigError(
+      "KOPILKA_NOTIFICATION_RETENTION_HOURS must exceed KOPILKA_WEBHOOK_MAX_AGE_SECONDS (in hours): deliveries still retried would be swept",
+    );
+  return settings;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = read(env, "logLevel");
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
@@ -205,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     supportAdjustmentLimit: integer(env, "supportAdjustmentLimit", 1, 1_000_000_000),
     idempotencyRetentionHours: integer(env, "idempotencyRetentionHours", 1, 24 * 366),
     expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
+    ...notificationSettings(env),
     timeZone: ianaTimeZone(env),
   };
 }

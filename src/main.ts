@@ -7,6 +7,8 @@ import { GroupCommitter } from "./app/group-commit.js";
 import { InviteService } from "./app/invites/invite-service.js";
 import { LedgerService } from "./app/ledger-service.js";
 import { ManagerService } from "./app/managers/manager-service.js";
+import { NotificationHousekeepingRun } from "./app/notifications/housekeeping.js";
+import { NotificationRelay } from "./app/notifications/relay.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
 import { ProgrammeRules } from "./app/programme-rules.js";
@@ -27,11 +29,13 @@ import { PostgresLedgerStore } from "./infra/ledger-store.js";
 import { PostgresManagerStore } from "./infra/manager-store.js";
 import { createMetrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
+import { PostgresNotificationStore } from "./infra/notification-store.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
 import { PostgresReviewStore } from "./infra/review-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
 import { PostgresSavingsStore } from "./infra/savings-store.js";
-import { startScheduler } from "./infra/scheduler.js";
+import { startPoller, startScheduler } from "./infra/scheduler.js";
+import { WebhookTransport } from "./infra/webhooks/webhook-transport.js";
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -137,6 +141,10 @@ export async function createKopilka(
         "an effect could not be applied; the scheduler retries",
       ),
   );
+  const pendingDeliveries = async (kind: "webhook" | "nats") => {
+    const b = (await notificationStore.backlog()).find((x) => x.kind === kind);
+    return { count: b?.count ?? 0, oldest: b?.oldest ?? null };
+  };
   const metrics = createMetrics(
     [
       {
@@ -146,6 +154,11 @@ export async function createKopilka(
           const w = await orderStore.waitingSummary();
           return { count: w.count, oldest: w.oldestReceivedAt };
         },
+      },
+      {
+        name: "webhook_deliveries_pending",
+        help: "R31: notifications not yet delivered to an enabled webhook endpoint (waiting, or being retried)",
+        read: async () => pendingDeliveries("webhook"),
       },
       {
         name: "effects_undelivered",
@@ -167,6 +180,41 @@ export async function createKopilka(
   });
   const reviews = new ReviewService(new PostgresReviewStore(database.db), committer, clock, rules);
 
+  // R31: the outbox. Notifications are written with their movements; relays deliver them.
+  const notificationStore = new PostgresNotificationStore(database.db);
+  const explanationContext = async () => ({
+    categoryNames: await rules.categoryNames(),
+    timeZone: config.timeZone,
+  });
+  const webhookRelay = new NotificationRelay(
+    "webhook",
+    notificationStore,
+    new WebhookTransport(config.webhookTimeoutMs),
+    clock,
+    explanationContext,
+    {
+      batchSize: 200,
+      // Long enough for a customer's chain of a few slow deliveries; a chain stops before it ends.
+      leaseMs: Math.max(60_000, 6 * config.webhookTimeoutMs),
+      attemptTimeoutMs: config.webhookTimeoutMs,
+      retryBaseMs: config.webhookRetryBaseMs,
+      maxRetryDelayMs: config.webhookRetryMaxMs,
+      maxAgeMs: config.webhookMaxAgeSeconds * 1000,
+      disableAfterMs: config.webhookDisableAfterSeconds * 1000,
+      maxBatchesPerRound: 10,
+    },
+    (kind, outcome) => metrics.countDelivery(kind, outcome),
+    (targetId, reason) => log.warn({ targetId, reason }, "a webhook endpoint kept failing and is disabled"),
+  );
+  const notificationHousekeeping = new NotificationHousekeepingRun(
+    notificationStore,
+    new PostgresRunClaims(database.db),
+    committer,
+    clock,
+    ids,
+    config.notificationRetentionHours,
+  );
+
   const scheduledWork = new ScheduledWork(
     store,
     ledger,
@@ -187,6 +235,7 @@ export async function createKopilka(
     config.timeZone,
   );
   let stopScheduler: (() => Promise<void>) | undefined;
+  const stopRelays: (() => Promise<void>)[] = [];
   /** Shutting down: /ready answers 503 (phase 1), then new requests are refused too (phase 2). */
   let shutdown: "serving" | "draining" | "closing" = "serving";
 
@@ -204,6 +253,8 @@ export async function createKopilka(
     managers,
     effects,
     reviews,
+    webhookRelay,
+    notificationHousekeeping,
     async buildServer() {
       return buildServer({
         deps: { ledger, orders, access, savings, reviews, invites, managers },
@@ -273,13 +324,34 @@ export async function createKopilka(
                 return delivered > 0 ? { delivered } : undefined;
               },
             },
+            {
+              task: "expiry_notices",
+              name: "wrote expiry notices and swept old notifications (R31)",
+              run: async (claimer) => {
+                const r = await notificationHousekeeping.runDueHour(claimer);
+                return r.claimed && r.notices + r.swept > 0
+                  ? { notices: r.notices, swept: r.swept }
+                  : undefined;
+              },
+            },
           ],
           metrics.countRun,
+        );
+      }
+      if (config.notificationRelayIntervalMs > 0) {
+        stopRelays.push(
+          startPoller(
+            "webhooks",
+            config.notificationRelayIntervalMs,
+            () => webhookRelay.deliverPending(),
+            log,
+          ),
         );
       }
     },
     async close() {
       await stopScheduler?.();
+      await Promise.all(stopRelays.map((stop) => stop()));
       await committer.drained();
       await database.close();
     },

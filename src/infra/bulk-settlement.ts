@@ -2,10 +2,11 @@ import { sql, type Transaction } from "kysely";
 import { ID_BLOCK_DIGITS } from "../app/ports.js";
 import { SINK, WALLET } from "../domain/ledger/index.js";
 import { accountColumns, EXPLANATION_CODES, LOT_REF_SQL } from "./movement-rows.js";
+import { notificationsOfBulkMovements, notificationWrites } from "./notification-rows.js";
 import type { Database } from "./schema.js";
 
 /** An instant as JSON text, `"YYYY-MM-DDTHH:MI:SS.MSZ"`, as `Date.toISOString()` writes it. */
-function isoJson(column: string) {
+export function isoJson(column: string) {
   return sql.raw(`to_json(to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text`);
 }
 
@@ -163,7 +164,8 @@ export async function settleDueLotsInBulk(
                 end)::json,
                'system', at
         from numbered
-        returning 1),
+        returning *),
+      ${notificationWrites(notificationsOfBulkMovements("movement_rows", ["made_available", "expire"], now))},
       balance_rows as (
         update balances as b
         set held = b.held - d.released,
@@ -179,6 +181,7 @@ export async function settleDueLotsInBulk(
     select
       -- Data-modifying CTEs run to completion whether or not they are read.
       (select count(*) from movement_rows)::int as movements,
+      (select count(*) from notification_rows) + (select count(*) from notification_delivery_rows) as notified,
       (select array_agg(customer_id order by customer_id) from per_customer) as per_customer`.execute(trx);
   const row = result.rows[0];
   return { movements: row?.movements ?? 0, perCustomer: row?.per_customer ?? [] };

@@ -27,6 +27,12 @@ import {
 import type { OrderEvent } from "../domain/orders/index.js";
 import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
+import {
+  type NotificationRow,
+  notificationRowOfMovement,
+  notificationRowsFromJson,
+  notificationWrites,
+} from "./notification-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
 import { loadProgrammes, type ProgrammeRow, programmesOfEvents, writeProgrammes } from "./programme-store.js";
 import { loadReviews, writeReviews } from "./review-store.js";
@@ -493,6 +499,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
   const holds = [];
   const redemptions = [];
   const movements = [];
+  const notifications: NotificationRow[] = [];
   const balances = [];
   const orders: OrderRow[] = [];
   const orderLines: { customer_id: string; order_id: string; lines: PlacedLine[] }[] = [];
@@ -544,6 +551,8 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
       }
       for (const m of change.movements) {
         movements.push(movementRow(customer_id, m, m.causedBy === "clock" ? "system" : w.actor));
+        const notification = notificationRowOfMovement(customer_id, m, at);
+        if (notification) notifications.push(notification);
       }
       // Only the kinds this change moved: the others' cached totals are still right.
       const moved = new Set(change.movements.map((m) => m.kind));
@@ -628,6 +637,7 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
           actor text, explanation_code smallint, explanation_params text, accounts bytea, funders text[],
           amounts bigint[], lot_refs bytea, lot_deltas bigint[])
         returning 1),
+      ${notificationWrites(notificationRowsFromJson(json(notifications)))},
       balance_rows as (
         insert into balances
         select * from jsonb_to_recordset(${latest(balances, (r) => r.kind)}::jsonb) as x(
@@ -667,7 +677,8 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
         returning 1)
     select
       (select count(*) from lot_rows) + (select count(*) from hold_rows) + (select count(*) from redemption_rows)
-      + (select count(*) from movement_rows) + (select count(*) from balance_rows) + (select count(*) from order_rows) + (select count(*) from order_line_rows)
+      + (select count(*) from movement_rows) + (select count(*) from notification_rows)
+      + (select count(*) from notification_delivery_rows) + (select count(*) from balance_rows) + (select count(*) from order_rows) + (select count(*) from order_line_rows)
       + (select count(*) from event_rows) + (select count(*) from outcome_rows) as written`.execute(trx);
   if (writes.some((w) => (w.reviews?.length ?? 0) + (w.budgetReservations?.length ?? 0) > 0))
     await writeReviews(trx, writes, at);

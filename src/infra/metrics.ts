@@ -20,6 +20,8 @@ export interface Metrics {
   countRetry(sqlState: string): void;
   /** A scheduled task's round: done, skipped (another instance claimed it) or failed. */
   countRun(task: string, outcome: "done" | "skipped" | "failed"): void;
+  /** R31: one delivery attempt to a target of a kind: delivered, failed (retried) or dead (dead-lettered). */
+  countDelivery(target: "webhook" | "nats", outcome: "delivered" | "failed" | "dead"): void;
 }
 
 /**
@@ -63,6 +65,14 @@ export function createMetrics(
     labelNames: ["task", "outcome"] as const,
     registers: [registry],
   });
+  const deliveries = new Counter({
+    name: "kopilka_notification_deliveries_total",
+    help: "R31: notification delivery attempts by target kind (webhook, nats) and outcome (delivered; failed: retried later; dead: dead-lettered)",
+    labelNames: ["target", "outcome"] as const,
+    registers: [registry],
+  });
+  for (const target of ["webhook", "nats"])
+    for (const outcome of ["delivered", "failed", "dead"]) deliveries.inc({ target, outcome }, 0);
   new Gauge({
     name: "kopilka_write_lane_queue_depth",
     help: "Works queued in each write lane (a hash range of customers), not yet in a transaction",
@@ -111,5 +121,6 @@ export function createMetrics(
     countRetry: (sqlState) =>
       retries.inc({ reason: sqlState === "40P01" ? "deadlock" : "serialization_failure" }),
     countRun: (task, outcome) => runs.inc({ task, outcome }),
+    countDelivery: (target, outcome) => deliveries.inc({ target, outcome }),
   };
 }

@@ -40,9 +40,10 @@ export const EXPLANATION_CODES = {
   referral_credited: 19,
   referral_confirmed: 20,
   referral_cancelled: 21,
+  expiring_soon: 22,
 } as const satisfies Record<ExplanationCode, number>;
 
-const CODE_OF_NUMBER = new Map<number, ExplanationCode>(
+export const CODE_OF_NUMBER = new Map<number, ExplanationCode>(
   Object.entries(EXPLANATION_CODES).map(([code, n]) => [n, code as ExplanationCode]),
 );
 

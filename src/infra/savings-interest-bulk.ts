@@ -3,6 +3,7 @@ import { ID_BLOCK_DIGITS, type SavingsInterestBulk } from "../app/ports.js";
 import { funderAccount, WALLET } from "../domain/ledger/index.js";
 import { base32 } from "./bulk-settlement.js";
 import { accountColumns, EXPLANATION_CODES, LOT_REF_SQL } from "./movement-rows.js";
+import { notificationsOfBulkMovements, notificationWrites } from "./notification-rows.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -93,7 +94,8 @@ export async function payInterestInBulk(
                ('[' || to_json(${month}::text)::text || ',' || average_kop || ',' || rate_bp || ',' || points || ']')::json,
                'system', ${now}::timestamptz
         from credited
-        returning 1),
+        returning *),
+      ${notificationWrites(notificationsOfBulkMovements("movement_rows", ["savings_interest"], run.now))},
       balance_rows as (
         insert into balances (customer_id, kind, available, pending, held, debt)
         select customer_id, 'savings', points, 0, 0, 0 from credited
@@ -110,6 +112,7 @@ export async function payInterestInBulk(
       (select count(*) from credited)::int as accounts,
       (select coalesce(sum(points), 0) from credited) as points,
       (select count(*) from lot_rows) + (select count(*) from movement_rows) + (select count(*) from balance_rows)
+        + (select count(*) from notification_rows) + (select count(*) from notification_delivery_rows)
         + (select count(*) from interest_rows) as written,
       (select array_agg(customer_id order by customer_id) from per_customer) as per_customer`.execute(trx);
   const row = result.rows[0];

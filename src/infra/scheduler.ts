@@ -69,3 +69,40 @@ export function startScheduler(
     await running;
   };
 }
+
+/**
+ * Runs `round` every `intervalMs`, and again at once while it reports more to do (a full batch):
+ * the relays' loop. A failed round is logged; the next one tries again. The stop function waits for
+ * the round in flight.
+ */
+export function startPoller(
+  name: string,
+  intervalMs: number,
+  round: () => Promise<{ more: boolean }>,
+  log: Logger,
+): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = round()
+      .then(
+        (r) => r.more,
+        (err: unknown) => {
+          log.error({ err, poller: name }, "a relay round failed; the next one retries");
+          return false;
+        },
+      )
+      .then((more) => {
+        if (stopped) return;
+        timer = setTimeout(tick, more ? 0 : intervalMs);
+        timer.unref();
+      });
+  };
+  tick();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}

@@ -205,4 +205,45 @@ export interface OrdersDatabase {
     /** The request that decided its outcome; null for events stored before migration 6. */
     request_id: string | null;
   };
+  /** R31: the outbox (migration 12). */
+  notifications: {
+    customer_id: string;
+    notification_id: string;
+    type: string;
+    kind: string;
+    amount: number;
+    reference: string | null;
+    movement_id: string | null;
+    lot_id: string | null;
+    threshold_days: number | null;
+    lot_expires_at: Date | null;
+    explanation_code: number;
+    explanation_params: unknown;
+    occurred_at: Date;
+    created_at: Date;
+  };
+  notification_targets: {
+    target_id: string;
+    kind: "webhook" | "nats";
+    url: string | null;
+    event_types: string[] | null;
+    description: string | null;
+    secret: string | null;
+    state: "enabled" | "disabled" | "deleted";
+    disabled_reason: string | null;
+    failing_since: Date | null;
+    created_at: Date;
+    updated_at: Date;
+  };
+  notification_deliveries: {
+    customer_id: string;
+    notification_id: string;
+    target_id: string;
+    state: "pending" | "delivered" | "dead";
+    attempts: number;
+    next_attempt_at: Date;
+    since: Date;
+    delivered_at: Date | null;
+    last_error: string | null;
+  };
 }

@@ -7,6 +7,7 @@ import {
   formatRoubles,
   formatTimeOfDay,
   type LocalizedText,
+  russianPlural,
 } from "../text.js";
 import type { CreditSource, Explanation } from "./types.js";
 
@@ -130,7 +131,9 @@ export type ExplanationRef =
   | {
       code: "referral_cancelled";
       params: [amount: number, month: string, purchasesKop: number, thresholdKop: number];
-    };
+    }
+  /** R31: a notice, not a movement: a lot's points expire within a threshold (30 or 7 days). */
+  | { code: "expiring_soon"; params: [amount: number, expiresAt: string, thresholdDays: number] };
 
 export type ExplanationCode = ExplanationRef["code"];
 
@@ -592,6 +595,14 @@ const TEMPLATES: {
     return {
       ru: `Ваши покупки за ${name.ru} — ${purchases.ru}, меньше ${threshold.ru}: ${formatPoints(amount).ru} по промокоду отменены`,
       en: `Your own purchases in ${name.en} came to ${purchases.en}, less than ${threshold.en}: ${formatPoints(amount).en} from your promo code are cancelled`,
+    };
+  },
+  expiring_soon: ([amount, expiresAt, thresholdDays], { timeZone }) => {
+    const date = formatDate(new Date(expiresAt), timeZone);
+    const days = russianPlural(thresholdDays, "день", "дня", "дней");
+    return {
+      ru: `${formatPoints(amount).ru} сгорят ${date.ru}, меньше чем через ${thresholdDays} ${days}: потратьте их до этого дня`,
+      en: `${formatPoints(amount).en} expire on ${date.en}, in less than ${thresholdDays} ${thresholdDays === 1 ? "day" : "days"}: spend them before then`,
     };
   },
 };
