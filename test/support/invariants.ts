@@ -1,5 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from "kysely";
-import { accountsOf, lotIdsOf } from "../../src/infra/movement-rows.js";
+import type { ExplanationCode } from "../../src/domain/ledger/index.js";
+import { notificationTypeOf } from "../../src/domain/notifications/index.js";
+import { accountsOf, EXPLANATION_CODES, lotIdsOf } from "../../src/infra/movement-rows.js";
 import type { Database } from "../../src/infra/schema.js";
 
 /**
@@ -328,7 +330,10 @@ export function findLedgerViolations(rows: LedgerRows): string[] {
 
 /** Every invariant listed at the top, for one customer or the whole database. */
 export async function checkLedgerInvariants(db: Kysely<Database>, customerId?: string): Promise<string[]> {
-  return findLedgerViolations(await loadLedgerRows(db, customerId));
+  return [
+    ...findLedgerViolations(await loadLedgerRows(db, customerId)),
+    ...(await checkOutboxInSql(db, customerId)),
+  ];
 }
 
 /** Every invariant listed at the top, in one SQL statement that reads each table once. */
@@ -486,6 +491,39 @@ export async function checkLedgerInvariantsInSql(
           l.customer_id, l.lot_id, l.remaining, o.owed, l.amount)
         from owed o join lt l using (customer_id, lot_id)
         where l.remaining + o.owed > l.amount
+    ) as violations
+    limit 50`.execute(db);
+  return [...result.rows.map((r) => r.problem), ...(await checkOutboxInSql(db, customerId))];
+}
+
+/**
+ * R31, the outbox against the ledger: every movement whose explanation tells the customer something
+ * has exactly its notification (its digits, its type), and every notification but an expiry notice
+ * names a movement of its customer that causes one — so none was written for a refused request (it
+ * writes no movement) and none lost for an applied one. Only before the retention sweep.
+ */
+export async function checkOutboxInSql(db: Kysely<Database>, customerId?: string): Promise<string[]> {
+  const codes = Object.entries(EXPLANATION_CODES).flatMap(([code, n]) => {
+    const type = notificationTypeOf(code as ExplanationCode);
+    return type === null ? [] : [sql`(${n}::smallint, ${type}::text)`];
+  });
+  // Each lookup goes through a primary key: a check run after every step must not be quadratic.
+  const result = await sql<{ problem: string }>`
+    with codes (code, type) as (values ${sql.join(codes)})
+    select problem from (
+      select format('movement %s/%s has no %s notification', m.customer_id, m.movement_id, c.type) as problem
+        from movements m join codes c on c.code = m.explanation_code
+        where ${scope(customerId, sql.ref("m.customer_id"))} and not exists (
+          select 1 from notifications n
+          where n.customer_id = m.customer_id and n.notification_id = 'ntf_' || substr(m.movement_id, 5)
+            and n.movement_id = m.movement_id and n.type = c.type)
+      union all
+      select format('notification %s/%s (%s) names no movement of its customer that causes one',
+          n.customer_id, n.notification_id, n.type)
+        from notifications n
+        where ${scope(customerId, sql.ref("n.customer_id"))} and n.threshold_days is null and not exists (
+          select 1 from movements m join codes c on c.code = m.explanation_code
+          where m.customer_id = n.customer_id and m.movement_id = n.movement_id)
     ) as violations
     limit 50`.execute(db);
   return result.rows.map((r) => r.problem);

@@ -339,6 +339,12 @@ function explanationArb(free: fc.Arbitrary<string>, legacy: boolean): fc.Arbitra
     fc
       .tuple(free, amount, free, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }))
       .map((a) => explain.explainSellerPoints(...a)),
+    // R31: written by the expiry notice run in SQL (src/infra/notification-store.ts).
+    fc
+      .tuple(amount, instant, fc.constantFrom(1, 2, 5, 7, 21, 30))
+      .map(
+        ([n, at, days]): ExplanationRef => ({ code: "expiring_soon", params: [n, at.toISOString(), days] }),
+      ),
   ];
   const storedExplanation = storedText.map(
     ({ ru, en }): ExplanationRef => ({ code: "text", params: [ru, en] }),
