@@ -205,4 +205,15 @@ export interface OrdersDatabase {
     /** The request that decided its outcome; null for events stored before migration 6. */
     request_id: string | null;
   };
+  order_event_partitions: {
+    stream: string;
+    partition: number;
+    owner: string | null;
+    lease_until: Date | null;
+  };
+  order_event_consumers: {
+    stream: string;
+    owner: string;
+    alive_until: Date;
+  };
 }
