@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { orderEventPartition, orderEventSubject } from "../../src/infra/nats/partition.js";
+import { ensureStream } from "../../src/infra/nats/streams.js";
 
 /** Tests that need NATS use this server (CI starts one: .ci/run `ensure_nats`). */
 export const TEST_NATS_URL = process.env.KOPILKA_NATS_URL || "nats://127.0.0.1:4222";
@@ -19,6 +20,13 @@ export async function orderEventStream(options: { partitions?: number; leaseSeco
   const connection = await connect({ servers: TEST_NATS_URL });
   const js = jetstream(connection);
   const jsm = await jetstreamManager(connection);
+  // Made here so that events can be published before Kopilka starts (which brings its limits to its settings).
+  await ensureStream(jsm, {
+    name: stream,
+    subjects: Array.from({ length: partitions }, (_, p) => orderEventSubject(prefix, p)),
+    maxAgeSeconds: 3600,
+    duplicateWindowSeconds: 120,
+  });
   const env = {
     KOPILKA_NATS_URL: TEST_NATS_URL,
     KOPILKA_NATS_ORDER_EVENTS: "on",
