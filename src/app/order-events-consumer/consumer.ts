@@ -208,6 +208,8 @@ export class OrderEventsConsumer {
         err,
         partition,
         firstStreamSequence: events[0]?.message.streamSequence,
+        // A batch delivered many times over that still fails is a bug to look at, not an outage.
+        deliveries: events[0]?.message.deliveryCount,
         messages: events.length,
         retryDelayMs: this.options.retryDelayMs,
       };

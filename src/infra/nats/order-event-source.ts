@@ -28,7 +28,7 @@ const FETCH_EXPIRES_MS = 1000;
 const DUPLICATE_WINDOW_SECONDS = 120;
 
 /** The durable consumer of one partition (consumer names are per stream). */
-export const partitionConsumerName = (partition: number) => `order-events-${partition}`;
+const partitionConsumerName = (partition: number) => `order-events-${partition}`;
 
 /**
  * The order-event stream on JetStream: `<prefix>.<partition>` subjects in one stream, and one durable
