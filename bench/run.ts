@@ -29,6 +29,7 @@ import {
   runExpiry,
   runSavingsMonth,
 } from "./in-process.js";
+import { benchStream, deleteBenchStream, driveJetStream, natsAnswers } from "./jetstream.js";
 import {
   type CpuShare,
   driveBalances,
@@ -61,6 +62,7 @@ import { round } from "./stats.js";
 import { Workload } from "./workload.js";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
+const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 
 /** Every knob, its full-run default and its --quick default. */
 const KNOBS = {
@@ -78,6 +80,12 @@ const KNOBS = {
   batchSize: { full: 500, quick: 500, help: "(a) events per batch request" },
   batchConcurrency: { full: 4, quick: 4, help: "(a) batch requests in flight" },
   batchSeconds: { full: 60, quick: 10, help: "(a) seconds" },
+  natsEvents: {
+    full: 200_000,
+    quick: 30_000,
+    help: "(a′) order events published to JetStream and applied by the service's consumer",
+  },
+  natsPartitions: { full: 8, quick: 8, help: "(a′) JetStream partitions" },
   singleConcurrency: { full: 64, quick: 64, help: "(b) single-event requests in flight" },
   singleSeconds: { full: 30, quick: 6, help: "(b) seconds" },
   quoteRate: { full: 2_000, quick: 2_000, help: "(c) offered quotes per second (open loop)" },
@@ -132,6 +140,8 @@ type Settings = Record<Knob, number> & {
   pgbench: boolean;
   expiry: boolean;
   savings: boolean;
+  /** (a′): the NATS server, or undefined to skip the JetStream phase. */
+  natsUrl: string | undefined;
   keepDb: boolean;
   resultsDir: string;
 };
@@ -147,6 +157,11 @@ function parseSettings(argv: string[]): Settings {
     .option("--no-pgbench", "skip the pgbench reference")
     .option("--no-expiry", "skip (e), the 1M-lot expiry")
     .option("--no-savings", "skip (i), the 1M-account savings month")
+    .option(
+      "--nats-url <url>",
+      `(a′) NATS server with JetStream (default: KOPILKA_NATS_URL or ${DEFAULT_NATS_URL})`,
+    )
+    .option("--no-nats", "skip (a′), order events through JetStream")
     .option("--keep-db", "keep the benchmark database (its name is printed)")
     .option("--results-dir <dir>", "where the JSON goes", join(REPO_ROOT, "bench", "results"));
   for (const [name, knob] of Object.entries(KNOBS)) {
@@ -181,6 +196,10 @@ function parseSettings(argv: string[]): Settings {
     pgbench: !embeddedOnly && o.pgbench !== false,
     expiry: !embeddedOnly && o.expiry !== false,
     savings: !embeddedOnly && o.savings !== false,
+    natsUrl:
+      !embeddedOnly && o.nats !== false
+        ? ((o.natsUrl as string | undefined) ?? (process.env.KOPILKA_NATS_URL || DEFAULT_NATS_URL))
+        : undefined,
     keepDb: o.keepDb === true,
     resultsDir: o.resultsDir as string,
   };
@@ -445,7 +464,17 @@ async function postgresRun(s: Settings, report: Report) {
       else await dropDatabase(s.url, dbName);
     },
   });
-  const env = serviceEnv({ KOPILKA_DATABASE_URL: url }, s.poolSize);
+  // (a′): the service consumes a stream of this run's own, created at its start and deleted at the end.
+  const natsUrl = s.natsUrl && (await natsAnswers(s.natsUrl)) ? s.natsUrl : undefined;
+  if (s.natsUrl && !natsUrl) log(`no NATS server answers at ${s.natsUrl}: (a′) is skipped`);
+  const natsStream = natsUrl ? benchStream(natsUrl, s.natsPartitions, s.batchSize) : undefined;
+  if (natsUrl && natsStream) {
+    cleanups.push({
+      name: `delete the JetStream stream ${natsStream.stream}`,
+      run: () => deleteBenchStream(natsUrl, natsStream),
+    });
+  }
+  const env = serviceEnv({ KOPILKA_DATABASE_URL: url, ...natsStream?.env }, s.poolSize);
   const key = await createOperatorKey(env);
   const logPath = join(tmpdir(), `${dbName}.service.log`);
   const service = await startService(env, logPath);
@@ -511,6 +540,32 @@ async function postgresRun(s: Settings, report: Report) {
     });
     rows.push(...a.rows);
     eventTargets.push(a.target);
+
+    if (natsUrl && natsStream) {
+      const viaJetStream = await driveJetStream({
+        natsUrl,
+        stream: natsStream,
+        feed,
+        events: s.natsEvents,
+        service,
+        statuses: () => eventStatuses(url),
+        label: "(a′) order events through JetStream",
+      });
+      cpuRows.push(["(a′) JetStream events", viaJetStream.cpu, viaJetStream.seconds]);
+      service.assertAlive("(a′) JetStream events");
+      results.jetstream = viaJetStream;
+      memoryAfter.jetstream = memoryNow(service);
+      const notApplied = statusNote({ ...viaJetStream, refusalCodes: {} });
+      rows.push({
+        metric: `(a′) Order events through JetStream (${viaJetStream.partitions} partitions, batches of ≤ ${s.batchSize}): applied`,
+        value: viaJetStream.appliedPerSecond,
+        unit: "events/s",
+        reference:
+          `${formatNumber(viaJetStream.events, 0)} events published at ${formatNumber(viaJetStream.publishedPerSecond, 0)}/s; ` +
+          `from the first publish to the last ack, ${formatNumber(viaJetStream.seconds)} s` +
+          (notApplied ? `; ${notApplied}` : ""),
+      });
+    }
 
     const single = await driveEvents({
       api,

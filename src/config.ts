@@ -145,6 +145,51 @@ export const SETTINGS = {
     description:
       "IANA time zone of the dates and times in customer-facing texts (R33 explanations); JSON timestamps stay UTC",
   },
+  natsUrl: {
+    env: "KOPILKA_NATS_URL",
+    default: "",
+    description:
+      "NATS servers, `nats://host:4222` (several separated by commas); empty: no NATS. Used by what is turned on below",
+  },
+  natsOrderEvents: {
+    env: "KOPILKA_NATS_ORDER_EVENTS",
+    default: "off",
+    description:
+      "`on`: apply order events from the JetStream stream below (needs KOPILKA_NATS_URL), beside `POST /v1/orders/events`; `off`: not",
+  },
+  natsOrderEventsStream: {
+    env: "KOPILKA_NATS_ORDER_EVENTS_STREAM",
+    default: "KOPILKA_ORDER_EVENTS",
+    description: "JetStream stream of the order events, created if missing",
+  },
+  natsOrderEventsSubjectPrefix: {
+    env: "KOPILKA_NATS_ORDER_EVENTS_SUBJECT_PREFIX",
+    default: "kopilka.order-events",
+    description: "Order events of partition N are published on `<prefix>.N`",
+  },
+  natsOrderEventsPartitions: {
+    env: "KOPILKA_NATS_ORDER_EVENTS_PARTITIONS",
+    default: "8",
+    description:
+      "Partitions of the order-event stream (a customer's is FNV-1a of its id mod this); publishers must use the same number",
+  },
+  natsOrderEventsBatch: {
+    env: "KOPILKA_NATS_ORDER_EVENTS_BATCH",
+    default: "500",
+    description: "Most order-event messages of a partition fetched and applied in one batch",
+  },
+  natsOrderEventsLeaseSeconds: {
+    env: "KOPILKA_NATS_ORDER_EVENTS_LEASE_SECONDS",
+    default: "15",
+    description:
+      "How long an instance holds an order-event partition without renewing it, seconds: a dead instance's partitions are taken over after it; renewed every third of it",
+  },
+  natsOrderEventsMaxAgeHours: {
+    env: "KOPILKA_NATS_ORDER_EVENTS_MAX_AGE_HOURS",
+    default: "168",
+    description:
+      "How long the stream keeps an order event, applied or not, hours: an event not applied within it is lost",
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -187,6 +232,20 @@ export interface Config {
   webhookDisableAfterSeconds: number;
   /** The IANA time zone customers read dates and times in (R33 explanations). */
   timeZone: string;
+  /** NATS servers (comma-separated URLs); undefined: no NATS. */
+  natsUrl: string | undefined;
+  /** Order events applied from JetStream; undefined: turned off. */
+  natsOrderEvents: NatsOrderEventsConfig | undefined;
+}
+
+export interface NatsOrderEventsConfig {
+  stream: string;
+  subjectPrefix: string;
+  partitions: number;
+  batchSize: number;
+  leaseSeconds: number;
+  /** How long the stream keeps a message, seconds. */
+  maxAgeSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -275,5 +334,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     expiringWithinDays: integer(env, "expiringWithinDays", 1, 365),
     ...notificationSettings(env),
     timeZone: ianaTimeZone(env),
+    natsUrl: natsUrl(env),
+    natsOrderEvents: natsOrderEvents(env),
+  };
+}
+
+function natsUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = read(env, "natsUrl").trim();
+  if (!raw) return undefined;
+  for (const server of raw.split(",").map((s) => s.trim())) {
+    if (!/^(nats|tls):\/\/[^\s/]+$/.test(server)) {
+      throw new ConfigError(
+        `KOPILKA_NATS_URL must be nats://host:port or tls://host:port, several separated by commas; got "${server}"`,
+      );
+    }
+  }
+  return raw;
+}
+
+function natsOrderEvents(env: NodeJS.ProcessEnv): NatsOrderEventsConfig | undefined {
+  const raw = read(env, "natsOrderEvents");
+  if (raw !== "on" && raw !== "off")
+    throw new ConfigError(`KOPILKA_NATS_ORDER_EVENTS must be on or off, got "${raw}"`);
+  if (raw === "off") return undefined;
+  if (!natsUrl(env)) throw new ConfigError("KOPILKA_NATS_ORDER_EVENTS=on needs KOPILKA_NATS_URL");
+  const stream = read(env, "natsOrderEventsStream");
+  // JetStream refuses names with dots, wildcards, spaces or path separators.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) {
+    throw new ConfigError(
+      `KOPILKA_NATS_ORDER_EVENTS_STREAM must be 1-64 characters of A-Z a-z 0-9 _ -, got "${stream}"`,
+    );
+  }
+  const subjectPrefix = read(env, "natsOrderEventsSubjectPrefix");
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(subjectPrefix) || subjectPrefix.length > 200) {
+    throw new ConfigError(
+      `KOPILKA_NATS_ORDER_EVENTS_SUBJECT_PREFIX must be subject tokens of A-Z a-z 0-9 _ - separated by dots (no wildcards), got "${subjectPrefix}"`,
+    );
+  }
+  return {
+    stream,
+    subjectPrefix,
+    partitions: integer(env, "natsOrderEventsPartitions", 1, 1024),
+    // A batch is one handleEvents call, as one POST of up to 1,000 events is.
+    batchSize: integer(env, "natsOrderEventsBatch", 1, 1000),
+    leaseSeconds: integer(env, "natsOrderEventsLeaseSeconds", 2, 3600),
+    maxAgeSeconds: integer(env, "natsOrderEventsMaxAgeHours", 1, 24 * 366) * 3600,
   };
 }

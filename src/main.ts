@@ -9,13 +9,15 @@ import { LedgerService } from "./app/ledger-service.js";
 import { ManagerService } from "./app/managers/manager-service.js";
 import { NotificationHousekeepingRun } from "./app/notifications/housekeeping.js";
 import { NotificationRelay } from "./app/notifications/relay.js";
+import { OrderEventsConsumer } from "./app/order-events-consumer/consumer.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
 import { ProgrammeRules } from "./app/programme-rules.js";
 import { ReviewService } from "./app/reviews/review-service.js";
 import { SavingsService } from "./app/savings/savings-service.js";
 import { ScheduledWork } from "./app/scheduled-work.js";
-import type { Config } from "./config.js";
+import type { Config, NatsOrderEventsConfig } from "./config.js";
+import { decodeOrderEventMessage } from "./http/order-event-body.js";
 import { buildServer } from "./http/server.js";
 import { PostgresApiKeyStore } from "./infra/api-key-store.js";
 import { PostgresCustomerTokenRevocations } from "./infra/customer-token-revocations.js";
@@ -27,9 +29,12 @@ import { MonotonicIds } from "./infra/ids.js";
 import { PostgresInviteStore, randomCode } from "./infra/invite-store.js";
 import { PostgresLedgerStore } from "./infra/ledger-store.js";
 import { PostgresManagerStore } from "./infra/manager-store.js";
-import { createMetrics } from "./infra/metrics.js";
+import { createMetrics, type Metrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
+import { connectNats } from "./infra/nats/connection.js";
+import { JetStreamOrderEventSource } from "./infra/nats/order-event-source.js";
 import { PostgresNotificationStore } from "./infra/notification-store.js";
+import { PostgresPartitionLeases } from "./infra/order-event-partition-leases.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
 import { PostgresReviewStore } from "./infra/review-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
@@ -38,6 +43,64 @@ import { startPoller, startScheduler } from "./infra/scheduler.js";
 import { WebhookTransport } from "./infra/webhooks/webhook-transport.js";
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Order events applied from JetStream (README "Order events from JetStream"): the stream, its
+ * partitions' consumers and lease rows made if missing, then this instance's share consumed.
+ */
+async function consumeOrderEventsFromNats(
+  url: string,
+  settings: NatsOrderEventsConfig,
+  deps: {
+    database: DatabaseHandle;
+    orders: OrderService;
+    ids: MonotonicIds;
+    log: pino.Logger;
+    metrics: Metrics;
+  },
+) {
+  const log = deps.log.child({ stream: settings.stream });
+  const connection = await connectNats(url, log);
+  const { stream, partitions, leaseSeconds, batchSize } = settings;
+  const leases = new PostgresPartitionLeases(deps.database.db, stream, partitions, leaseSeconds);
+  const source = await Promise.all([
+    JetStreamOrderEventSource.open(connection, settings),
+    leases.ensurePartitions(),
+  ])
+    .then(([opened]) => opened)
+    .catch(async (err: unknown) => {
+      await connection.close();
+      throw err;
+    });
+  const consumer = new OrderEventsConsumer(
+    {
+      source,
+      leases,
+      apply: (incoming, requestId) => deps.orders.handleEvents(incoming, `nats:${stream}`, requestId),
+      decode: decodeOrderEventMessage,
+      log,
+      count: deps.metrics.countOrderEventMessages,
+      newRequestId: () => deps.ids.newId("req"),
+    },
+    // A failed batch comes again after 2 s: soon after a database comes back, without hammering it.
+    {
+      owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
+      partitions,
+      batchSize,
+      leaseSeconds,
+      retryDelayMs: 2000,
+    },
+  );
+  await consumer.start();
+  return {
+    consumer,
+    lag: () => source.lag(),
+    async stop() {
+      await consumer.stop();
+      await connection.drain();
+    },
+  };
+}
 
 /**
  * Customer tokens from the configuration alone, without the database (all `kopilka tokens create`
@@ -171,6 +234,7 @@ export async function createKopilka(
     ],
     clock,
     () => committer.queueDepths(),
+    config.natsOrderEvents ? async () => (await natsOrderEvents?.lag()) ?? [] : undefined,
   );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer, {
     countEvents: metrics.countEvents,
@@ -236,6 +300,7 @@ export async function createKopilka(
   );
   let stopScheduler: (() => Promise<void>) | undefined;
   const stopRelays: (() => Promise<void>)[] = [];
+  let natsOrderEvents: Awaited<ReturnType<typeof consumeOrderEventsFromNats>> | undefined;
   /** Shutting down: /ready answers 503 (phase 1), then new requests are refused too (phase 2). */
   let shutdown: "serving" | "draining" | "closing" = "serving";
 
@@ -349,7 +414,22 @@ export async function createKopilka(
         );
       }
     },
+    /** With KOPILKA_NATS_ORDER_EVENTS=on, starts applying order events from JetStream. */
+    async startOrderEventsFromNats() {
+      if (!config.natsUrl || !config.natsOrderEvents || natsOrderEvents) return;
+      natsOrderEvents = await consumeOrderEventsFromNats(config.natsUrl, config.natsOrderEvents, {
+        database,
+        orders,
+        ids,
+        log,
+        metrics,
+      });
+    },
+    /** The partitions this instance applies from JetStream (none when not consuming). */
+    orderEventPartitions: () => natsOrderEvents?.consumer.owned() ?? [],
     async close() {
+      // First: its last batches need the lanes and the database.
+      await natsOrderEvents?.stop();
       await stopScheduler?.();
       await Promise.all(stopRelays.map((stop) => stop()));
       await committer.drained();

@@ -22,6 +22,8 @@ export interface Metrics {
   countRun(task: string, outcome: "done" | "skipped" | "failed"): void;
   /** R31: one delivery attempt to a target of a kind: delivered, failed (retried) or dead (dead-lettered). */
   countDelivery(target: "webhook" | "nats", outcome: "delivered" | "failed" | "dead"): void;
+  /** Order-event messages from JetStream: applied (committed, then acked), malformed (terminated), retried (nak'd). */
+  countOrderEventMessages(outcome: "applied" | "malformed" | "retried", messages: number): void;
 }
 
 /**
@@ -35,6 +37,11 @@ export function createMetrics(
   clock: Clock,
   /** The works queued in each write lane (group-commit.ts), read when scraped. */
   laneQueues: () => readonly number[],
+  /**
+   * With order events from JetStream: each partition's messages not yet acknowledged, read from the
+   * server when scraped (every instance reports every partition).
+   */
+  orderEventLag?: () => Promise<readonly { partition: number; messages: number }[]>,
 ): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "kopilka_" });
@@ -84,6 +91,27 @@ export function createMetrics(
       });
     },
   });
+  const orderEventMessages = new Counter({
+    name: "kopilka_nats_order_event_messages_total",
+    help: "Order-event messages from JetStream, by outcome: applied (their batch committed, then acked; kopilka_order_events_total says what each event did), malformed (terminated), retried (nak'd to come again: the batch failed)",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  if (orderEventLag) {
+    new Gauge({
+      name: "kopilka_nats_order_events_lag",
+      help: "Order-event messages of each JetStream partition not yet acknowledged: not delivered yet, or delivered and not yet applied (the consumer's num_pending + num_ack_pending)",
+      labelNames: ["partition"] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        // NATS unreachable: the partitions are left out rather than the whole scrape failed.
+        for (const { partition, messages } of await orderEventLag().catch(() => [])) {
+          this.set({ partition: String(partition) }, messages);
+        }
+      },
+    });
+  }
   for (const backlog of backlogs) {
     let summary: Promise<{ count: number; oldest: Date | null }> | undefined;
     // One read serves both gauges of a scrape.
@@ -122,5 +150,6 @@ export function createMetrics(
       retries.inc({ reason: sqlState === "40P01" ? "deadlock" : "serialization_failure" }),
     countRun: (task, outcome) => runs.inc({ task, outcome }),
     countDelivery: (target, outcome) => deliveries.inc({ target, outcome }),
+    countOrderEventMessages: (outcome, messages) => orderEventMessages.inc({ outcome }, messages),
   };
 }

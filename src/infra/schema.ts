@@ -246,4 +246,15 @@ export interface OrdersDatabase {
     delivered_at: Date | null;
     last_error: string | null;
   };
+  order_event_partitions: {
+    stream: string;
+    partition: number;
+    owner: string | null;
+    lease_until: Date | null;
+  };
+  order_event_consumers: {
+    stream: string;
+    owner: string;
+    alive_until: Date;
+  };
 }

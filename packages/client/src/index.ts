@@ -35,3 +35,9 @@ export function createKopilkaClient({ baseUrl, token, fetch }: KopilkaClientOpti
     ...(fetch === undefined ? {} : { fetch }),
   });
 }
+
+/**
+ * The partition of a customer's order events on JetStream (`<prefix>.<partition>`): publishers must
+ * use it, with the number of partitions Kopilka is configured with (KOPILKA_NATS_ORDER_EVENTS_PARTITIONS).
+ */
+export { orderEventPartition, orderEventSubject } from "../../../src/infra/nats/partition.js";

@@ -1,70 +1,29 @@
-import { Ajv } from "ajv";
-import addFormats from "ajv-formats";
 import type { FastifySchemaValidationError } from "fastify";
-import { type Static, Type } from "typebox";
-import type { IncomingEvent } from "../../app/order-service.js";
+import { Type } from "typebox";
 import type { EventOutcome } from "../../app/ports.js";
-import type { OrderEvent } from "../../domain/orders/index.js";
-import { type App, errorResponses, fingerprintOf, type RouteDeps, sendError } from "../context.js";
+import { type App, errorResponses, type RouteDeps, sendError } from "../context.js";
 import { isErrorCode } from "../errors.js";
+import {
+  incomingEventOf,
+  type OrderEventBody,
+  validateEventBatch,
+  validateOrderEvent,
+} from "../order-event-body.js";
 import { EventBatchSchema, EventOutcomeSchema, OrderEventSchema } from "../order-schemas.js";
 
-type EventBody = Static<typeof OrderEventSchema>;
-type Body = { events: EventBody[] } | EventBody;
+type Body = { events: OrderEventBody[] } | OrderEventBody;
 
 /** The body is either `{ events: [...] }` or one event; each has its own schema so errors name the right fields. */
-const ajv = new Ajv({
-  allErrors: true,
-  discriminator: true,
-  removeAdditional: false,
-  coerceTypes: false,
-  strict: false,
-});
-addFormats.default(ajv);
-const validateBatch = ajv.compile(EventBatchSchema);
-const validateEvent = ajv.compile(OrderEventSchema);
-
 function bodyValidator() {
   const check = (data: unknown) => {
     const isBatch = typeof data === "object" && data !== null && "events" in data;
-    const validate = isBatch ? validateBatch : validateEvent;
+    const validate = isBatch ? validateEventBatch : validateOrderEvent;
     const ok = validate(data);
     check.errors = (validate.errors ?? null) as FastifySchemaValidationError[] | null;
     return ok;
   };
   check.errors = null as FastifySchemaValidationError[] | null;
   return check;
-}
-
-function toDomain(body: EventBody): OrderEvent {
-  const base = {
-    eventId: body.eventId,
-    orderId: body.orderId,
-    customerId: body.customerId,
-    sequence: body.sequence,
-    occurredAt: new Date(body.occurredAt),
-  };
-  switch (body.type) {
-    case "placed":
-      return {
-        ...base,
-        type: "placed",
-        lines: body.lines,
-        paymentMethod: body.paymentMethod,
-        spend: {
-          bonus: body.spend?.bonus ?? 0,
-          savings: body.spend?.savings ?? 0,
-          referral: body.spend?.referral ?? 0,
-        },
-        ...(body.promoCode === undefined ? {} : { promoCode: body.promoCode }),
-      };
-    case "shipped":
-      return { ...base, type: "shipped", lines: body.lines };
-    case "returned":
-      return { ...base, type: "returned", lines: body.lines };
-    default:
-      return { ...base, type: body.type };
-  }
 }
 
 /** Refusals name fields within the event (`lines[2].quantity`); the answer names them within the request. */
@@ -115,10 +74,7 @@ export function register(app: App, { orders }: RouteDeps) {
     async (request, reply) => {
       const body = request.body as Body;
       const bodies = "events" in body ? body.events : [body];
-      const incoming: IncomingEvent[] = bodies.map((event) => ({
-        event: toDomain(event),
-        fingerprint: fingerprintOf(event),
-      }));
+      const incoming = bodies.map(incomingEventOf);
       const principal = request.principal;
       const answers = await orders.handleEvents(
         incoming,
