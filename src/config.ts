@@ -190,6 +190,40 @@ export const SETTINGS = {
     description:
       "How long the stream keeps an order event, applied or not, hours: an event not applied within it is lost",
   },
+  natsNotifications: {
+    env: "KOPILKA_NATS_NOTIFICATIONS",
+    default: "off",
+    description:
+      "R31 `on`: publish every notification to JetStream (needs KOPILKA_NATS_URL), to `<prefix>.<type>` with the notification id as `Nats-Msg-Id`; the broker receives the notifications written from its first start on",
+  },
+  natsNotificationsStream: {
+    env: "KOPILKA_NATS_NOTIFICATIONS_STREAM",
+    default: "KOPILKA_NOTIFICATIONS",
+    description: "R31: the JetStream stream notifications are published to, created if missing",
+  },
+  natsNotificationsSubjectPrefix: {
+    env: "KOPILKA_NATS_NOTIFICATIONS_SUBJECT_PREFIX",
+    default: "kopilka",
+    description:
+      "R31: notification subjects are `<prefix>.<type>` (`kopilka.points.expired`); the stream takes `<prefix>.points.>`, `<prefix>.review.>` and the other families",
+  },
+  natsNotificationsMaxAgeHours: {
+    env: "KOPILKA_NATS_NOTIFICATIONS_MAX_AGE_HOURS",
+    default: "168",
+    description: "R31: how long the stream keeps a notification, hours (its retention)",
+  },
+  natsNotificationsDuplicateWindowSeconds: {
+    env: "KOPILKA_NATS_NOTIFICATIONS_DUPLICATE_WINDOW_SECONDS",
+    default: "120",
+    description:
+      "R31: how long the server remembers a notification id to drop it when published again, seconds; longer than the relay's lease (30 s), so a relay that died after publishing is not seen twice",
+  },
+  natsNotificationsDeadAfterSeconds: {
+    env: "KOPILKA_NATS_NOTIFICATIONS_DEAD_AFTER_SECONDS",
+    default: "259200",
+    description:
+      "R31: a notification the broker has not taken for this long is dead-lettered, seconds (the relay retries with back-off up to a minute until then)",
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -236,6 +270,17 @@ export interface Config {
   natsUrl: string | undefined;
   /** Order events applied from JetStream; undefined: turned off. */
   natsOrderEvents: NatsOrderEventsConfig | undefined;
+  natsNotifications: NatsNotificationsConfig | undefined;
+}
+
+export interface NatsNotificationsConfig {
+  stream: string;
+  subjectPrefix: string;
+  /** How long the stream keeps a message, seconds. */
+  maxAgeSeconds: number;
+  duplicateWindowSeconds: number;
+  /** A delivery failing this long is dead-lettered, seconds. */
+  deadAfterSeconds: number;
 }
 
 export interface NatsOrderEventsConfig {
@@ -336,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timeZone: ianaTimeZone(env),
     natsUrl: natsUrl(env),
     natsOrderEvents: natsOrderEvents(env),
+    natsNotifications: natsNotifications(env),
   };
 }
 
@@ -352,25 +398,55 @@ function natsUrl(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
-function natsOrderEvents(env: NodeJS.ProcessEnv): NatsOrderEventsConfig | undefined {
-  const raw = read(env, "natsOrderEvents");
+/** A JetStream stream's name: JetStream refuses names with dots, wildcards, spaces or path separators. */
+function streamName(env: NodeJS.ProcessEnv, name: SettingName): string {
+  const raw = read(env, name);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw))
+    throw new ConfigError(`${SETTINGS[name].env} must be 1-64 characters of A-Z a-z 0-9 _ -, got "${raw}"`);
+  return raw;
+}
+
+/** Subject tokens separated by dots, without wildcards. */
+function subjectTokens(env: NodeJS.ProcessEnv, name: SettingName): string {
+  const raw = read(env, name);
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw) || raw.length > 200) {
+    throw new ConfigError(
+      `${SETTINGS[name].env} must be subject tokens of A-Z a-z 0-9 _ - separated by dots (no wildcards), got "${raw}"`,
+    );
+  }
+  return raw;
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: SettingName): boolean {
+  const raw = read(env, name);
   if (raw !== "on" && raw !== "off")
-    throw new ConfigError(`KOPILKA_NATS_ORDER_EVENTS must be on or off, got "${raw}"`);
-  if (raw === "off") return undefined;
+    throw new ConfigError(`${SETTINGS[name].env} must be on or off, got "${raw}"`);
+  return raw === "on";
+}
+
+function natsNotifications(env: NodeJS.ProcessEnv): NatsNotificationsConfig | undefined {
+  if (!onOff(env, "natsNotifications")) return undefined;
+  if (!natsUrl(env)) throw new ConfigError("KOPILKA_NATS_NOTIFICATIONS=on needs KOPILKA_NATS_URL");
+  const settings = {
+    stream: streamName(env, "natsNotificationsStream"),
+    subjectPrefix: subjectTokens(env, "natsNotificationsSubjectPrefix"),
+    maxAgeSeconds: integer(env, "natsNotificationsMaxAgeHours", 1, 24 * 366) * 3600,
+    duplicateWindowSeconds: integer(env, "natsNotificationsDuplicateWindowSeconds", 31, 86_400),
+    deadAfterSeconds: integer(env, "natsNotificationsDeadAfterSeconds", 60, 31_536_000),
+  };
+  const orderEvents = natsOrderEvents(env);
+  if (orderEvents && orderEvents.stream === settings.stream)
+    throw new ConfigError(
+      "KOPILKA_NATS_NOTIFICATIONS_STREAM must differ from KOPILKA_NATS_ORDER_EVENTS_STREAM",
+    );
+  return settings;
+}
+
+function natsOrderEvents(env: NodeJS.ProcessEnv): NatsOrderEventsConfig | undefined {
+  if (!onOff(env, "natsOrderEvents")) return undefined;
   if (!natsUrl(env)) throw new ConfigError("KOPILKA_NATS_ORDER_EVENTS=on needs KOPILKA_NATS_URL");
-  const stream = read(env, "natsOrderEventsStream");
-  // JetStream refuses names with dots, wildcards, spaces or path separators.
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) {
-    throw new ConfigError(
-      `KOPILKA_NATS_ORDER_EVENTS_STREAM must be 1-64 characters of A-Z a-z 0-9 _ -, got "${stream}"`,
-    );
-  }
-  const subjectPrefix = read(env, "natsOrderEventsSubjectPrefix");
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(subjectPrefix) || subjectPrefix.length > 200) {
-    throw new ConfigError(
-      `KOPILKA_NATS_ORDER_EVENTS_SUBJECT_PREFIX must be subject tokens of A-Z a-z 0-9 _ - separated by dots (no wildcards), got "${subjectPrefix}"`,
-    );
-  }
+  const stream = streamName(env, "natsOrderEventsStream");
+  const subjectPrefix = subjectTokens(env, "natsOrderEventsSubjectPrefix");
   return {
     stream,
     subjectPrefix,

@@ -32,6 +32,7 @@ import { PostgresManagerStore } from "./infra/manager-store.js";
 import { createMetrics, type Metrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
 import { connectNats } from "./infra/nats/connection.js";
+import { JetStreamNotificationTransport, PUBLISH_TIMEOUT_MS } from "./infra/nats/notification-publisher.js";
 import { JetStreamOrderEventSource } from "./infra/nats/order-event-source.js";
 import { PostgresNotificationStore } from "./infra/notification-store.js";
 import { PostgresPartitionLeases } from "./infra/order-event-partition-leases.js";
@@ -224,6 +225,11 @@ export async function createKopilka(
         read: async () => pendingDeliveries("webhook"),
       },
       {
+        name: "broker_deliveries_pending",
+        help: "R31: notifications not yet published to the NATS JetStream broker (waiting, or being retried)",
+        read: async () => pendingDeliveries("nats"),
+      },
+      {
         name: "effects_undelivered",
         help: "Cross-customer effects (R23 invite rewards, R24 referral points) recorded and not yet applied to the other customer",
         read: async () => {
@@ -246,6 +252,9 @@ export async function createKopilka(
 
   // R31: the outbox. Notifications are written with their movements; relays deliver them.
   const notificationStore = new PostgresNotificationStore(database.db);
+  // Before anything can write: from here on every notification has its delivery to the broker,
+  // published once the relay starts (startNotificationsToNats).
+  if (config.natsNotifications) await notificationStore.registerBroker(clock.now());
   const explanationContext = async () => ({
     categoryNames: await rules.categoryNames(),
     timeZone: config.timeZone,
@@ -301,6 +310,7 @@ export async function createKopilka(
   let stopScheduler: (() => Promise<void>) | undefined;
   const stopRelays: (() => Promise<void>)[] = [];
   let natsOrderEvents: Awaited<ReturnType<typeof consumeOrderEventsFromNats>> | undefined;
+  let brokerRelay: { relay: NotificationRelay; close(): Promise<void> } | undefined;
   /** Shutting down: /ready answers 503 (phase 1), then new requests are refused too (phase 2). */
   let shutdown: "serving" | "draining" | "closing" = "serving";
 
@@ -425,11 +435,61 @@ export async function createKopilka(
         metrics,
       });
     },
+    /**
+     * With KOPILKA_NATS_NOTIFICATIONS=on, publishes notifications to JetStream (R31): the stream made
+     * if missing, and the broker's relay (the target was registered at start) polling like the
+     * webhooks' one.
+     */
+    async startNotificationsToNats(): Promise<NotificationRelay | undefined> {
+      if (!config.natsUrl || !config.natsNotifications) return undefined;
+      if (brokerRelay) return brokerRelay.relay;
+      const settings = config.natsNotifications;
+      const connection = await connectNats(config.natsUrl, log.child({ stream: settings.stream }));
+      try {
+        const transport = await JetStreamNotificationTransport.open(connection, settings);
+        const relay = new NotificationRelay(
+          "nats",
+          notificationStore,
+          transport,
+          clock,
+          explanationContext,
+          {
+            batchSize: 500,
+            // Shorter than the stream's duplicate window: what a dead relay published and did not
+            // record is published again while the server still drops it.
+            leaseMs: 30_000,
+            attemptTimeoutMs: PUBLISH_TIMEOUT_MS,
+            retryBaseMs: 1000,
+            maxRetryDelayMs: 60_000,
+            maxAgeMs: settings.deadAfterSeconds * 1000,
+            disableAfterMs: null,
+            maxBatchesPerRound: 20,
+          },
+          (kind, outcome) => metrics.countDelivery(kind, outcome),
+        );
+        const stop =
+          config.notificationRelayIntervalMs > 0
+            ? startPoller("broker", config.notificationRelayIntervalMs, () => relay.deliverPending(), log)
+            : async () => {};
+        brokerRelay = {
+          relay,
+          async close() {
+            await stop();
+            await connection.drain();
+          },
+        };
+        return relay;
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
+    },
     /** The partitions this instance applies from JetStream (none when not consuming). */
     orderEventPartitions: () => natsOrderEvents?.consumer.owned() ?? [],
     async close() {
       // First: its last batches need the lanes and the database.
       await natsOrderEvents?.stop();
+      await brokerRelay?.close();
       await stopScheduler?.();
       await Promise.all(stopRelays.map((stop) => stop()));
       await committer.drained();

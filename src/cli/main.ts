@@ -166,6 +166,7 @@ program
     const host = options.demo && process.env.HOST === undefined ? "127.0.0.1" : config.host;
     await server.listen({ port: config.port, host });
     kopilka.startScheduler();
+    await kopilka.startNotificationsToNats();
     await kopilka.startOrderEventsFromNats();
     const base = `http://localhost:${config.port}`;
     console.log(

@@ -86,6 +86,18 @@ export class PostgresNotificationStore implements NotificationDeliveries, Notifi
     }));
   }
 
+  /**
+   * The broker as a target (`nats`), enabled: an instance publishing to it registers it at start, and
+   * from then on every notification is written with a delivery to it.
+   */
+  async registerBroker(at: Date): Promise<void> {
+    await sql`
+      insert into notification_targets (target_id, kind, description, state, created_at, updated_at)
+      values ('nats', 'nats', 'NATS JetStream', 'enabled', ${at}, ${at})
+      on conflict (target_id) do update set state = 'enabled', disabled_reason = null, updated_at = ${at}
+      where notification_targets.state <> 'enabled'`.execute(this.db);
+  }
+
   async delivered(keys: DeliveryKey[], at: Date): Promise<void> {
     if (keys.length === 0) return;
     await sql`

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { notificationStreamSubjects } from "../../src/infra/nats/notification-publisher.js";
 import { orderEventPartition, orderEventSubject } from "../../src/infra/nats/partition.js";
 import { ensureStream } from "../../src/infra/nats/streams.js";
 
@@ -83,3 +84,57 @@ export async function orderEventStream(options: { partitions?: number; leaseSeco
 }
 
 export type OrderEventStream = Awaited<ReturnType<typeof orderEventStream>>;
+
+/**
+ * A JetStream stream for one test's notifications (unique name and subject prefix), the Kopilka
+ * settings that publish to it, `messages()` reading every message stored, and `close()`.
+ */
+export async function notificationStream() {
+  const id = randomBytes(5).toString("hex");
+  const stream = `KOPILKA_TEST_NTF_${id}`;
+  const prefix = `kopilka-test.${id}`;
+  const connection = await connect({ servers: TEST_NATS_URL });
+  const jsm = await jetstreamManager(connection);
+  const env = {
+    KOPILKA_NATS_URL: TEST_NATS_URL,
+    KOPILKA_NATS_NOTIFICATIONS: "on",
+    KOPILKA_NATS_NOTIFICATIONS_STREAM: stream,
+    KOPILKA_NATS_NOTIFICATIONS_SUBJECT_PREFIX: prefix,
+  };
+  return {
+    env,
+    stream,
+    prefix,
+    /** How many messages the stream holds (0 before Kopilka made it). */
+    count: async () =>
+      (await jsm.streams.info(stream).catch(() => ({ state: { messages: 0 } }))).state.messages,
+    /** Every message the stream holds, in stream order: subject, `Nats-Msg-Id` and body. */
+    async messages() {
+      const total = (await jsm.streams.info(stream)).state.messages;
+      const consumer = await jetstream(connection).consumers.get(stream);
+      const out: { subject: string; msgId: string | undefined; body: Record<string, unknown> }[] = [];
+      if (total === 0) return out;
+      const iterator = await consumer.consume();
+      for await (const m of iterator) {
+        out.push({ subject: m.subject, msgId: m.headers?.get("Nats-Msg-Id"), body: m.json() });
+        if (out.length >= total) break;
+      }
+      await iterator.close();
+      return out;
+    },
+    /** Removes the stream (a broker that lost it), as an operator's mistake would. */
+    deleteStream: () => jsm.streams.delete(stream),
+    /** Makes it again as Kopilka makes it at start. */
+    recreate: () =>
+      ensureStream(jsm, {
+        name: stream,
+        subjects: notificationStreamSubjects(prefix),
+        maxAgeSeconds: 3600,
+        duplicateWindowSeconds: 120,
+      }),
+    async close() {
+      await jsm.streams.delete(stream).catch(() => false);
+      await connection.close();
+    },
+  };
+}
