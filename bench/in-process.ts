@@ -1,16 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { IncomingEvent } from "../src/app/order-service.js";
 import { loadConfig } from "../src/config.js";
-import type { OrderEvent as DomainEvent } from "../src/domain/orders/index.js";
-import { fingerprintOf } from "../src/http/context.js";
+import { incomingEventOf } from "../src/http/order-event-body.js";
 import { createKopilka, type Kopilka } from "../src/main.js";
 import type { OrderedFeed } from "./phases.js";
 import { backendPids, explainReplay, withClient } from "./postgres.js";
 import { hash32, Rng } from "./random.js";
 import { cpuSecondsOf, postgresCpuSeconds } from "./service.js";
 import { type SqlTimings, type StatementTiming, sessionOptionsOf, timedDatabase } from "./sql-timing.js";
-import type { OrderEvent, Workload } from "./workload.js";
+import type { Workload } from "./workload.js";
 
 /**
  * Phases that run Kopilka inside this process (createKopilka with a statement-timing database handle):
@@ -273,38 +271,6 @@ export async function runSavingsMonth(
   }
 }
 
-/** The HTTP route's body → domain conversion (post-order-events.ts), for calling the use case directly. */
-function toIncoming(event: OrderEvent): IncomingEvent {
-  const base = {
-    eventId: event.eventId,
-    orderId: event.orderId,
-    customerId: event.customerId,
-    sequence: event.sequence,
-    occurredAt: new Date(event.occurredAt),
-  };
-  let domain: DomainEvent;
-  switch (event.type) {
-    case "placed":
-      domain = {
-        ...base,
-        type: "placed",
-        lines: event.lines,
-        paymentMethod: event.paymentMethod,
-        spend: { bonus: event.spend?.bonus ?? 0, savings: 0, referral: 0 },
-      };
-      break;
-    case "returned":
-      domain = { ...base, type: "returned", lines: event.lines };
-      break;
-    case "shipped":
-      domain = { ...base, type: "shipped", lines: undefined };
-      break;
-    default:
-      domain = { ...base, type: event.type };
-  }
-  return { event: domain, fingerprint: fingerprintOf(event) };
-}
-
 /**
  * The batch path without HTTP: OrderService.handleEvents on the next batches of the same stream, one
  * batch at a time, to show what a batch costs in statements, PostgreSQL time and JavaScript time.
@@ -325,7 +291,7 @@ export async function profileBatches(
     async () => {
       for (let b = 0; b < batches; b++) {
         const events = feed.take(batchSize);
-        const outcomes = await kopilka.orders.handleEvents(events.map(toIncoming), "bench-profile");
+        const outcomes = await kopilka.orders.handleEvents(events.map(incomingEventOf), "bench-profile");
         feed.done(events);
         sent += events.length;
         applied += outcomes.filter((o) => o.outcome.status === "applied").length;

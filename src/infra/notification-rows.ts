@@ -8,6 +8,7 @@ import {
   type StoredNotification,
 } from "../domain/notifications/index.js";
 import { CODE_OF_NUMBER, EXPLANATION_CODES } from "./movement-rows.js";
+import type { Database } from "./schema.js";
 
 /**
  * R31, the outbox's writes (migration 12). Every statement that writes movements writes their
@@ -16,23 +17,14 @@ import { CODE_OF_NUMBER, EXPLANATION_CODES } from "./movement-rows.js";
  * savings interest, and the expiry notice run.
  */
 
-/** A notification row as a write statement's JSON carries it (`notificationWrites` reads these columns). */
-export interface NotificationRow {
-  customer_id: string;
-  notification_id: string;
+/**
+ * A notification row as a write statement's JSON carries it (`notificationWrites` reads these
+ * columns): the params as JSON text, kept as written.
+ */
+export type NotificationRow = Omit<Database["notifications"], "type" | "explanation_params"> & {
   type: NotificationType;
-  kind: string;
-  amount: number;
-  reference: string | null;
-  movement_id: string | null;
-  lot_id: string | null;
-  threshold_days: number | null;
-  lot_expires_at: Date | null;
-  explanation_code: number;
   explanation_params: string;
-  occurred_at: Date;
-  created_at: Date;
-}
+};
 
 /** The notification a movement written by the ledger causes, if any. */
 export function notificationRowOfMovement(customerId: string, m: Movement, at: Date): NotificationRow | null {
@@ -114,22 +106,7 @@ export function notificationWrites(source: RawBuilder<unknown>): RawBuilder<unkn
 }
 
 /** A stored notification from its row. */
-export function notificationFromRow(r: {
-  customer_id: string;
-  notification_id: string;
-  type: string;
-  kind: string;
-  amount: string | number;
-  reference: string | null;
-  movement_id: string | null;
-  lot_id: string | null;
-  threshold_days: number | null;
-  lot_expires_at: Date | null;
-  explanation_code: number;
-  explanation_params: unknown;
-  occurred_at: Date;
-  created_at: Date;
-}): StoredNotification {
+export function notificationFromRow(r: Database["notifications"]): StoredNotification {
   const code = CODE_OF_NUMBER.get(r.explanation_code);
   if (code === undefined)
     throw new Error(`notification ${r.notification_id} has explanation code ${r.explanation_code}`);

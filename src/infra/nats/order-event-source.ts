@@ -9,18 +9,12 @@ import {
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import type { OrderEventMessage, OrderEventSource } from "../../app/order-events-consumer/ports.js";
+import type { NatsOrderEventsConfig } from "../../config.js";
 import { orderEventSubject } from "./partition.js";
 import { ensureStream, isNotFound } from "./streams.js";
 
-export interface OrderEventStreamSettings {
-  stream: string;
-  subjectPrefix: string;
-  partitions: number;
-  batchSize: number;
-  leaseSeconds: number;
-  /** How long the stream keeps a message, acknowledged or not, seconds. */
-  maxAgeSeconds: number;
-}
+/** The stream, its partitions and its consumers as configured (KOPILKA_NATS_ORDER_EVENTS_*). */
+export type OrderEventStreamSettings = NatsOrderEventsConfig;
 
 /** JetStream's shortest wait of a pull request: a fetch answers within it even when nothing comes. */
 const FETCH_EXPIRES_MS = 1000;
