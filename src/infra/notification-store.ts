@@ -19,6 +19,8 @@ const keyColumns = (keys: DeliveryKey[]) => sql`unnest(
   ${keys.map((k) => k.targetId)}::text[]) as k (customer_id, notification_id, target_id)`;
 
 const MAX_NOTICE_DAYS = Math.max(...EXPIRY_NOTICE_DAYS);
+/** The most deliveries of one customer and target a claim takes after the chain's head. */
+const CHAIN_LENGTH = 20;
 
 /**
  * The outbox's relay side (migration 12). Each statement touches a delivery's own row, by its key:
@@ -39,25 +41,30 @@ export class PostgresNotificationStore implements NotificationDeliveries, Notifi
       }
     >`
       with
-        due as (
+        -- Chain heads: a due delivery with no earlier pending one of its customer and target. Only
+        -- heads are taken, so a customer's deliveries go out in order, and one whose head waits
+        -- for a retry takes no place in the claim.
+        heads as (
           select d.customer_id, d.notification_id, d.target_id from notification_deliveries as d
           where d.state = 'pending' and d.next_attempt_at <= ${now}
             and d.target_id in (select target_id from notification_targets where kind = ${kind} and state = 'enabled')
+            and not exists (
+              select 1 from notification_deliveries as e
+              where e.target_id = d.target_id and e.customer_id = d.customer_id and e.state = 'pending'
+                and e.notification_id < d.notification_id)
           order by d.next_attempt_at
           limit ${limit}
           for update of d skip locked),
-        -- In order per customer and target: a delivery waits while an earlier pending one of its
-        -- customer and target is not in this claim (another relay has it, or it waits for a retry).
+        -- With each head, the due deliveries that follow it, in order: no other relay can take
+        -- them (they are not heads) while this one holds the head.
         taken as (
-          select due.* from due
-          where not exists (
-            select 1 from notification_deliveries as e
-            where e.target_id = due.target_id and e.customer_id = due.customer_id and e.state = 'pending'
-              and e.notification_id < due.notification_id
-              and not exists (
-                select 1 from due as o
-                where o.target_id = e.target_id and o.customer_id = e.customer_id
-                  and o.notification_id = e.notification_id))),
+          select x.customer_id, x.notification_id, x.target_id from heads as h
+            cross join lateral (
+              select f.customer_id, f.notification_id, f.target_id from notification_deliveries as f
+              where f.target_id = h.target_id and f.customer_id = h.customer_id and f.state = 'pending'
+                and f.notification_id >= h.notification_id and f.next_attempt_at <= ${now}
+              order by f.notification_id
+              limit ${CHAIN_LENGTH}) as x),
         leased as (
           update notification_deliveries as d set next_attempt_at = ${leaseUntil}
           from taken
@@ -125,11 +132,13 @@ export class PostgresNotificationStore implements NotificationDeliveries, Notifi
     );
   }
 
-  async release(keys: DeliveryKey[], at: Date): Promise<void> {
-    if (keys.length === 0) return;
+  async release(untried: { key: DeliveryKey; at: Date }[]): Promise<void> {
+    if (untried.length === 0) return;
     await sql`
-      update notification_deliveries as d set next_attempt_at = ${at}
-      from ${keyColumns(keys)}
+      update notification_deliveries as d set next_attempt_at = k.at
+      from unnest(${untried.map((u) => u.key.customerId)}::text[], ${untried.map((u) => u.key.notificationId)}::text[],
+                  ${untried.map((u) => u.key.targetId)}::text[], ${untried.map((u) => u.at.toISOString())}::timestamptz[])
+        as k (customer_id, notification_id, target_id, at)
       where d.customer_id = k.customer_id and d.notification_id = k.notification_id and d.target_id = k.target_id
         and d.state = 'pending'`.execute(this.db);
   }

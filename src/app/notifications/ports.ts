@@ -52,15 +52,18 @@ export interface DeadLetter extends DeliveryKey {
 /** The relays' side of the outbox. */
 export interface NotificationDeliveries {
   /**
-   * `claim_due_deliveries`: due pending deliveries to enabled targets of a kind, leased until
-   * `leaseUntil`, in order per customer and target — a delivery whose customer has an earlier pending
-   * one to the same target that this claim did not take is left for later.
+   * `claim_due_deliveries`: up to `limit` chains of due pending deliveries to enabled targets of a
+   * kind, leased until `leaseUntil`: each the earliest pending delivery of a customer and target and
+   * the due ones after it, in order — so a customer's deliveries are taken in order, by one relay.
    */
   claim(kind: TargetKind, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]>;
   delivered(keys: DeliveryKey[], at: Date): Promise<void>;
   failed(failures: DeliveryFailure[]): Promise<void>;
-  /** Taken but not tried (an earlier one of the customer failed): due again at `at`. */
-  release(keys: DeliveryKey[], at: Date): Promise<void>;
+  /**
+   * Taken but not tried: each due again at its `at` — with the failed delivery before them when one failed
+   * (so that they take no place in claims while it waits), now when the lease ran short.
+   */
+  release(untried: { key: DeliveryKey; at: Date }[]): Promise<void>;
   /**
    * Records that every attempt to a target failed since `at` (unless it was failing already) and
    * disables it, with `reason`, when it has been failing since before `disableIfFailingBefore`.

@@ -15,7 +15,7 @@ export interface NotificationTransport {
 }
 
 export interface RelayOptions {
-  /** Deliveries taken per claim. */
+  /** Chains (a customer's due deliveries to one target) taken per claim. */
   batchSize: number;
   /** How long a taken delivery is this relay's; another relay takes it after that (this one died). */
   leaseMs: number;
@@ -97,11 +97,13 @@ export class NotificationRelay {
       );
       const delivered = results.flatMap((r) => r.delivered);
       const failures = results.flatMap((r) => (r.failure ? [r.failure] : []));
-      const untried = results.flatMap((r) => r.untried);
       const at = this.clock.now();
       await this.deliveries.delivered(delivered, at);
       await this.deliveries.failed(failures);
-      await this.deliveries.release(untried, at);
+      // Behind a retried failure they wait as long as it does; behind a dead letter, not at all.
+      await this.deliveries.release(
+        results.flatMap((r) => r.untried.map((key) => ({ key, at: r.failure?.nextAttemptAt ?? at }))),
+      );
       await this.deliveries.targetsSucceeded([...new Set(delivered.map((k) => k.targetId))]);
       for (const failure of failures) await this.noteTargetFailure(failure, at);
       round.delivered += delivered.length;
@@ -111,7 +113,7 @@ export class NotificationRelay {
         this.onOutcome(this.kind, f.nextAttemptAt === null ? "dead" : "failed");
       }
       for (const _ of delivered) this.onOutcome(this.kind, "delivered");
-      if (taken.length < this.options.batchSize) return round;
+      if (chains.size < this.options.batchSize) return round;
     }
     return { ...round, more: true };
   }
