@@ -3,6 +3,8 @@ import type {
   ClaimedDelivery,
   DeliveryFailure,
   DeliveryKey,
+  ExpiringLot,
+  ExpiryCursor,
   NotificationDeliveries,
   NotificationHousekeeping,
   TargetKind,
@@ -183,20 +185,28 @@ export class PostgresNotificationStore implements NotificationDeliveries, Notifi
       .map((r) => ({ kind: r.kind, count: Number(r.count), oldest: r.oldest ? new Date(r.oldest) : null }));
   }
 
-  /** The customers with an available lot that needs an expiry notice now (R31), a page at a time. */
-  async customersToNotifyOfExpiry(now: Date, after: string | null, limit: number): Promise<string[]> {
-    const result = await sql<{ customer_id: string }>`
-      select distinct l.customer_id from lots as l
+  /**
+   * A page of the available lots that need an expiry notice now (R31), in expiry order after
+   * `after`: the expiry index read forward, so the run reads each lot of the window once.
+   */
+  async lotsToNotifyOfExpiry(now: Date, after: ExpiryCursor | null, limit: number): Promise<ExpiringLot[]> {
+    const result = await sql<{ customer_id: string; lot_id: string; expires_at: Date }>`
+      select l.customer_id, l.lot_id, l.expires_at from lots as l
       where l.state = 'available' and l.remaining > 0 and l.amount > 0
         and l.expires_at > ${now} and l.expires_at <= ${now}::timestamptz + ${MAX_NOTICE_DAYS} * interval '1 day'
-        and (${after}::text is null or l.customer_id > ${after})
+        and (${after?.expiresAt ?? null}::timestamptz is null
+             or (l.expires_at, l.lot_id) > (${after?.expiresAt ?? null}::timestamptz, ${after?.lotId ?? null}::text))
         and not exists (
           select 1 from notifications as n
           where n.customer_id = l.customer_id and n.lot_id = l.lot_id
             and n.threshold_days <= ${thresholdOf("l.expires_at", now)})
-      order by l.customer_id
+      order by l.expires_at, l.lot_id
       limit ${limit}`.execute(this.db);
-    return result.rows.map((r) => r.customer_id);
+    return result.rows.map((r) => ({
+      customerId: r.customer_id,
+      lotId: r.lot_id,
+      expiresAt: new Date(r.expires_at),
+    }));
   }
 
   /**

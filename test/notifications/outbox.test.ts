@@ -1,5 +1,9 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NotificationHousekeepingRun } from "../../src/app/notifications/housekeeping.js";
+import { MonotonicIds } from "../../src/infra/ids.js";
+import { PostgresNotificationStore } from "../../src/infra/notification-store.js";
+import { PostgresRunClaims } from "../../src/infra/run-claims.js";
 import { api, type Harness, line, orderEvents } from "../orders/helpers.js";
 import { CYRILLIC_LETTER, LATIN_LETTER } from "../support/alphabets.js";
 import { httpHarness } from "../support/http.js";
@@ -161,6 +165,34 @@ describe("the outbox (R31)", () => {
         .filter((d) => d.notification_id === notice?.notification_id)
         .map((d) => d.target_id),
     ).toEqual(["whk_all", "whk_expiry"]);
+  });
+
+  it("pages through the lots in expiry order: every lot of every customer gets its notice once, whatever the page size", async () => {
+    const k = api(h);
+    const inDays = (days: number) => new Date(h.clock.now().getTime() + days * 86_400_000).toISOString();
+    const customers = ["page-a", "page-b", "page-c"];
+    // Interleaved expiries, so that a page holds some of a customer's lots and not others.
+    for (const [i, c] of customers.entries())
+      for (const d of [3, 10, 20]) await k.credit(c, "bonus", 10 + i, { expiresAt: inDays(d + i) });
+    const run = new NotificationHousekeepingRun(
+      new PostgresNotificationStore(db()),
+      new PostgresRunClaims(db()),
+      // One customer a statement: several statements a page.
+      { transactionGroups: (ids: readonly string[]) => ids.map((id) => [id]) },
+      h.clock,
+      new MonotonicIds(),
+      720,
+      2,
+    );
+    expect(await run.noticeExpiringLots()).toBe(9);
+    expect(await run.noticeExpiringLots()).toBe(0);
+    for (const c of customers)
+      expect(
+        (await notifications(c))
+          .filter((r) => r.type === "points.expiring")
+          .map((r) => r.threshold_days)
+          .sort(),
+      ).toEqual([30, 30, 7]);
   });
 
   it("renders the movement's explanation as the notification's text, in Russian and English", async () => {

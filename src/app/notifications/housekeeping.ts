@@ -1,11 +1,10 @@
 import type { GroupCommitter } from "../group-commit.js";
 import type { Clock, IdGenerator } from "../ports.js";
 import type { RunClaims } from "../scheduled-work.js";
-import type { NotificationHousekeeping } from "./ports.js";
+import type { ExpiryCursor, NotificationHousekeeping } from "./ports.js";
 
 export const EXPIRY_NOTICE_TASK = "expiry_notices";
 const HOUR_MS = 3_600_000;
-const PAGE = 2_000;
 const SWEEP_BATCH = 5_000;
 
 /**
@@ -22,6 +21,8 @@ export class NotificationHousekeepingRun {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly retentionHours: number,
+    /** Lots read per page of the expiry notice run. */
+    private readonly pageSize = 2_000,
   ) {}
 
   async runDueHour(claimer: string): Promise<{ claimed: boolean; notices: number; swept: number }> {
@@ -36,17 +37,23 @@ export class NotificationHousekeepingRun {
     return { claimed: true, notices, swept };
   }
 
+  /**
+   * Pages of lots in expiry order; each page's customers get all their notices due now in one
+   * statement per transaction group, so later pages skip their lots.
+   */
   async noticeExpiringLots(): Promise<number> {
     const now = this.clock.now();
     let written = 0;
-    let after: string | null = null;
+    let after: ExpiryCursor | null = null;
     for (;;) {
-      const customers = await this.store.customersToNotifyOfExpiry(now, after, PAGE);
-      if (customers.length === 0) return written;
+      const lots = await this.store.lotsToNotifyOfExpiry(now, after, this.pageSize);
+      const last = lots[lots.length - 1];
+      if (last === undefined) return written;
+      const customers = [...new Set(lots.map((l) => l.customerId))];
       for (const group of this.committer.transactionGroups(customers)) {
         written += await this.store.writeExpiryNotices(group, now, this.ids.newIdBlock("ntf"));
       }
-      after = customers[customers.length - 1] ?? null;
+      after = { expiresAt: last.expiresAt, lotId: last.lotId };
     }
   }
 

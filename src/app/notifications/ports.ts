@@ -81,10 +81,19 @@ export interface NotificationDeliveries {
   backlog(): Promise<{ kind: TargetKind; count: number; oldest: Date | null }[]>;
 }
 
+export interface ExpiryCursor {
+  expiresAt: Date;
+  lotId: string;
+}
+
+export interface ExpiringLot extends ExpiryCursor {
+  customerId: string;
+}
+
 /** The scheduler's side of the outbox: expiry notices and the retention sweep. */
 export interface NotificationHousekeeping {
-  /** Customers after `after` (by id) with an available lot that needs an expiry notice at `now`. */
-  customersToNotifyOfExpiry(now: Date, after: string | null, limit: number): Promise<string[]>;
+  /** Available lots that need an expiry notice at `now`, in (expiry, lot id) order after `after`. */
+  lotsToNotifyOfExpiry(now: Date, after: ExpiryCursor | null, limit: number): Promise<ExpiringLot[]>;
   /** Writes those customers' expiry notices and their deliveries; how many notices. */
   writeExpiryNotices(customers: string[], now: Date, idBlock: string): Promise<number>;
   /** Removes up to `limit` notifications older than `cutoff`; how many. */
