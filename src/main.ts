@@ -9,6 +9,7 @@ import { LedgerService } from "./app/ledger-service.js";
 import { ManagerService } from "./app/managers/manager-service.js";
 import { NotificationHousekeepingRun } from "./app/notifications/housekeeping.js";
 import { NotificationRelay } from "./app/notifications/relay.js";
+import { WebhookSubscriptions } from "./app/notifications/webhook-subscriptions.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
 import { ProgrammeRules } from "./app/programme-rules.js";
@@ -30,6 +31,7 @@ import { PostgresManagerStore } from "./infra/manager-store.js";
 import { createMetrics } from "./infra/metrics.js";
 import { migrate } from "./infra/migrations/migrate.js";
 import { PostgresNotificationStore } from "./infra/notification-store.js";
+import { PostgresNotificationTargetStore } from "./infra/notification-target-store.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
 import { PostgresReviewStore } from "./infra/review-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
@@ -206,6 +208,13 @@ export async function createKopilka(
     (kind, outcome) => metrics.countDelivery(kind, outcome),
     (targetId, reason) => log.warn({ targetId, reason }, "a webhook endpoint kept failing and is disabled"),
   );
+  const webhooks = new WebhookSubscriptions(
+    new PostgresNotificationTargetStore(database.db, ids),
+    clock,
+    ids,
+    () => `whsec_${randomBytes(32).toString("base64url")}`,
+    config.idempotencyRetentionHours,
+  );
   const notificationHousekeeping = new NotificationHousekeepingRun(
     notificationStore,
     new PostgresRunClaims(database.db),
@@ -254,10 +263,11 @@ export async function createKopilka(
     effects,
     reviews,
     webhookRelay,
+    webhooks,
     notificationHousekeeping,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access, savings, reviews, invites, managers },
+        deps: { ledger, orders, access, savings, reviews, invites, managers, webhooks },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,
@@ -332,6 +342,14 @@ export async function createKopilka(
                 return r.claimed && r.notices + r.swept > 0
                   ? { notices: r.notices, swept: r.swept }
                   : undefined;
+              },
+            },
+            {
+              task: "webhook_answers",
+              name: "swept stored answers of webhook writes (R31)",
+              run: async () => {
+                const swept = await webhooks.sweepStoredAnswers();
+                return swept > 0 ? { swept } : undefined;
               },
             },
           ],
