@@ -2,8 +2,11 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from "nod
 import type { AddressInfo } from "node:net";
 import type { NotificationMessage } from "../../src/domain/notifications/index.js";
 
-/** How the receiver answers a delivery: a status, never (the sender times out), or a cut connection. */
-export type ReceiverAnswer = number | "hang" | "close";
+/**
+ * How the receiver answers a delivery: a status (at once, or `afterMs` later), never (the sender times
+ * out), or a cut connection.
+ */
+export type ReceiverAnswer = number | { status: number; afterMs: number } | "hang" | "close";
 
 export interface ReceivedDelivery {
   headers: IncomingHttpHeaders;
@@ -31,7 +34,8 @@ export async function webhookReceiver(answer: (message: NotificationMessage) => 
       received.push({ headers: req.headers, raw, message, answer: given });
       if (given === "hang") hung.push(res);
       else if (given === "close") req.socket.destroy();
-      else res.writeHead(given).end();
+      else if (typeof given === "number") res.writeHead(given).end();
+      else setTimeout(() => res.writeHead(given.status).end(), given.afterMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -40,7 +44,7 @@ export async function webhookReceiver(answer: (message: NotificationMessage) => 
     url: `http://127.0.0.1:${port}/kopilka/hooks`,
     received,
     /** The deliveries it accepted (answered 2xx), in the order they arrived. */
-    accepted: () => received.filter((r) => typeof r.answer === "number" && r.answer >= 200 && r.answer < 300),
+    accepted: () => received.filter((r) => isSuccess(r.answer)),
     answerWith(next: (message: NotificationMessage) => ReceiverAnswer) {
       decide = next;
     },
@@ -50,6 +54,11 @@ export async function webhookReceiver(answer: (message: NotificationMessage) => 
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function isSuccess(answer: ReceiverAnswer): boolean {
+  const status = typeof answer === "number" ? answer : typeof answer === "object" ? answer.status : 0;
+  return status >= 200 && status < 300;
 }
 
 export type WebhookReceiver = Awaited<ReturnType<typeof webhookReceiver>>;
