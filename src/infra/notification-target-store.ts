@@ -29,6 +29,7 @@ export class PostgresNotificationTargetStore implements WebhookTargetStore {
 
   async keyed<T>(
     scope: string,
+    subject: string,
     request: WriteRequest,
     at: Date,
     write: (tx: WebhookTargetWrites) => Promise<Outcome<T>>,
@@ -36,13 +37,14 @@ export class PostgresNotificationTargetStore implements WebhookTargetStore {
     return this.db.transaction().execute(async (trx) => {
       // `lock_idempotency_key`: one caller's key at a time, so a retry racing the first request
       // waits for it and then finds its answer (no row exists yet to lock).
-      await sql`select pg_advisory_xact_lock(hashtextextended(${request.actor} || ' ' || ${request.idempotencyKey}, ${KEY_LOCK_SEED}))`.execute(
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`${request.actor} ${subject} ${request.idempotencyKey}`}, ${KEY_LOCK_SEED}))`.execute(
         trx,
       );
       const seen = await trx
         .selectFrom("global_idempotency")
         .select(["scope", "fingerprint", "request_id", "outcome"])
         .where("caller", "=", request.actor)
+        .where("subject", "=", subject)
         .where("key", "=", request.idempotencyKey)
         .executeTakeFirst();
       if (seen) {
@@ -60,6 +62,7 @@ export class PostgresNotificationTargetStore implements WebhookTargetStore {
         .insertInto("global_idempotency")
         .values({
           caller: request.actor,
+          subject,
           key: request.idempotencyKey,
           scope,
           fingerprint: request.fingerprint,
@@ -187,8 +190,8 @@ export class PostgresNotificationTargetStore implements WebhookTargetStore {
   async sweepStoredAnswers(cutoff: Date, limit: number): Promise<number> {
     const result = await sql`
       delete from global_idempotency
-      where (caller, key) in (
-        select caller, key from global_idempotency
+      where (caller, subject, key) in (
+        select caller, subject, key from global_idempotency
         where created_at < ${cutoff} order by created_at limit ${limit})`.execute(this.db);
     return Number(result.numAffectedRows ?? 0);
   }

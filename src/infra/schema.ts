@@ -170,6 +170,7 @@ export interface OrdersDatabase {
   /** Stored answers to writes that name no customer (migration 13): the webhook routes. */
   global_idempotency: {
     caller: string;
+    subject: string;
     key: string;
     scope: string;
     fingerprint: string;

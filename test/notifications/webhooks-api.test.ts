@@ -306,7 +306,7 @@ describe("webhook subscriptions: the API", () => {
       expect((await listAll()).length).toBe(before + 1);
     });
 
-    it("the same key with another body is 409 IDEMPOTENCY_CONFLICT; on another route IDEMPOTENCY_KEY_REUSED", async () => {
+    it("the same key with another body is 409 IDEMPOTENCY_CONFLICT; for another operation on a subscription IDEMPOTENCY_KEY_REUSED", async () => {
       const first = await create({ url: "https://idem.example/one" }, "conflicting");
       const before = (await listAll()).length;
       const conflict = expectError(
@@ -314,13 +314,22 @@ describe("webhook subscriptions: the API", () => {
         "IDEMPOTENCY_CONFLICT",
       );
       expect(conflict.details).toMatchObject({ originalRequestId: first.headers["x-request-id"] });
+      // Keys are stored per subscription (as per customer): on a subscription, one key is one operation.
+      const id = first.json().id;
+      const patched = await patch(id, { description: "renamed" }, "conflicting");
+      expect(patched.statusCode, patched.body).toBe(200);
       const reused = expectError(
-        await patch(first.json().id, { enabled: false }, "conflicting"),
+        await h.send({
+          method: "DELETE",
+          url: `/v1/webhooks/${id}`,
+          key: h.keys.operator,
+          idempotencyKey: "conflicting",
+        }),
         "IDEMPOTENCY_KEY_REUSED",
       );
-      expect(reused.details).toMatchObject({ firstUsedFor: "webhooks.create", operation: "webhooks.update" });
+      expect(reused.details).toMatchObject({ firstUsedFor: "webhooks.update", operation: "webhooks.delete" });
       expect((await listAll()).length).toBe(before);
-      expect((await get(first.json().id)).json().state).toBe("enabled");
+      expect((await get(id)).json().state).toBe("enabled");
     });
 
     it("another caller's same key is its own request, never the first caller's answer (nor its secret)", async () => {

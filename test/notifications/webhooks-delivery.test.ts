@@ -185,7 +185,7 @@ describe("verifyWebhookSignature's refusals", () => {
       "",
       "v1=ab",
       "t=1",
-      "t=abc,v1=" + "a".repeat(64),
+      `t=abc,v1=${"a".repeat(64)}`,
       ["a", "b"],
       "t=1,v1=xyz",
     ])

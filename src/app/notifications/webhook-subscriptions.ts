@@ -75,12 +75,14 @@ export interface WebhookTargetWrites {
 /** The subscriptions' storage: the narrow port the use cases need. */
 export interface WebhookTargetStore {
   /**
-   * Runs `write` in one transaction under the caller's Idempotency-Key: a key used before gives its
-   * stored answer (`prior`) and runs nothing; otherwise `write`'s answer is stored with the key.
-   * Concurrent requests with one key run one after the other.
+   * Runs `write` in one transaction under the caller's Idempotency-Key for `subject` (a subscription's
+   * id; "" for a new one): a key used before gives its stored answer (`prior`) and runs nothing;
+   * otherwise `write`'s answer is stored with the key. Concurrent requests with one key run one after
+   * the other.
    */
   keyed<T>(
     scope: string,
+    subject: string,
     request: WriteRequest,
     at: Date,
     write: (tx: WebhookTargetWrites) => Promise<Outcome<T>>,
@@ -135,7 +137,7 @@ export class WebhookSubscriptions {
       ...descriptionProblems(input.description),
     ]);
     if (invalid) return invalid;
-    return this.keyed(SCOPES.create, request, async (tx, now) => {
+    return this.keyed(SCOPES.create, "", request, async (tx, now) => {
       const target: NotificationTarget = {
         targetId: this.ids.newId("whk"),
         kind: "webhook",
@@ -168,7 +170,7 @@ export class WebhookSubscriptions {
       ...descriptionProblems(changes.description),
     ]);
     if (invalid) return invalid;
-    return this.keyed(SCOPES.update, request, async (tx, now) => {
+    return this.keyed(SCOPES.update, targetId, request, async (tx, now) => {
       const before = await tx.lock(targetId);
       if (!before || before.state === "deleted") return notFound(targetId);
       const after: NotificationTarget = { ...before, updatedAt: now };
@@ -200,7 +202,7 @@ export class WebhookSubscriptions {
    * targets only); the retention sweep removes them with their notifications.
    */
   async delete(targetId: string, request: WriteRequest) {
-    return this.keyed(SCOPES.delete, request, async (tx, now) => {
+    return this.keyed(SCOPES.delete, targetId, request, async (tx, now) => {
       const before = await tx.lock(targetId);
       if (!before || before.state === "deleted") return notFound(targetId);
       const after: NotificationTarget = { ...before, state: "deleted", updatedAt: now };
@@ -219,7 +221,7 @@ export class WebhookSubscriptions {
    * notifications wait for a replayed earlier one, but those delivered already stay delivered.
    */
   async replayDeadLetters(targetId: string, notificationIds: string[] | undefined, request: WriteRequest) {
-    return this.keyed(SCOPES.replay, request, async (tx, now) => {
+    return this.keyed(SCOPES.replay, targetId, request, async (tx, now) => {
       const target = await tx.lock(targetId);
       if (!target || target.state === "deleted") return notFound(targetId);
       let replayed: string[];
@@ -300,11 +302,12 @@ export class WebhookSubscriptions {
 
   private async keyed<T>(
     scope: string,
+    subject: string,
     request: WriteRequest,
     write: (tx: WebhookTargetWrites, now: Date) => Promise<Outcome<T>>,
   ) {
     const now = this.clock.now();
-    const result = await this.store.keyed(scope, request, now, (tx) => write(tx, now));
+    const result = await this.store.keyed(scope, subject, request, now, (tx) => write(tx, now));
     if ("prior" in result) return answerToUsedKey<T>(result.prior, scope, request);
     return { ...result.stored, replayed: false, requestId: request.requestId };
   }
