@@ -168,3 +168,44 @@ describe("webhook delivery under random failures (property)", () => {
     );
   });
 });
+
+/**
+ * KNOWN BUG in the outbox core, reproduced (remove `.fails` once fixed): `claim_due_deliveries`
+ * (src/infra/notification-store.ts) takes the `limit` soonest-due pending deliveries first and only
+ * then drops those waiting behind an earlier pending one of their customer. A chain whose head failed
+ * has its untried rest released due "now", before the head's retry: once more than a batch of such
+ * waiting deliveries are due, every claim's window holds only them, the claim takes nothing, and the
+ * heads — the only deliveries that could unblock them — are never retried: the target stalls for good
+ * (no dead-lettering either). Choosing chain heads inside `due` (the not-exists probe on
+ * `notification_deliveries_chain`) would fix it.
+ */
+describe("a relay whose claim window fills with waiting deliveries", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await httpHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it.fails("still retries the chain's head (fails today: the target stalls)", async () => {
+    const receiver = await webhookReceiver(() => 500);
+    try {
+      await subscribe(h, receiver.url);
+      for (const amount of [1, 2, 3]) {
+        await credit(h, "stall-1", amount);
+        h.clock.advanceSeconds(1);
+      }
+      const relay = extraRelay(h, { batchSize: 2 });
+      expect(await relay.deliverPending()).toMatchObject({ failed: 1 });
+      receiver.answerWith(() => 200);
+      for (let i = 0; i < 5; i++) {
+        h.clock.advanceSeconds(60);
+        await relay.deliverPending();
+      }
+      expect(receiver.accepted().map((d) => d.message.amount)).toEqual([1, 2, 3]);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
