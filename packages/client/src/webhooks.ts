@@ -55,7 +55,7 @@ export function verifyWebhookSignature({
   for (const part of value.split(",")) {
     const [name, v, ...rest] = part.trim().split("=");
     if (rest.length > 0 || v === undefined) continue;
-    if (name === "t") timestamp = v;
+    if (name === "t" && timestamp === undefined) timestamp = v;
     // Several v1 entries may come while a secret is being rotated: any one of them may match.
     if (name === "v1" && HEX_SHA256.test(v)) signatures.push(v);
   }
