@@ -9,6 +9,7 @@ import { LedgerService } from "./app/ledger-service.js";
 import { ManagerService } from "./app/managers/manager-service.js";
 import { NotificationHousekeepingRun } from "./app/notifications/housekeeping.js";
 import { NotificationRelay } from "./app/notifications/relay.js";
+import { WebhookSubscriptions } from "./app/notifications/webhook-subscriptions.js";
 import { OrderEventsConsumer } from "./app/order-events-consumer/consumer.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
@@ -35,6 +36,7 @@ import { connectNats } from "./infra/nats/connection.js";
 import { JetStreamNotificationTransport, PUBLISH_TIMEOUT_MS } from "./infra/nats/notification-publisher.js";
 import { JetStreamOrderEventSource } from "./infra/nats/order-event-source.js";
 import { PostgresNotificationStore } from "./infra/notification-store.js";
+import { PostgresNotificationTargetStore } from "./infra/notification-target-store.js";
 import { PostgresPartitionLeases } from "./infra/order-event-partition-leases.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
 import { PostgresReviewStore } from "./infra/review-store.js";
@@ -279,6 +281,13 @@ export async function createKopilka(
     (kind, outcome) => metrics.countDelivery(kind, outcome),
     (targetId, reason) => log.warn({ targetId, reason }, "a webhook endpoint kept failing and is disabled"),
   );
+  const webhooks = new WebhookSubscriptions(
+    new PostgresNotificationTargetStore(database.db, ids),
+    clock,
+    ids,
+    () => `whsec_${randomBytes(32).toString("base64url")}`,
+    config.idempotencyRetentionHours,
+  );
   const notificationHousekeeping = new NotificationHousekeepingRun(
     notificationStore,
     new PostgresRunClaims(database.db),
@@ -329,10 +338,11 @@ export async function createKopilka(
     effects,
     reviews,
     webhookRelay,
+    webhooks,
     notificationHousekeeping,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access, savings, reviews, invites, managers },
+        deps: { ledger, orders, access, savings, reviews, invites, managers, webhooks },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,
@@ -407,6 +417,14 @@ export async function createKopilka(
                 return r.claimed && r.notices + r.swept > 0
                   ? { notices: r.notices, swept: r.swept }
                   : undefined;
+              },
+            },
+            {
+              task: "webhook_answers",
+              name: "swept stored answers of webhook writes (R31)",
+              run: async () => {
+                const swept = await webhooks.sweepStoredAnswers();
+                return swept > 0 ? { swept } : undefined;
               },
             },
           ],

@@ -7,6 +7,7 @@ import { actorOf } from "../app/access.js";
 import type { InviteService } from "../app/invites/invite-service.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
 import type { ManagerService } from "../app/managers/manager-service.js";
+import type { WebhookSubscriptions } from "../app/notifications/webhook-subscriptions.js";
 import type { OrderService } from "../app/order-service.js";
 import type { ReviewService } from "../app/reviews/review-service.js";
 import type { SavingsService } from "../app/savings/savings-service.js";
@@ -29,6 +30,8 @@ export interface RouteDeps {
   reviews: ReviewService;
   invites: InviteService;
   managers: ManagerService;
+  /** R31: webhook subscriptions. */
+  webhooks: WebhookSubscriptions;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Type } from "typebox";
+import { WEBHOOK_REFUSAL_CODES } from "../app/notifications/webhook-subscriptions.js";
 import { INVITE_REFUSAL_CODES } from "../domain/invites/index.js";
 import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
 import { MANAGER_REFUSAL_CODES } from "../domain/managers/index.js";
@@ -31,6 +32,7 @@ export const ERROR_CODES = [
   ...REVIEW_REFUSAL_CODES,
   ...INVITE_REFUSAL_CODES,
   ...MANAGER_REFUSAL_CODES,
+  ...WEBHOOK_REFUSAL_CODES,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -54,6 +56,7 @@ export function statusOf(code: ErrorCode): number {
     case "ORDER_NOT_FOUND":
     case "REVIEW_NOT_FOUND":
     case "MANAGER_NOT_FOUND":
+    case "WEBHOOK_NOT_FOUND":
       return 404;
     case "METHOD_NOT_ALLOWED":
       return 405;

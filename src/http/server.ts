@@ -48,6 +48,9 @@ function validationFields(errors: AjvError[], context: string): { field: string;
     if (e.keyword === "additionalProperties") {
       return { field: `${base}.${String(e.params.additionalProperty)}`, message: "is not a known field" };
     }
+    if (e.keyword === "enum" && Array.isArray(e.params.allowedValues)) {
+      return { field: base, message: `must be one of ${e.params.allowedValues.join(", ")}` };
+    }
     return { field: base, message: e.message ?? e.keyword };
   });
 }

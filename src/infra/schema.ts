@@ -167,6 +167,17 @@ export interface OrdersDatabase {
     updated_by: string;
     updated_at: Date;
   };
+  /** Stored answers to writes that name no customer (migration 14): the webhook routes. */
+  global_idempotency: {
+    caller: string;
+    subject: string;
+    key: string;
+    scope: string;
+    fingerprint: string;
+    request_id: string;
+    outcome: string;
+    created_at: Date;
+  };
   audit_log: {
     audit_id: string;
     actor: string;

@@ -61,38 +61,41 @@ describe("idempotency of writes", () => {
       expect(second.body).toBe(first.body);
     });
 
-    it("refuses the same key with a different request with 409 IDEMPOTENCY_CONFLICT and writes nothing", async () => {
-      const id = nextCustomer();
-      await route.prepare?.(h, id);
-      const first = await sendRoute(h, route, id, { key: h.keys.operator, idempotencyKey: "dup" });
-      expect(first.statusCode, first.body).toBe(route.success);
-      const movements = await rowCount(h, "movements", id);
-      const keys = await rowCount(h, "idempotency", id);
-      const balance = await bonusBalance(h, id);
+    it.skipIf(route.otherSubject)(
+      "refuses the same key with a different request with 409 IDEMPOTENCY_CONFLICT and writes nothing",
+      async () => {
+        const id = nextCustomer();
+        await route.prepare?.(h, id);
+        const first = await sendRoute(h, route, id, { key: h.keys.operator, idempotencyKey: "dup" });
+        expect(first.statusCode, first.body).toBe(route.success);
+        const movements = await rowCount(h, "movements", id);
+        const keys = await rowCount(h, "idempotency", id);
+        const balance = await bonusBalance(h, id);
 
-      const other = await sendRoute(h, route, id, {
-        key: h.keys.operator,
-        idempotencyKey: "dup",
-        other: true,
-      });
-      const error = expectError(other, "IDEMPOTENCY_CONFLICT");
-      expect(error.details).toMatchObject({
-        idempotencyKey: "dup",
-        originalRequestId: first.headers["x-request-id"],
-      });
-      expect(other.headers["idempotent-replayed"]).toBeUndefined();
-      expect(await rowCount(h, "movements", id)).toBe(movements);
-      expect(await rowCount(h, "idempotency", id)).toBe(keys);
-      expect(await bonusBalance(h, id)).toEqual(balance);
+        const other = await sendRoute(h, route, id, {
+          key: h.keys.operator,
+          idempotencyKey: "dup",
+          other: true,
+        });
+        const error = expectError(other, "IDEMPOTENCY_CONFLICT");
+        expect(error.details).toMatchObject({
+          idempotencyKey: "dup",
+          originalRequestId: first.headers["x-request-id"],
+        });
+        expect(other.headers["idempotent-replayed"]).toBeUndefined();
+        expect(await rowCount(h, "movements", id)).toBe(movements);
+        expect(await rowCount(h, "idempotency", id)).toBe(keys);
+        expect(await bonusBalance(h, id)).toEqual(balance);
 
-      // The other request goes through under a key of its own: the conflict was about the key only.
-      const fresh = await sendRoute(h, route, id, {
-        key: h.keys.operator,
-        idempotencyKey: "dup-2",
-        other: true,
-      });
-      expect(fresh.statusCode, fresh.body).toBe(route.otherSuccess ?? route.success);
-    });
+        // The other request goes through under a key of its own: the conflict was about the key only.
+        const fresh = await sendRoute(h, route, id, {
+          key: h.keys.operator,
+          idempotencyKey: "dup-2",
+          other: true,
+        });
+        expect(fresh.statusCode, fresh.body).toBe(route.otherSuccess ?? route.success);
+      },
+    );
 
     it("refuses a write without Idempotency-Key with 400 naming headers.idempotency-key, writing nothing", async () => {
       const id = nextCustomer();
@@ -124,6 +127,23 @@ describe("idempotency of writes", () => {
       expect(await rowCount(h, "movements", id)).toBe(movements);
       expect(await rowCount(h, "idempotency", id)).toBe(keys);
     });
+
+    if (route.otherSubject) {
+      it("answers the same key on another subject as a new request (keys are stored per subject)", async () => {
+        const id = nextCustomer();
+        await route.prepare?.(h, id);
+        const first = await sendRoute(h, route, id, { key: h.keys.operator, idempotencyKey: "per-subject" });
+        expect(first.statusCode, first.body).toBe(route.success);
+        const other = await sendRoute(h, route, id, {
+          key: h.keys.operator,
+          idempotencyKey: "per-subject",
+          other: true,
+        });
+        expect(other.statusCode, other.body).toBe(route.otherSuccess ?? route.success);
+        expect(other.headers["idempotent-replayed"]).toBeUndefined();
+        expect(other.body).not.toBe(first.body);
+      });
+    }
 
     it("accepts an Idempotency-Key of exactly 255 allowed characters", async () => {
       const id = nextCustomer();

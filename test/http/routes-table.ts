@@ -18,7 +18,7 @@ type Body = Record<string, unknown>;
 
 export interface RouteCase {
   operationId: string;
-  method: "GET" | "POST" | "PUT";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** The OpenAPI path, e.g. `/v1/customers/{customerId}/holds/{holdId}/capture`. */
   path: string;
   /** Roles whose API keys may call it. */
@@ -29,6 +29,11 @@ export interface RouteCase {
   write: boolean;
   /** The status of a successful call. */
   success: number;
+  /**
+   * `request(…, "other")` is the same operation on another subject, not another request on the same
+   * one (a DELETE has no body): the same key on it is a new request, never a conflict.
+   */
+  otherSubject?: boolean;
   /** The status of `request(…, "other")` under a key of its own after `request` succeeded, if not `success`. */
   otherSuccess?: number;
   /** Body fields that must be present (validation). */
@@ -116,6 +121,133 @@ export async function openHold(
 export async function spend(h: Harness, customerId: string, redemptionId: string, amount: number) {
   return expectSuccess(await spendPoints(h, customerId, { redemptionId, kind: "bonus", amount }), 201);
 }
+
+/**
+ * R31: the webhook subscriptions `prepareWebhooks` made for a customer id of the table (two: the
+ * request and the other request). The routes name no customer, so the table's customer id only keeps
+ * one test's subscriptions apart from another's; without `prepare` a request names none that exists.
+ */
+const webhooksOf = new Map<string, string[]>();
+const NO_WEBHOOK = "whk_00000000000000000000000000";
+const webhookOf = (id: string, other?: "other") => webhooksOf.get(id)?.[other ? 1 : 0] ?? NO_WEBHOOK;
+
+async function prepareWebhooks(h: Harness, id: string) {
+  const made: string[] = [];
+  for (const n of [1, 2]) {
+    const res = await h.send({
+      method: "POST",
+      url: "/v1/webhooks",
+      key: h.keys.operator,
+      body: { url: `https://hooks.example/${id}/${n}` },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    made.push(res.json().id);
+  }
+  webhooksOf.set(id, made);
+}
+
+const WEBHOOK_ROUTES: readonly RouteCase[] = [
+  {
+    operationId: "createWebhook",
+    method: "POST",
+    path: "/v1/webhooks",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 201,
+    required: ["url"],
+    request: (id, other) => ({
+      url: "/v1/webhooks",
+      body: {
+        url: `https://hooks.example/${id}`,
+        eventTypes: other ? ["points.spent"] : ["points.credited", "points.spent"],
+        description: "CRM sync",
+      },
+    }),
+  },
+  {
+    operationId: "listWebhooks",
+    method: "GET",
+    path: "/v1/webhooks",
+    roles: ["operator"],
+    customerSelf: false,
+    write: false,
+    success: 200,
+    required: [],
+    request: () => ({ url: "/v1/webhooks" }),
+  },
+  {
+    operationId: "getWebhook",
+    method: "GET",
+    path: "/v1/webhooks/{webhookId}",
+    roles: ["operator"],
+    customerSelf: false,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `/v1/webhooks/${webhookOf(id)}` }),
+    prepare: prepareWebhooks,
+  },
+  {
+    operationId: "updateWebhook",
+    method: "PATCH",
+    path: "/v1/webhooks/{webhookId}",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: [],
+    request: (id, other) => ({
+      url: `/v1/webhooks/${webhookOf(id)}`,
+      body: { description: other ? "CRM sync, second region" : "CRM sync" },
+    }),
+    prepare: prepareWebhooks,
+  },
+  {
+    operationId: "deleteWebhook",
+    method: "DELETE",
+    path: "/v1/webhooks/{webhookId}",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: [],
+    // The other request deletes the other subscription: keys are stored per subscription, so the
+    // same key there is a new request (as on another customer).
+    otherSubject: true,
+    request: (id, other) => ({ url: `/v1/webhooks/${webhookOf(id, other)}` }),
+    prepare: prepareWebhooks,
+  },
+  {
+    operationId: "listWebhookDeadLetters",
+    method: "GET",
+    path: "/v1/webhooks/{webhookId}/dead-letters",
+    roles: ["operator"],
+    customerSelf: false,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `/v1/webhooks/${webhookOf(id)}/dead-letters` }),
+    prepare: prepareWebhooks,
+  },
+  {
+    operationId: "replayWebhookDeadLetters",
+    method: "POST",
+    path: "/v1/webhooks/{webhookId}/dead-letters/replay",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: [],
+    request: (id, other) => ({
+      url: `/v1/webhooks/${webhookOf(id)}/dead-letters/replay`,
+      body: {
+        notificationIds: [other ? "ntf_01KBBBBBBBBBBBBBBBBBBBBBBB" : "ntf_01KAAAAAAAAAAAAAAAAAAAAAAA"],
+      },
+    }),
+    prepare: prepareWebhooks,
+  },
+];
 
 export const ROUTES: readonly RouteCase[] = [
   {
@@ -376,6 +508,7 @@ export const ROUTES: readonly RouteCase[] = [
       expect(granted.statusCode, granted.body).toBe(200);
     },
   },
+  ...WEBHOOK_ROUTES,
 ];
 
 export const WRITE_ROUTES = ROUTES.filter((r) => r.write);

@@ -46,6 +46,29 @@ const BAD_VALUES: Record<string, unknown[]> = {
   timeoutSeconds: [0, 604_801, 1.5, "60", -5],
   lotId: ["lot 1", "", "x".repeat(65)],
   reason: ["", "ab", "   ", "x".repeat(501), 5],
+  // R31 webhook subscriptions.
+  url: [
+    "",
+    "ftp://files.example/hook",
+    "/relative",
+    "https://",
+    "https://user:password@hooks.example/",
+    "https://hooks.example/a b",
+    `https://hooks.example/${"x".repeat(2030)}`,
+    5,
+    null,
+  ],
+  eventTypes: [[], ["points.nope"], ["points.spent", "points.spent"], "points.spent", [5], {}],
+  description: ["", "   ", "x".repeat(201), 5],
+  enabled: ["true", 1, {}],
+  notificationIds: [
+    [],
+    ["ntf_1"],
+    ["mov_01KAAAAAAAAAAAAAAAAAAAAAAA"],
+    "ntf_01KAAAAAAAAAAAAAAAAAAAAAAA",
+    null,
+    Array.from({ length: 1001 }, () => "ntf_01KAAAAAAAAAAAAAAAAAAAAAAA"),
+  ],
 };
 const OVERRIDES: Record<string, Record<string, unknown[]>> = {
   // Adjustments take negative amounts; never zero.
@@ -55,6 +78,7 @@ const OVERRIDES: Record<string, Record<string, unknown[]>> = {
 const OPTIONAL: Record<string, Record<string, unknown>> = {
   createHold: { timeoutSeconds: 60 },
   clawBackPoints: { lotId: "lot_01" },
+  updateWebhook: { url: "https://hooks.example/other", eventTypes: ["points.spent"], enabled: true },
 };
 
 const bodyRoutes = WRITE_ROUTES.filter((r) => r.request("x").body !== undefined);
@@ -175,7 +199,9 @@ describe("request validation", () => {
       for (const value of values) {
         const res = await send(route, id, { body: { ...body, [field]: value } });
         expect(res.statusCode, `${field}=${JSON.stringify(value)}: ${res.body}`).toBe(400);
-        expect(new Set(fieldsOf(res)), JSON.stringify(value)).toEqual(new Set([`body.${field}`]));
+        // An item of an array names the field too (`body.eventTypes[1]`: the bad one).
+        const named = fieldsOf(res).map((f) => f.replace(/\[\d+\]$/, ""));
+        expect(new Set(named), JSON.stringify(value)).toEqual(new Set([`body.${field}`]));
       }
       expect(await rowCount(h, "movements", id)).toBe(0);
     },

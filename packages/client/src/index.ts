@@ -7,6 +7,12 @@ import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "./schema.js";
 
 export type { components, operations, paths } from "./schema.js";
+export {
+  type VerifyWebhookSignatureOptions,
+  verifyWebhookSignature,
+  WEBHOOK_SIGNATURE_HEADER,
+  type WebhookVerification,
+} from "./webhooks.js";
 
 /** The one shape of every error answer: `{ error: { code, message, details, requestId } }`. */
 export type ErrorEnvelope = components["schemas"]["ErrorEnvelope"];

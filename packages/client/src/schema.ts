@@ -637,6 +637,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R31: the webhook subscriptions not deleted, oldest first, in pages */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * R31: subscribe an endpoint to notifications; the answer shows its signing secret, once
+         * @description Every notification written from now on, of the types asked for, is POSTed to the URL (at least once, in order per customer, signed with the secret). The secret is in this answer only; a retry with the same Idempotency-Key by the same caller answers it again while the answer is kept (KOPILKA_IDEMPOTENCY_RETENTION_HOURS). Audited.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R31: a webhook subscription, its state and how many deliveries are pending and dead
+         * @description A deleted subscription is shown too (state deleted): its dead letters stay until the retention sweep. Never the secret.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * R31: delete a webhook subscription; nothing more is delivered to it
+         * @description The subscription stays, with state deleted (its deliveries name it). Notifications written from now on get no delivery to it, its pending deliveries are never attempted, and the retention sweep (KOPILKA_NOTIFICATION_RETENTION_HOURS) removes them and its dead letters with their notifications. Deleted before: 404 WEBHOOK_NOT_FOUND. Audited.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * R31: change a webhook subscription's URL, types or description, or enable or disable it
+         * @description Only what is given changes. `enabled: true` on a disabled subscription (by an operator, or because its endpoint kept failing) clears disabledReason and failingSince, and its waiting deliveries go out again; `enabled: false` keeps them waiting. A new URL starts with no failures. New types apply to notifications written from now on. A deleted subscription is 404 WEBHOOK_NOT_FOUND. Audited.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R31: the subscription's dead letters, oldest notification first, in pages
+         * @description A dead letter is a delivery that kept failing for longer than KOPILKA_WEBHOOK_MAX_AGE_SECONDS since its notification (or its last replay). Oldest first: the order the notifications were made in, and the order a replay delivers them in. Replay them with POST …/dead-letters/replay.
+         */
+        get: operations["listWebhookDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/dead-letters/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R31: deliver dead letters again: those named, or all of them
+         * @description Each is pending again at once, with its attempts at 0 and its age counted from now (it is dead-lettered again after KOPILKA_WEBHOOK_MAX_AGE_SECONDS more of failures). Ids that are not a dead letter of this subscription (unknown, pending or delivered) are answered in notReplayed; the others are replayed. Without notificationIds, every dead letter is, a batch of 5,000 per statement. A replayed notification goes out before the customer's later pending ones, but after those already delivered. A disabled subscription's replays wait until it is enabled; a deleted one is 404 WEBHOOK_NOT_FOUND.
+         */
+        post: operations["replayWebhookDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -696,7 +785,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND";
                 message: string;
                 details: unknown;
                 requestId: string;
@@ -736,6 +825,25 @@ export interface components {
             actor: string;
             /** Format: date-time */
             occurredAt: string;
+        };
+        /** @description R31: a webhook subscription (never its secret) */
+        Webhook: {
+            /** @description whk_… */
+            id: string;
+            url: string;
+            eventTypes: ("points.credited" | "points.available" | "points.spent" | "points.refunded" | "points.clawed_back" | "points.expired" | "points.expiring" | "points.adjusted" | "review.moderated" | "invite.rewarded" | "manager.month_settled" | "savings.interest_paid")[] | null;
+            description: string | null;
+            /**
+             * @description enabled: delivered to; disabled: deliveries wait (by an operator, or because the endpoint kept failing); deleted: nothing more is delivered
+             * @enum {string}
+             */
+            state: "enabled" | "disabled" | "deleted";
+            disabledReason: string | null;
+            failingSince: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
     };
     responses: never;
@@ -5947,6 +6055,843 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description 1-500, default 100 */
+                limit?: string;
+                /** @description The `next` cursor of the previous page */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Webhook"][];
+                        /** @description Cursor of the next page, or null */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where deliveries are POSTed: an absolute http:// or https:// URL without a user name or password, at most 2048 characters */
+                    url: string;
+                    /** @description The notification types to deliver, each once; omitted or null: all of them (types added later too) */
+                    eventTypes?: ("points.credited" | "points.available" | "points.spent" | "points.refunded" | "points.clawed_back" | "points.expired" | "points.expiring" | "points.adjusted" | "review.moderated" | "invite.rewarded" | "manager.month_settled" | "savings.interest_paid")[] | null;
+                    /** @description Yours, for people: at most 200 characters; null for none */
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description R31: a new webhook subscription, with its signing secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description whk_… */
+                        id: string;
+                        url: string;
+                        eventTypes: ("points.credited" | "points.available" | "points.spent" | "points.refunded" | "points.clawed_back" | "points.expired" | "points.expiring" | "points.adjusted" | "review.moderated" | "invite.rewarded" | "manager.month_settled" | "savings.interest_paid")[] | null;
+                        description: string | null;
+                        /**
+                         * @description enabled: delivered to; disabled: deliveries wait (by an operator, or because the endpoint kept failing); deleted: nothing more is delivered
+                         * @enum {string}
+                         */
+                        state: "enabled" | "disabled" | "deleted";
+                        disabledReason: string | null;
+                        failingSince: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description The signing secret (whsec_…): shown in this answer only (and to the same caller's retry with the same Idempotency-Key while the answer is kept). Deliveries carry `kopilka-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription's id (whk_ and 26 base-32 digits) */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R31: a webhook subscription with its delivery backlog */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description whk_… */
+                        id: string;
+                        url: string;
+                        eventTypes: ("points.credited" | "points.available" | "points.spent" | "points.refunded" | "points.clawed_back" | "points.expired" | "points.expiring" | "points.adjusted" | "review.moderated" | "invite.rewarded" | "manager.month_settled" | "savings.interest_paid")[] | null;
+                        description: string | null;
+                        /**
+                         * @description enabled: delivered to; disabled: deliveries wait (by an operator, or because the endpoint kept failing); deleted: nothing more is delivered
+                         * @enum {string}
+                         */
+                        state: "enabled" | "disabled" | "deleted";
+                        disabledReason: string | null;
+                        failingSince: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        deliveries: {
+                            /** @description Waiting for their first attempt or a retry */
+                            pending: number;
+                            /** @description Dead letters: failed for longer than KOPILKA_WEBHOOK_MAX_AGE_SECONDS */
+                            dead: number;
+                        };
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The subscription's id (whk_ and 26 base-32 digits) */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R31: a webhook subscription (never its secret) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description whk_… */
+                        id: string;
+                        url: string;
+                        eventTypes: ("points.credited" | "points.available" | "points.spent" | "points.refunded" | "points.clawed_back" | "points.expired" | "points.expiring" | "points.adjusted" | "review.moderated" | "invite.rewarded" | "manager.month_settled" | "savings.interest_paid")[] | null;
+                        description: string | null;
+                        /**
+                         * @description enabled: delivered to; disabled: deliveries wait (by an operator, or because the endpoint kept failing); deleted: nothing more is delivered
+                         * @enum {string}
+                         */
+                        state: "enabled" | "disabled" | "deleted";
+                        disabledReason: string | null;
+                        failingSince: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The subscription's id (whk_ and 26 base-32 digits) */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where deliveries are POSTed: an absolute http:// or https:// URL without a user name or password, at most 2048 characters */
+                    url?: string;
+                    /** @description The notification types to deliver, each once; omitted or null: all of them (types added later too) */
+                    eventTypes?: ("points.credited" | "points.available" | "points.spent" | "points.refunded" | "points.clawed_back" | "points.expired" | "points.expiring" | "points.adjusted" | "review.moderated" | "invite.rewarded" | "manager.month_settled" | "savings.interest_paid")[] | null;
+                    /** @description Yours, for people: at most 200 characters; null for none */
+                    description?: string | null;
+                    /** @description true: enable; false: disable */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description R31: a webhook subscription (never its secret) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description whk_… */
+                        id: string;
+                        url: string;
+                        eventTypes: ("points.credited" | "points.available" | "points.spent" | "points.refunded" | "points.clawed_back" | "points.expired" | "points.expiring" | "points.adjusted" | "review.moderated" | "invite.rewarded" | "manager.month_settled" | "savings.interest_paid")[] | null;
+                        description: string | null;
+                        /**
+                         * @description enabled: delivered to; disabled: deliveries wait (by an operator, or because the endpoint kept failing); deleted: nothing more is delivered
+                         * @enum {string}
+                         */
+                        state: "enabled" | "disabled" | "deleted";
+                        disabledReason: string | null;
+                        failingSince: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listWebhookDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description 1-500, default 100 */
+                limit?: string;
+                /** @description The `next` cursor of the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The subscription's id (whk_ and 26 base-32 digits) */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            notificationId: string;
+                            customerId: string;
+                            /**
+                             * @description R31: a notification type
+                             * @enum {string}
+                             */
+                            type: "points.credited" | "points.available" | "points.spent" | "points.refunded" | "points.clawed_back" | "points.expired" | "points.expiring" | "points.adjusted" | "review.moderated" | "invite.rewarded" | "manager.month_settled" | "savings.interest_paid";
+                            /** @description Attempts made before it was dead-lettered */
+                            attempts: number;
+                            /**
+                             * Format: date-time
+                             * @description Where its age counted from: the notification, or its last replay
+                             */
+                            since: string;
+                            /** @description What the last attempt got */
+                            lastError: string | null;
+                        }[];
+                        /** @description Cursor of the next page, or null */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    replayWebhookDeadLetters: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The subscription's id (whk_ and 26 base-32 digits) */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description 1-1000 notification ids; omitted: every dead letter */
+                    notificationIds?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhookId: string;
+                        /** @description How many dead letters are pending again */
+                        replayed: number;
+                        /** @description The ids named that are not a dead letter of this subscription */
+                        notReplayed: string[];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

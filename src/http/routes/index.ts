@@ -24,6 +24,7 @@ import { register as revokeCustomerTokens } from "./revoke-customer-tokens.js";
 import { SAVINGS_ROUTES } from "./savings/index.js";
 import { register as setSellerProductPoints } from "./set-seller-product-points.js";
 import { register as spendPoints } from "./spend-points.js";
+import { WEBHOOK_ROUTES } from "./webhooks/index.js";
 
 /** Every route, one file each. */
 export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
@@ -52,4 +53,5 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   fundReviewBudget,
   ...INVITE_ROUTES,
   ...MANAGER_ROUTES,
+  ...WEBHOOK_ROUTES,
 ];
