@@ -151,15 +151,15 @@ export class PostgresNotificationStore implements NotificationDeliveries, Notifi
     disableIfFailingBefore: Date | null,
     reason: string,
   ): Promise<boolean> {
+    // updated_at moves only when the state does: it tells when the subscription last changed.
+    const disable = sql`${disableIfFailingBefore}::timestamptz is not null and state = 'enabled'
+      and failing_since < ${disableIfFailingBefore}::timestamptz`;
     const result = await sql<{ disabled: boolean }>`
       update notification_targets
       set failing_since = coalesce(failing_since, ${at}),
-          state = case when ${disableIfFailingBefore}::timestamptz is not null and state = 'enabled'
-                            and failing_since < ${disableIfFailingBefore}::timestamptz then 'disabled' else state end,
-          disabled_reason = case when ${disableIfFailingBefore}::timestamptz is not null and state = 'enabled'
-                                      and failing_since < ${disableIfFailingBefore}::timestamptz then ${reason}
-                                 else disabled_reason end,
-          updated_at = ${at}
+          state = case when ${disable} then 'disabled' else state end,
+          disabled_reason = case when ${disable} then ${reason} else disabled_reason end,
+          updated_at = case when ${disable} then ${at} else updated_at end
       where target_id = ${targetId}
       returning state = 'disabled' and disabled_reason = ${reason} as disabled`.execute(this.db);
     return result.rows[0]?.disabled ?? false;

@@ -104,8 +104,12 @@ export class NotificationRelay {
       await this.deliveries.release(
         results.flatMap((r) => r.untried.map((key) => ({ key, at: r.failure?.nextAttemptAt ?? at }))),
       );
-      await this.deliveries.targetsSucceeded([...new Set(delivered.map((k) => k.targetId))]);
-      for (const failure of failures) await this.noteTargetFailure(failure, at);
+      // A target that took any delivery is not failing; one that took none is, once per claim.
+      const succeeded = new Set(delivered.map((k) => k.targetId));
+      await this.deliveries.targetsSucceeded([...succeeded]);
+      const lastFailures = new Map(failures.map((f) => [f.key.targetId, f]));
+      for (const [targetId, failure] of lastFailures)
+        if (!succeeded.has(targetId)) await this.noteTargetFailure(failure, at);
       round.delivered += delivered.length;
       for (const f of failures) {
         if (f.nextAttemptAt === null) round.dead += 1;
