@@ -14,7 +14,8 @@ export class DatabaseTimeout extends Error {
 }
 
 /**
- * Connection failures, server shutdowns (SQLSTATE classes 08, 57P), time-outs, and contention that
+ * Connection failures, server shutdowns (SQLSTATE classes 08, 57P), a server out of connections
+ * (53300), time-outs, and contention that
  * outlasted the retries (40001, 40P01).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -24,6 +25,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     typeof code === "string" &&
     (code.startsWith("08") ||
       code.startsWith("57P") ||
+      // too_many_connections: the server has no connection for us now.
+      code === "53300" ||
       code === "40001" ||
       code === "40P01" ||
       ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"].includes(code) ||

@@ -28,7 +28,9 @@ export async function freshDatabase(
   await admin.end();
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString(), poolSize: 60 });
+  // Two test files run at once (vitest.config.ts), some with `kopilka serve` children of their own:
+  // 40 each stays within the server's 100 connections.
+  const handle = await openDatabase({ url: url.toString(), poolSize: 40 });
   await migrate(handle.db, through);
   return {
     ...handle,
