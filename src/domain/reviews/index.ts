@@ -1,4 +1,4 @@
-export * from "./budget.js";
+export * from "../budget-slices.js";
 export * from "./eligibility.js";
 export * from "./operations.js";
 export * from "./types.js";

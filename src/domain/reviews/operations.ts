@@ -1,3 +1,4 @@
+import { type BudgetSlice, chooseTakes } from "../budget-slices.js";
 import {
   addDays,
   type CustomerLedger,
@@ -12,7 +13,6 @@ import {
   UNTIL_DECIDED,
 } from "../ledger/index.js";
 import type { Order } from "../orders/index.js";
-import { type BudgetSlice, chooseTakes } from "./budget.js";
 import { assessReview } from "./eligibility.js";
 import type { Review, ReviewPolicy, ReviewRefusal, ReviewReport } from "./types.js";
 

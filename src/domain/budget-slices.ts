@@ -1,9 +1,10 @@
 /**
- * R22: a seller's review budget, partitioned so that no row is updated by every review. A funding is
- * spread evenly over the slices; a review reserves its points, when it is submitted, from the slice
- * of its customer's hash range first, then — when that slice is short — from the others, those with
- * the most left first. If the whole budget cannot hold the reward, the marketplace funds all of it
- * (a reward has one funder), and what a review was promised never depends on the budget later.
+ * A points budget partitioned so that no row is updated by every write that spends it (R22 a
+ * seller's review budget, R26 a campaign's): a funding is spread evenly over the slices; a
+ * reservation takes from the slice of its customer's hash range first, then — when that slice is
+ * short — from the others, those with the most left first. Each slice is a row that only the
+ * customers reserving from it lock, in their own transactions, so the budget is never exceeded
+ * however many race for it.
  */
 export const BUDGET_SLICES = 16;
 
@@ -26,10 +27,19 @@ export interface BudgetTake {
   readonly points: number;
 }
 
-/** What a reward of `points` reserves, slice by slice; empty: the budget cannot hold it all. */
-export function chooseTakes(slices: readonly BudgetSlice[], ownSlice: number, points: number): BudgetTake[] {
+/**
+ * What a reservation of `points` takes, slice by slice. All or nothing by default (R22: a review
+ * reward has one funder, so a budget that cannot hold all of it holds none); `partial` takes what
+ * is left up to `points` (R26: a campaign accrues until its budget is gone).
+ */
+export function chooseTakes(
+  slices: readonly BudgetSlice[],
+  ownSlice: number,
+  points: number,
+  options: { partial?: boolean } = {},
+): BudgetTake[] {
   const left = (s: BudgetSlice) => Math.max(0, s.funded - s.reserved);
-  if (slices.reduce((sum, s) => sum + left(s), 0) < points) return [];
+  if (!options.partial && slices.reduce((sum, s) => sum + left(s), 0) < points) return [];
   const ordered = [...slices].sort(
     (a, b) =>
       Number(b.slice === ownSlice) - Number(a.slice === ownSlice) || left(b) - left(a) || a.slice - b.slice,
