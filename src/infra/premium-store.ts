@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from "kysely";
 import type { CustomerLoad, CustomerState, CustomerWrite } from "../app/ports.js";
 import type { PremiumStore } from "../app/premium/premium-service.js";
 import type { PremiumInterval, PremiumPeriod } from "../domain/premium/index.js";
+import { type AuditRow, auditRowsCte } from "./audit-rows.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -60,7 +61,7 @@ export async function writePremium(trx: Transaction<Database>, writes: CustomerW
   if (withPremium.length === 0) return;
   const periods = new Map<string, unknown>();
   const coverage = new Map<string, PremiumInterval[]>();
-  const audits = [];
+  const audits: AuditRow[] = [];
   for (const w of withPremium) {
     const p = w.premium as NonNullable<CustomerWrite["premium"]>;
     periods.set(`${w.customerId}\u0000${p.period.periodId}`, {
@@ -110,11 +111,7 @@ export async function writePremium(trx: Transaction<Database>, writes: CustomerW
           and not exists (select 1 from new_coverage as n
                           where n.customer_id = c.customer_id and n.starts_at = c.starts_at)
         returning 1),
-      audit_rows as (
-        insert into audit_log (audit_id, actor, action, subject, before, after, at)
-        select * from jsonb_to_recordset(${JSON.stringify(audits)}::jsonb) as x(
-          audit_id text, actor text, action text, subject text, before jsonb, after jsonb, at timestamptz)
-        returning 1)
+      ${auditRowsCte(audits)}
     select (select count(*) from period_rows) + (select count(*) from coverage_rows)
       + (select count(*) from gone_rows) + (select count(*) from audit_rows) as written`.execute(trx);
 }
