@@ -13,6 +13,7 @@ import { WebhookSubscriptions } from "./app/notifications/webhook-subscriptions.
 import { OrderEventsConsumer } from "./app/order-events-consumer/consumer.js";
 import { OrderService } from "./app/order-service.js";
 import type { Clock } from "./app/ports.js";
+import { PremiumService } from "./app/premium/premium-service.js";
 import { ProgrammeRules } from "./app/programme-rules.js";
 import { ReviewService } from "./app/reviews/review-service.js";
 import { SavingsService } from "./app/savings/savings-service.js";
@@ -39,6 +40,7 @@ import { PostgresNotificationStore } from "./infra/notification-store.js";
 import { PostgresNotificationTargetStore } from "./infra/notification-target-store.js";
 import { PostgresPartitionLeases } from "./infra/order-event-partition-leases.js";
 import { PostgresOrderStore } from "./infra/order-store.js";
+import { PostgresPremiumStore } from "./infra/premium-store.js";
 import { PostgresReviewStore } from "./infra/review-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
 import { PostgresSavingsStore } from "./infra/savings-store.js";
@@ -244,8 +246,11 @@ export async function createKopilka(
     () => committer.queueDepths(),
     config.natsOrderEvents ? async () => (await natsOrderEvents?.lag()) ?? [] : undefined,
   );
+  // R28: subscription periods; orders and quotes ask whether a customer is Premium at an instant.
+  const premium = new PremiumService(new PostgresPremiumStore(database.db), committer, clock, ids);
   const orders = new OrderService(orderStore, clock, rules, ledger, committer, {
     countEvents: metrics.countEvents,
+    premiumAt: (asked) => premium.premiumAt(asked),
     promoCodeOwners: (codes) => managerStore.codeOwners(codes),
     deliver,
     timeZone: config.timeZone,
@@ -335,6 +340,7 @@ export async function createKopilka(
     savings,
     invites,
     managers,
+    premium,
     effects,
     reviews,
     webhookRelay,
@@ -342,7 +348,7 @@ export async function createKopilka(
     notificationHousekeeping,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access, savings, reviews, invites, managers, webhooks },
+        deps: { ledger, orders, access, savings, reviews, invites, managers, premium, webhooks },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,

@@ -8,6 +8,8 @@ import {
   idempotencySlot,
   type LedgerStore,
   type LedgerTransaction,
+  type PremiumState,
+  type PremiumWrite,
   type ProgrammesLoad,
   type ProgrammesState,
   referralKey,
@@ -343,6 +345,7 @@ function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
     reviewBudgetSellers: union((l) => l.reviewBudgetSellers),
     ...mergeSavingsLoads(items.map((q) => q.work.load.savings)),
     ...mergeProgrammesLoads(items.map((q) => q.work.load.programmes)),
+    ...(items.some((q) => q.work.load.premium) ? { premium: true } : {}),
   };
 }
 
@@ -511,5 +514,12 @@ export function advance(state: CustomerState, write: CustomerChanges): CustomerS
     outcomes,
     ...(state.savings ? { savings: advanceSavings(state.savings, write.savings) as SavingsState } : {}),
     ...(state.programmes ? { programmes: advanceProgrammes(state.programmes, write) } : {}),
+    ...(state.premium ? { premium: advancePremium(state.premium, write.premium) } : {}),
   };
+}
+
+/** R28: the periods as a later work of the same transaction sees them. */
+function advancePremium(state: PremiumState, write: PremiumWrite | undefined): PremiumState {
+  if (!write) return state;
+  return { periods: new Map(state.periods).set(write.period.periodId, write.period) };
 }

@@ -2,7 +2,10 @@ import {
   allocateSpend,
   type CartLine,
   computeAccrual,
+  orderTotalKop,
   type PaymentMethod,
+  premiumBonusOf,
+  premiumFreeDeliveryThresholdOf,
   quoteSpend,
   validateCart,
 } from "../domain/checkout/index.js";
@@ -28,6 +31,7 @@ import {
   versionInForce,
   waitingFor,
 } from "../domain/orders/index.js";
+import { deliveryFor } from "../domain/premium/index.js";
 import type { EffectKey } from "./effects/effect-relay.js";
 import type { CustomerWork, GroupCommitter } from "./group-commit.js";
 import { type AppliedShipment, invitationAfterOrderEvents } from "./invites/after-order-events.js";
@@ -84,6 +88,8 @@ export class OrderService {
       timeZone: string;
       /** Told of the events each request decided (not the stored answers it replayed), for /metrics. */
       countEvents?: (outcomes: readonly EventOutcome[]) => void;
+      /** R28: for each (customer, instant), whether the customer was a Premium subscriber then. */
+      premiumAt: (asked: readonly { customerId: string; at: Date }[]) => Promise<boolean[]>;
     },
   ) {}
 
@@ -120,6 +126,7 @@ export class OrderService {
     const now = this.clock.now();
     const version = versionInForce(await this.currentVersions(), now);
     const lines = await this.withSellerPoints(input.lines);
+    const [premium = false] = await this.programmes.premiumAt([{ customerId: input.customerId, at: now }]);
     // From the balance cache, settled first when something fell due a moment ago.
     const { totals } = await this.ledger.currentBalance(input.customerId);
     const balances = {
@@ -135,6 +142,7 @@ export class OrderService {
       paymentMethod: input.paymentMethod,
       config: version.config.earning,
       allocation,
+      premium,
     });
     return {
       ok: true as const,
@@ -158,6 +166,8 @@ export class OrderService {
           accrualKop: accrual.lines[i]?.accrualKop ?? 0,
           rateBp: accrual.lines[i]?.rateBp ?? 0,
           cardBp: accrual.lines[i]?.cardBp ?? 0,
+          premiumBp: accrual.lines[i]?.premiumBp ?? 0,
+          premiumKop: accrual.lines[i]?.premiumKop ?? 0,
           sellerPoints: accrual.lines[i]?.seller?.points ?? 0,
           explanation: accrual.lines[i]?.explanation ?? { ru: "", en: "" },
         })),
@@ -166,6 +176,18 @@ export class OrderService {
           sellerPoints: accrual.sellerPoints,
           explanation: accrual.explanation,
         },
+        // R28: as of now; an order placed later is fixed at its own placement instant.
+        premium: {
+          active: premium,
+          bonusBp: premiumBonusOf(version.config.earning),
+          accrualKop: accrual.premiumKop,
+          points: accrual.premiumPoints,
+        },
+        delivery: deliveryFor({
+          premium,
+          orderTotalKop: orderTotalKop(lines),
+          thresholdKop: premiumFreeDeliveryThresholdOf(version.config.earning),
+        }),
       },
     };
   }
@@ -188,14 +210,22 @@ export class OrderService {
         ),
       ),
     ]);
-    const sellerPoints = await this.store.sellerPoints(
-      incoming.flatMap(({ event }) => (event.type === "placed" ? event.lines : [])),
-    );
+    const placed = incoming.flatMap(({ event }) => (event.type === "placed" ? [event] : []));
+    const [sellerPoints, premiumAt] = await Promise.all([
+      this.store.sellerPoints(placed.flatMap((event) => event.lines)),
+      // R28: Premium at the instant each order was placed, fixed with the order from then on.
+      this.programmes.premiumAt(placed.map((e) => ({ customerId: e.customerId, at: e.occurredAt }))),
+    ]);
+    const premium = new Map(placed.map((e, i) => [e, premiumAt[i] === true]));
     const enrich = (item: IncomingEvent): IncomingEvent =>
       item.event.type === "placed"
         ? {
             ...item,
-            event: { ...item.event, lines: item.event.lines.map((l) => withPoints(l, sellerPoints)) },
+            event: {
+              ...item.event,
+              lines: item.event.lines.map((l) => withPoints(l, sellerPoints)),
+              ...(premium.get(item.event) ? { premium: true } : {}),
+            },
           }
         : item;
     const answers: EventAnswer[] = new Array(incoming.length);

@@ -17,6 +17,7 @@ import type {
   ProgrammeConfig,
   RefusedInSequence,
 } from "../domain/orders/index.js";
+import type { PremiumInterval, PremiumPeriod } from "../domain/premium/index.js";
 import type { BudgetSlice, Review } from "../domain/reviews/index.js";
 import type { CalendarMonth, SavingsEntry, SavingsMechanic } from "../domain/savings/index.js";
 
@@ -99,6 +100,22 @@ export interface CustomerLoad {
   savings?: SavingsLoad;
   /** R23, R24: what of the invite and manager programmes the work can touch. */
   programmes?: ProgrammesLoad;
+  /** R28: the customer's Premium periods (every one: a period write rewrites the coverage). */
+  premium?: boolean;
+}
+
+/** R28: the customer's Premium periods as loaded, by period id (the version in force of each). */
+export interface PremiumState {
+  periods: Map<string, PremiumPeriod>;
+}
+
+/** R28: a period reported with new dates, the customer's coverage after it, and its audit row. */
+export interface PremiumWrite {
+  period: PremiumPeriod;
+  /** The version it replaces; null: the period is new. */
+  before: PremiumPeriod | null;
+  coverage: PremiumInterval[];
+  auditId: string;
 }
 
 /** R23, R24: programme rows one customer's work can touch; each is an index probe. */
@@ -269,6 +286,8 @@ export interface CustomerState {
   reviewBudgets: Map<string, BudgetSlice[]>;
   /** R23, R24: present when the load asked for it. */
   programmes?: ProgrammesState;
+  /** R28: present when the load asked for it. */
+  premium?: PremiumState;
 }
 
 /** R22: points reserved (positive) or given back (negative) on one slice of a seller's review budget. */
@@ -304,6 +323,8 @@ export interface CustomerWrite {
   budgetReservations?: BudgetReservation[];
   /** R23, R24. */
   programmes?: ProgrammesWrite;
+  /** R28. */
+  premium?: PremiumWrite;
   /** Effects on other customers, for the relay to apply in their own work. */
   effects?: OutgoingEffect[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */

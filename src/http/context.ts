@@ -9,6 +9,7 @@ import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
 import type { ManagerService } from "../app/managers/manager-service.js";
 import type { WebhookSubscriptions } from "../app/notifications/webhook-subscriptions.js";
 import type { OrderService } from "../app/order-service.js";
+import type { PremiumService } from "../app/premium/premium-service.js";
 import type { ReviewService } from "../app/reviews/review-service.js";
 import type { SavingsService } from "../app/savings/savings-service.js";
 import { ApiError, type ErrorBody, type ErrorCode, isErrorCode, statusOf } from "./errors.js";
@@ -30,6 +31,8 @@ export interface RouteDeps {
   reviews: ReviewService;
   invites: InviteService;
   managers: ManagerService;
+  /** R28: Premium subscription periods. */
+  premium: PremiumService;
   /** R31: webhook subscriptions. */
   webhooks: WebhookSubscriptions;
 }

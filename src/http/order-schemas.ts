@@ -172,6 +172,18 @@ export const ProgrammeConfigSchema = strictObject(
           en: Text({ minLength: 1, maxLength: 100, description: "English name" }),
         }),
       ),
+      premiumBonusBp: Type.Optional(
+        Type.Integer({
+          description:
+            "R28: extra accrual for Premium subscribers, basis points of each line's money-paid base (0-500); absent: 100",
+        }),
+      ),
+      premiumFreeDeliveryThresholdKop: Type.Optional(
+        Type.Integer({
+          description:
+            "R28: Premium subscribers' delivery is free from this order total (inclusive), kopecks at the prices charged, before points; absent: 100000",
+        }),
+      ),
     }),
     lifecycle: strictObject({
       pendingDelayHours: Type.Integer(),

@@ -34,6 +34,7 @@ import {
   notificationWrites,
 } from "./notification-rows.js";
 import { type OrderRow, orderFromRows, orderRow, type PlacedLine, placedLines } from "./order-rows.js";
+import { loadPremium, writePremium } from "./premium-store.js";
 import { loadProgrammes, type ProgrammeRow, programmesOfEvents, writeProgrammes } from "./programme-store.js";
 import { loadReviews, writeReviews } from "./review-store.js";
 import { payInterestInBulk } from "./savings-interest-bulk.js";
@@ -710,12 +711,14 @@ export class PostgresLedgerStore implements LedgerStore {
               const states = await loadWorkingSets(trx, requests, now);
               await loadSavings(trx, requests, states);
               await loadProgrammes(trx, requests, states);
+              await loadPremium(trx, requests, states);
               return states;
             },
             write: async (writes, at) => {
               await writeCustomers(trx, writes, at);
               await writeSavings(trx, writes, at);
               await writeProgrammes(trx, writes, at);
+              await writePremium(trx, writes, at);
             },
             settleDueLotsInBulk: (now, movementIdBase) =>
               settleDueLotsInBulk(trx, customers, now, movementIdBase),

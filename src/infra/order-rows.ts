@@ -26,6 +26,11 @@ export interface OrderProgress {
   lines: LineProgress[];
   /** R25: only on orders that earn savings cashback (the ledger's load reads its lot ids). */
   cashback?: OrderCashback;
+  /**
+   * R28: fixed at placement, not changed by events, but here rather than in a column of its own so
+   * that migration 15 leaves the orders table (and its writes) as they were; only when true.
+   */
+  premium?: true;
 }
 
 /** A line as placed: the cart line, its share of the spend (R21) and what it earns (R7-R12). */
@@ -88,6 +93,7 @@ export function orderRow(order: Order): OrderRow {
       accrualPoints: order.accrualPoints,
       shortfall: order.shortfall,
       ...(order.cashback ? { cashback: order.cashback } : {}),
+      ...(order.premium ? { premium: true as const } : {}),
       lines: order.lines.map((l) => [
         l.shippedQuantity,
         l.returnedQuantity,
@@ -142,6 +148,7 @@ export function orderFromRows(row: OrderRow, lines: PlacedLine[]): Order {
     accrualPoints: row.progress.accrualPoints,
     shortfall: row.progress.shortfall,
     ...(row.progress.cashback ? { cashback: row.progress.cashback } : {}),
+    ...(row.progress.premium ? { premium: true } : {}),
     updatedAt: new Date(row.updated_at),
   };
 }

@@ -8,6 +8,7 @@ import {
 } from "../app/ports.js";
 import type { Invitation, InvitationStatus, InvitedFriend } from "../domain/invites/index.js";
 import type { Manager, ManagerMonth, ManagerReferral, ReferredOrder } from "../domain/managers/index.js";
+import { auditRowsCte } from "./audit-rows.js";
 import { type LotRow, lotFromRow } from "./ledger-store.js";
 import type { Database } from "./schema.js";
 
@@ -495,11 +496,7 @@ export async function writeProgrammes(
         select * from jsonb_to_recordset(${json(managerCodes)}::jsonb) as x(
           code text, customer_id text, created_at timestamptz)
         returning 1),
-      audit_rows as (
-        insert into audit_log (audit_id, actor, action, subject, before, after, at)
-        select * from jsonb_to_recordset(${json(audits)}::jsonb) as x(
-          audit_id text, actor text, action text, subject text, before jsonb, after jsonb, at timestamptz)
-        returning 1),
+      ${auditRowsCte(audits)},
       referral_rows as (
         insert into manager_referrals
         select * from jsonb_to_recordset(${json(referrals)}::jsonb) as x(

@@ -14,6 +14,7 @@ import {
   type SavingsEntryType,
   type SavingsMechanic,
 } from "../domain/savings/index.js";
+import { auditRowsCte } from "./audit-rows.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -229,11 +230,7 @@ export async function writeSavings(
           customer_id text, month text, points bigint, balance_days text, days integer, rate_bp integer,
           movement_id text, paid_at timestamptz)
         returning 1),
-      audit_rows as (
-        insert into audit_log (audit_id, actor, action, subject, before, after, at)
-        select * from jsonb_to_recordset(${JSON.stringify(audits)}::jsonb) as x(
-          audit_id text, actor text, action text, subject text, before jsonb, after jsonb, at timestamptz)
-        returning 1)
+      ${auditRowsCte(audits)}
     select (select count(*) from account_rows) + (select count(*) from entry_rows)
       + (select count(*) from interest_rows) + (select count(*) from audit_rows) as written`.execute(trx);
 }

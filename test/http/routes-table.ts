@@ -508,6 +508,35 @@ export const ROUTES: readonly RouteCase[] = [
       expect(granted.statusCode, granted.body).toBe(200);
     },
   },
+  {
+    operationId: "recordPremiumPeriod",
+    method: "PUT",
+    path: "/v1/customers/{customerId}/premium/periods/{periodId}",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: ["startsAt", "endsAt"],
+    // The other request corrects the same period's dates: a new version, so a conflict under one key.
+    request: (id, other) => ({
+      url: `${customer(id)}/premium/periods/p-${id}`,
+      body: {
+        startsAt: "2026-01-01T00:00:00.000Z",
+        endsAt: other ? "2026-03-01T00:00:00.000Z" : "2026-02-01T00:00:00.000Z",
+      },
+    }),
+  },
+  {
+    operationId: "getPremium",
+    method: "GET",
+    path: "/v1/customers/{customerId}/premium",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: true,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `${customer(id)}/premium` }),
+  },
   ...WEBHOOK_ROUTES,
 ];
 

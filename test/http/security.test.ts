@@ -206,7 +206,7 @@ describe("security", () => {
         .map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`),
     );
     expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path} ${r.operationId}`).sort());
-    expect(WRITE_ROUTES.length + READ_ROUTES.length).toBe(23);
+    expect(WRITE_ROUTES.length + READ_ROUTES.length).toBe(25);
     for (const route of ROUTES)
       expect(ROLES.filter((r) => !route.roles.includes(r)).length).toBeGreaterThan(0);
   });

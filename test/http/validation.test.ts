@@ -40,6 +40,9 @@ const BAD_VALUES: Record<string, unknown[]> = {
   funder: ["seller:", "seller:s 1", "bank", "SELLER:s-1", "seller:s-1/x", "campaign:", "", "seller:s-1\n"],
   availableFrom: INSTANT,
   expiresAt: INSTANT,
+  // R28 Premium periods.
+  startsAt: INSTANT,
+  endsAt: INSTANT,
   reference: ["", "x".repeat(129), 5],
   holdId: ID,
   redemptionId: ID,

@@ -193,7 +193,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * R16-R19, R21, R7-R12: how many points a cart may use, the best combination and what it earns
+         * R16-R19, R21, R7-R12, R28: how many points a cart may use, the best combination, what it earns, and whether delivery is free
          * @description No side effects: nothing is held. Idempotency-Key is not needed.
          */
         post: operations["quoteCheckout"];
@@ -632,6 +632,46 @@ export interface paths {
          * @description Orders placed with the code afterwards earn nothing (the order is recorded with status manager_revoked); referral points already pending are decided at month end as usual. Not a manager: 404 MANAGER_NOT_FOUND. Audited.
          */
         delete: operations["revokeManager"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customerId}/premium/periods/{periodId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * R28: a Premium subscription period, as the marketplace reports it
+         * @description The customer is Premium from startsAt (inclusive) to endsAt (exclusive); periods may overlap. The same period id with other dates corrects it: a new version, audited with the dates before and after, which changes orders placed from then on only (an order keeps the status it was placed with). The same dates again answer the period as it is. endsAt not after startsAt is 400 naming body.endsAt.
+         */
+        put: operations["recordPremiumPeriod"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customerId}/premium": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R28: the customer's Premium periods, whether Premium now and until when
+         * @description A customer never reported is not Premium, with no periods.
+         */
+        get: operations["getPremium"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2247,6 +2287,10 @@ export interface operations {
                             accrualKop: number;
                             rateBp: number;
                             cardBp: number;
+                            /** @description R28: the Premium extra, basis points (0: not Premium now) */
+                            premiumBp: number;
+                            /** @description R28: what Premium adds to the line's accrualKop, kopecks of points */
+                            premiumKop: number;
                             sellerPoints: number;
                             /** @description R33: a human-readable explanation in Russian and English */
                             explanation: {
@@ -2259,6 +2303,28 @@ export interface operations {
                             sellerPoints: number;
                             /** @description R33: a human-readable explanation in Russian and English */
                             explanation: {
+                                ru: string;
+                                en: string;
+                            };
+                        };
+                        /** @description R28 as of now; an order is fixed with the status at the instant it is placed */
+                        premium: {
+                            /** @description A Premium subscriber now */
+                            active: boolean;
+                            /** @description The programme's Premium extra accrual, basis points */
+                            bonusBp: number;
+                            /** @description What Premium adds over the lines, kopecks of points */
+                            accrualKop: number;
+                            /** @description What Premium adds to accrual.points */
+                            points: number;
+                        };
+                        /** @description R28: free delivery for Premium subscribers from the threshold, and why */
+                        delivery: {
+                            free: boolean;
+                            /** @description Free from this order total (inclusive), kopecks at the prices charged, before points */
+                            thresholdKop: number;
+                            /** @description R33: a human-readable explanation in Russian and English */
+                            reason: {
                                 ru: string;
                                 en: string;
                             };
@@ -2813,6 +2879,8 @@ export interface operations {
                         state: string;
                         paymentMethod: string;
                         configVersion: number;
+                        /** @description R28: the customer was a Premium subscriber when the order was placed (fixed then, like configVersion) */
+                        premium: boolean;
                         /** Format: date-time */
                         placedAt: string;
                         /** Format: date-time */
@@ -2855,6 +2923,10 @@ export interface operations {
                             };
                             /** @description What the whole line earns, kopecks of points */
                             accrualKop: number;
+                            /** @description R28: the Premium extra in it, basis points (0: none) */
+                            premiumBp: number;
+                            /** @description R28: what Premium adds to accrualKop, kopecks of points (the rest is the same line without it) */
+                            premiumKop: number;
                             /** @description Of that, what shipped */
                             earnedKop: number;
                             clawedBackKop: number;
@@ -3131,6 +3203,10 @@ export interface operations {
                                         en: string;
                                     };
                                 };
+                                /** @description R28: extra accrual for Premium subscribers, basis points of each line's money-paid base (0-500); absent: 100 */
+                                premiumBonusBp?: number;
+                                /** @description R28: Premium subscribers' delivery is free from this order total (inclusive), kopecks at the prices charged, before points; absent: 100000 */
+                                premiumFreeDeliveryThresholdKop?: number;
                             };
                             lifecycle: {
                                 pendingDelayHours: number;
@@ -3208,6 +3284,10 @@ export interface operations {
                                             en: string;
                                         };
                                     };
+                                    /** @description R28: extra accrual for Premium subscribers, basis points of each line's money-paid base (0-500); absent: 100 */
+                                    premiumBonusBp?: number;
+                                    /** @description R28: Premium subscribers' delivery is free from this order total (inclusive), kopecks at the prices charged, before points; absent: 100000 */
+                                    premiumFreeDeliveryThresholdKop?: number;
                                 };
                                 lifecycle: {
                                     pendingDelayHours: number;
@@ -3281,6 +3361,10 @@ export interface operations {
                                             en: string;
                                         };
                                     };
+                                    /** @description R28: extra accrual for Premium subscribers, basis points of each line's money-paid base (0-500); absent: 100 */
+                                    premiumBonusBp?: number;
+                                    /** @description R28: Premium subscribers' delivery is free from this order total (inclusive), kopecks at the prices charged, before points; absent: 100000 */
+                                    premiumFreeDeliveryThresholdKop?: number;
                                 };
                                 lifecycle: {
                                     pendingDelayHours: number;
@@ -3441,6 +3525,10 @@ export interface operations {
                                     en: string;
                                 };
                             };
+                            /** @description R28: extra accrual for Premium subscribers, basis points of each line's money-paid base (0-500); absent: 100 */
+                            premiumBonusBp?: number;
+                            /** @description R28: Premium subscribers' delivery is free from this order total (inclusive), kopecks at the prices charged, before points; absent: 100000 */
+                            premiumFreeDeliveryThresholdKop?: number;
                         };
                         lifecycle: {
                             pendingDelayHours: number;
@@ -3535,6 +3623,10 @@ export interface operations {
                                         en: string;
                                     };
                                 };
+                                /** @description R28: extra accrual for Premium subscribers, basis points of each line's money-paid base (0-500); absent: 100 */
+                                premiumBonusBp?: number;
+                                /** @description R28: Premium subscribers' delivery is free from this order total (inclusive), kopecks at the prices charged, before points; absent: 100000 */
+                                premiumFreeDeliveryThresholdKop?: number;
                             };
                             lifecycle: {
                                 pendingDelayHours: number;
@@ -3608,6 +3700,10 @@ export interface operations {
                                         en: string;
                                     };
                                 };
+                                /** @description R28: extra accrual for Premium subscribers, basis points of each line's money-paid base (0-500); absent: 100 */
+                                premiumBonusBp?: number;
+                                /** @description R28: Premium subscribers' delivery is free from this order total (inclusive), kopecks at the prices charged, before points; absent: 100000 */
+                                premiumFreeDeliveryThresholdKop?: number;
                             };
                             lifecycle: {
                                 pendingDelayHours: number;
@@ -6055,6 +6151,255 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    recordPremiumPeriod: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+                /** @description The marketplace's id of the subscription period: 1-64 of A-Z a-z 0-9 _ . : - */
+                periodId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Premium from this instant (inclusive) (RFC 3339, years 2000-2199)
+                     */
+                    startsAt: string;
+                    /**
+                     * Format: date-time
+                     * @description Premium until this instant (exclusive), after startsAt (RFC 3339, years 2000-2199)
+                     */
+                    endsAt: string;
+                };
+            };
+        };
+        responses: {
+            /** @description R28: a Premium subscription period as reported */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        /** @description The marketplace's id of the subscription period */
+                        periodId: string;
+                        /** @description 1 when first reported; each report with other dates is the next version (audited) */
+                        version: number;
+                        /**
+                         * Format: date-time
+                         * @description Premium from this instant (inclusive)
+                         */
+                        startsAt: string;
+                        /**
+                         * Format: date-time
+                         * @description Premium until this instant (exclusive)
+                         */
+                        endsAt: string;
+                        /** @description The API key that reported this version */
+                        recordedBy: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getPremium: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R28: a customer's Premium subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        /** @description Premium now: a period covers this instant */
+                        active: boolean;
+                        /** @description Premium without a gap until this instant (overlapping and adjoining periods joined); null when not Premium now */
+                        until: string | null;
+                        /** @description Every period, by start */
+                        periods: {
+                            customerId: string;
+                            /** @description The marketplace's id of the subscription period */
+                            periodId: string;
+                            /** @description 1 when first reported; each report with other dates is the next version (audited) */
+                            version: number;
+                            /**
+                             * Format: date-time
+                             * @description Premium from this instant (inclusive)
+                             */
+                            startsAt: string;
+                            /**
+                             * Format: date-time
+                             * @description Premium until this instant (exclusive)
+                             */
+                            endsAt: string;
+                            /** @description The API key that reported this version */
+                            recordedBy: string;
+                            /** Format: date-time */
+                            recordedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

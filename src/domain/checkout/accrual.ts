@@ -1,10 +1,10 @@
 import { BASIS_POINTS_PER_UNIT, KOPECKS_PER_POINT } from "../kinds.js";
-import { renderLineAccrual } from "../ledger/explain.js";
+import { lineAccrualParams, renderLineAccrual } from "../ledger/explain.js";
 import { formatNumber, formatPoints, type LocalizedText } from "../text.js";
 import type { LineSpend } from "./allocation.js";
 import { pointsFromKop } from "./arithmetic.js";
 import { type CartLine, lineAmountKop, originalLineAmountKop, type PaymentMethod } from "./cart.js";
-import { categoryName, type EarningConfig, rateForCategory } from "./config.js";
+import { categoryName, type EarningConfig, premiumBonusOf, rateForCategory } from "./config.js";
 
 export interface AccrualInput {
   readonly orderId: string;
@@ -14,6 +14,8 @@ export interface AccrualInput {
   readonly config: EarningConfig;
   /** The points spent on the order as allocateSpend split them; omitted when no points were spent. */
   readonly allocation?: readonly LineSpend[];
+  /** R28: the customer was a Premium subscriber when the order was placed; omitted: not. */
+  readonly premium?: boolean | undefined;
 }
 
 /** Points a seller funds for a line (R11), credited from the seller's account. */
@@ -31,8 +33,15 @@ export interface LineAccrual {
   readonly rateBp: number;
   /** The card bonus, 0 unless the order is paid with the marketplace's card. */
   readonly cardBp: number;
+  /** R28: the Premium extra, 0 unless the customer is a subscriber. */
+  readonly premiumBp: number;
   /** Kopecks of points, floored once per line. */
   readonly accrualKop: number;
+  /**
+   * R28: what Premium adds to the line, kopecks of points: accrualKop less the line's accrual
+   * without the extra (each floored once), so that the parts add up to the line's accrual.
+   */
+  readonly premiumKop: number;
   readonly explanation: LocalizedText;
   readonly seller: SellerPart | null;
 }
@@ -44,6 +53,10 @@ export interface OrderAccrual {
   readonly accrualKop: number;
   /** The order's purchase accrual in whole points. */
   readonly points: number;
+  /** R28: what Premium adds over all lines, kopecks of points (0 for a customer not subscribed). */
+  readonly premiumKop: number;
+  /** R28: what Premium adds to the order's whole points. */
+  readonly premiumPoints: number;
   /** Seller-funded points over all lines (R11), credited separately. */
   readonly sellerPoints: number;
   readonly explanation: LocalizedText;
@@ -53,6 +66,7 @@ interface OrderContext {
   readonly orderId: string;
   readonly paymentMethod: PaymentMethod;
   readonly config: EarningConfig;
+  readonly premium?: boolean | undefined;
 }
 
 function accrueLine(line: CartLine, spentPoints: number, order: OrderContext): LineAccrual {
@@ -67,6 +81,8 @@ function accrueLine(line: CartLine, spentPoints: number, order: OrderContext): L
   // R8: the card bonus applies to the money paid with the marketplace's card, i.e. the same base.
   const cardBp =
     order.paymentMethod === "marketplace_card" ? rateForCategory(order.config.cardBonusBp, line.category) : 0;
+  // R28: the Premium extra applies to the same money-paid base as the card bonus.
+  const premiumBp = order.premium ? premiumBonusOf(order.config) : 0;
   // R10: the accrual base is the (original) line amount times the money-paid share, kept as the
   // exact fraction baseNumerator / amountKop. A free line was paid with no money, so it accrues
   // nothing rather than dividing 0 by 0.
@@ -74,23 +90,23 @@ function accrueLine(line: CartLine, spentPoints: number, order: OrderContext): L
   const amount = BigInt(amountKop);
   const baseKop = amountKop === 0 ? 0 : Number(baseNumerator / amount);
   // R12: base × rate in kopecks of points, computed exactly and floored once.
-  const accrualKop =
-    amountKop === 0
-      ? 0
-      : Number((baseNumerator * BigInt(rateBp + cardBp)) / (amount * BigInt(BASIS_POINTS_PER_UNIT)));
+  const accrue = (bp: number) =>
+    amountKop === 0 ? 0 : Number((baseNumerator * BigInt(bp)) / (amount * BigInt(BASIS_POINTS_PER_UNIT)));
+  const accrualKop = accrue(rateBp + cardBp + premiumBp);
+  const premiumKop = premiumBp === 0 ? 0 : accrualKop - accrue(rateBp + cardBp);
   return {
     lineId: line.lineId,
     baseKop,
     rateBp,
     cardBp,
+    premiumBp,
     accrualKop,
-    explanation: renderLineAccrual(order.orderId, categoryName(order.config, line.category), [
-      line.category,
-      baseKop,
-      rateBp,
-      cardBp,
-      accrualKop,
-    ]),
+    premiumKop,
+    explanation: renderLineAccrual(
+      order.orderId,
+      categoryName(order.config, line.category),
+      lineAccrualParams(line.category, baseKop, rateBp, cardBp, accrualKop, premiumBp),
+    ),
     seller: sellerPart(line, order.orderId),
   };
 }
@@ -130,6 +146,7 @@ export function computeAccrual(input: AccrualInput): OrderAccrual {
   // R12: the order's accrual is the lines' sum rounded down to whole points, never up.
   const points = pointsFromKop(accrualKop);
   const sellerPoints = lines.reduce((sum, line) => sum + (line.seller?.points ?? 0), 0);
+  const premiumKop = lines.reduce((sum, line) => sum + line.premiumKop, 0);
   const earned = formatPoints(points);
   const fromSellers = formatPoints(sellerPoints);
   return {
@@ -137,6 +154,9 @@ export function computeAccrual(input: AccrualInput): OrderAccrual {
     lines,
     accrualKop,
     points,
+    premiumKop,
+    // R12, R28: the order's points less what they would be without the extra, both floored once.
+    premiumPoints: points - pointsFromKop(accrualKop - premiumKop),
     sellerPoints,
     explanation: {
       ru: `Заказ ${input.orderId}: ${earned.ru} за покупку${sellerPoints > 0 ? `, ещё ${fromSellers.ru} от продавцов` : ""}`,

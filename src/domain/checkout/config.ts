@@ -34,6 +34,31 @@ export interface EarningConfig {
   readonly minMoneyPerUnitKop: number;
   /** Display names by category code; categoryName says how an unnamed code is shown. */
   readonly categoryNames: Readonly<Record<string, LocalizedText>>;
+  /**
+   * R28: extra accrual for a Premium subscriber, bp of each line's accrual base (the money-paid part,
+   * like the card bonus). Versions stored before R28 have none: premiumBonusOf gives the default.
+   */
+  readonly premiumBonusBp?: number | undefined;
+  /**
+   * R28: a Premium subscriber's delivery is free from this order total, kopecks at the prices charged,
+   * before points (inclusive). Absent (versions stored before R28): premiumFreeDeliveryThresholdOf.
+   */
+  readonly premiumFreeDeliveryThresholdKop?: number | undefined;
+}
+
+/** R28: +1% for Premium subscribers unless the version says otherwise. */
+export const DEFAULT_PREMIUM_BONUS_BP = 100;
+/** R28: free delivery from 1,000 RUB for Premium subscribers unless the version says otherwise. */
+export const DEFAULT_PREMIUM_FREE_DELIVERY_THRESHOLD_KOP = 100_000;
+/** R28 names no range; the card bonus's ceiling (R8, 5%) keeps an extra within what the card may add. */
+export const MAX_PREMIUM_BONUS_BP = 500;
+
+export function premiumBonusOf(config: EarningConfig): number {
+  return config.premiumBonusBp ?? DEFAULT_PREMIUM_BONUS_BP;
+}
+
+export function premiumFreeDeliveryThresholdOf(config: EarningConfig): number {
+  return config.premiumFreeDeliveryThresholdKop ?? DEFAULT_PREMIUM_FREE_DELIVERY_THRESHOLD_KOP;
 }
 
 export const DEFAULT_EARNING_CONFIG: EarningConfig = {
@@ -65,6 +90,8 @@ export const DEFAULT_EARNING_CONFIG: EarningConfig = {
     groceries: { ru: "Продукты", en: "Groceries" },
     books: { ru: "Книги", en: "Books" },
   },
+  premiumBonusBp: DEFAULT_PREMIUM_BONUS_BP,
+  premiumFreeDeliveryThresholdKop: DEFAULT_PREMIUM_FREE_DELIVERY_THRESHOLD_KOP,
 };
 
 /*
@@ -123,6 +150,17 @@ export function validateEarningConfig(config: EarningConfig): Problem[] {
   // The money floor may be raised but not lowered below 1 RUB: besides R19 itself, it guarantees
   // that the lines of a cart can always absorb an allowed spend in whole points (R21).
   checkIntegerRange(problems, "minMoneyPerUnitKop", config.minMoneyPerUnitKop, KOPECKS_PER_POINT, MAX_AMOUNT);
+  // R28: absent in versions stored before it (the defaults apply); present, it must be in range.
+  if (config.premiumBonusBp !== undefined)
+    checkIntegerRange(problems, "premiumBonusBp", config.premiumBonusBp, 0, MAX_PREMIUM_BONUS_BP);
+  if (config.premiumFreeDeliveryThresholdKop !== undefined)
+    checkIntegerRange(
+      problems,
+      "premiumFreeDeliveryThresholdKop",
+      config.premiumFreeDeliveryThresholdKop,
+      0,
+      MAX_AMOUNT,
+    );
   for (const [category, name] of Object.entries(config.categoryNames)) {
     checkNonEmptyString(problems, `categoryNames.${category}.ru`, name.ru);
     checkNonEmptyString(problems, `categoryNames.${category}.en`, name.en);

@@ -31,9 +31,14 @@ export type { CategoryRates, EarningConfig, KnownCategory } from "./config.js";
 export {
   categoryName,
   DEFAULT_EARNING_CONFIG,
+  DEFAULT_PREMIUM_BONUS_BP,
+  DEFAULT_PREMIUM_FREE_DELIVERY_THRESHOLD_KOP,
   KNOWN_CATEGORIES,
   MAX_CARD_BONUS_BP,
+  MAX_PREMIUM_BONUS_BP,
   MIN_REFERRAL_CAP_BP,
+  premiumBonusOf,
+  premiumFreeDeliveryThresholdOf,
   rateForCategory,
   validateEarningConfig,
 } from "./config.js";

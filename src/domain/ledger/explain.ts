@@ -23,14 +23,33 @@ import type { CreditSource, Explanation } from "./types.js";
 /** A returned line as clawbacks and refunds list it (R13, R15): units returned of the units ordered. */
 export type ReturnedLine = [lineId: string, sku: string, quantity: number, of: number];
 
-/** R7-R12: what one order line earns, as fixed when the order was placed. */
+/**
+ * R7-R12, R28: what one order line earns, as fixed when the order was placed. The Premium extra came
+ * later: it is a trailing element present only when above 0, so the tuples stored before it (and
+ * those of customers not subscribed) are unchanged and read as they did.
+ */
 export type LineAccrualParams = [
   category: string,
   baseKop: number,
   rateBp: number,
   cardBp: number,
   accrualKop: number,
+  premiumBp?: number,
 ];
+
+/** A line's params, with the Premium extra only when there is one (see LineAccrualParams). */
+export function lineAccrualParams(
+  category: string,
+  baseKop: number,
+  rateBp: number,
+  cardBp: number,
+  accrualKop: number,
+  premiumBp = 0,
+): LineAccrualParams {
+  const params: LineAccrualParams = [category, baseKop, rateBp, cardBp, accrualKop];
+  if (premiumBp > 0) params.push(premiumBp);
+  return params;
+}
 
 /** R11: units shipped times the seller's points per unit. */
 export type SellerUnits = [quantity: number, perUnit: number];
@@ -388,20 +407,25 @@ function returnedLine([lineId, sku, quantity, of]: ReturnedLine): Explanation {
   };
 }
 
-/** R33: «Заказ 7781, «Книги» 5% от 1 200 ₽ — 60 баллов»: one line's accrual (R7-R12). */
+/**
+ * R33: «Заказ 7781, «Книги» 5% от 1 200 ₽ — 60 баллов»: one line's accrual (R7-R12), with the card
+ * bonus (R8) and the Premium extra (R28, «+ 1% Премиум») when the line has them.
+ */
 export function renderLineAccrual(
   orderId: string,
   name: LocalizedText,
-  [, baseKop, rateBp, cardBp, accrualKop]: LineAccrualParams,
+  [, baseKop, rateBp, cardBp, accrualKop, premiumBp = 0]: LineAccrualParams,
 ): Explanation {
   const rate = formatPercent(rateBp);
   const card = formatPercent(cardBp);
+  const premium = formatPercent(premiumBp);
   const base = formatRoubles(baseKop);
   const points = formatPointsFromKop(accrualKop);
   const withCard = cardBp > 0;
+  const withPremium = premiumBp > 0;
   return {
-    ru: `Заказ ${orderId}, «${name.ru}» ${rate.ru}${withCard ? ` + ${card.ru} по карте` : ""} от ${base.ru} — ${points.ru}`,
-    en: `Order ${orderId}, ${name.en} ${rate.en}${withCard ? ` + ${card.en} card bonus` : ""} of ${base.en} — ${points.en}`,
+    ru: `Заказ ${orderId}, «${name.ru}» ${rate.ru}${withCard ? ` + ${card.ru} по карте` : ""}${withPremium ? ` + ${premium.ru} Премиум` : ""} от ${base.ru} — ${points.ru}`,
+    en: `Order ${orderId}, ${name.en} ${rate.en}${withCard ? ` + ${card.en} card bonus` : ""}${withPremium ? ` + ${premium.en} Premium` : ""} of ${base.en} — ${points.en}`,
   };
 }
 

@@ -22,6 +22,7 @@ export {
   explainSavingsCashback,
   explainSavingsInterest,
   explainSellerPoints,
+  lineAccrualParams,
   renderExplanation,
   renderLineAccrual,
 } from "./explain.js";

@@ -3,6 +3,7 @@ import {
   checkSpendRequest,
   computeAccrual,
   type KindPoints,
+  type LineAccrual,
   type LocalizedText,
   pointsFromKop,
   proportionalReturnShare,
@@ -25,6 +26,7 @@ import {
   type LedgerChange,
   type LedgerResult,
   type LineAccrualParams,
+  lineAccrualParams,
   type OperationContext,
   type ReturnedLine,
   refund,
@@ -80,6 +82,8 @@ export interface EventEffect {
   shortfall?: number;
   /** What the order would earn when it ships (placed: shown, not credited, R13). */
   expectedAccrualPoints?: number;
+  /** R28: the part of expectedAccrualPoints that Premium adds (placed by a subscriber only). */
+  expectedPremiumPoints?: number;
   /** R25: savings cashback credited (shipped, pending until availableFrom) or taken back (returned). */
   cashbackPoints?: number;
   /** R25: the cashback the order would earn when it ships (placed). */
@@ -154,13 +158,15 @@ function available(ledger: CustomerLedger): KindPoints {
 /** R33: what a line's accrual is explained from: its numbers, or the text an older order stored. */
 function lineAccrual(line: OrderLine): LineAccrualParams | LocalizedText {
   return (
-    line.accrualExplanation ?? [
+    line.accrualExplanation ??
+    lineAccrualParams(
       line.category,
       line.accrualBaseKop,
       line.accrualRateBp,
       line.accrualCardBp,
       line.accrualKop,
-    ]
+      line.accrualPremiumBp,
+    )
   );
 }
 
@@ -174,6 +180,14 @@ export function explainOrderLine(order: Order, line: OrderLine, names: CategoryN
 /** The purchase accrual in whole points is re-derived from the net kopecks after every event (R12). */
 function netAccrualKop(order: Order): number {
   return order.lines.reduce((sum, l) => sum + l.earnedKop - l.removedKop, 0);
+}
+
+/** R28: a line's Premium extra and what it adds, as the order keeps them (nothing when there is none). */
+function premiumPart(
+  line: LineAccrual | undefined,
+): Pick<OrderLine, "accrualPremiumBp" | "accrualPremiumKop"> {
+  if (!line || line.premiumBp === 0) return {};
+  return { accrualPremiumBp: line.premiumBp, accrualPremiumKop: line.premiumKop };
 }
 
 function place(
@@ -217,6 +231,7 @@ function place(
     paymentMethod: event.paymentMethod,
     config: earning,
     allocation,
+    premium: event.premium,
   });
   for (const kind of POINT_KINDS) {
     if (event.spend[kind] === 0) continue;
@@ -241,6 +256,8 @@ function place(
     accrualBaseKop: accrual.lines[i]?.baseKop ?? 0,
     accrualRateBp: accrual.lines[i]?.rateBp ?? 0,
     accrualCardBp: accrual.lines[i]?.cardBp ?? 0,
+    // R28: kept only when there is an extra, so other lines are stored exactly as before.
+    ...premiumPart(accrual.lines[i]),
     shippedQuantity: 0,
     returnedQuantity: 0,
     accrualLotIds: [],
@@ -264,6 +281,7 @@ function place(
     state: "placed",
     paymentMethod: event.paymentMethod,
     configVersion: version.version,
+    ...(event.premium ? { premium: true } : {}),
     placedAt: event.occurredAt,
     spend: event.spend,
     lines,
@@ -280,6 +298,7 @@ function place(
     effect: {
       points: { ...event.spend },
       expectedAccrualPoints: accrual.points,
+      ...(event.premium ? { expectedPremiumPoints: accrual.premiumPoints } : {}),
       sellerPoints: accrual.sellerPoints,
       ...(cashback ? { expectedCashbackPoints: expectedCashbackPoints(lines, cashback.rateBp) } : {}),
     },

@@ -17,6 +17,12 @@ export interface OrderLine extends CartLine {
   readonly accrualRateBp: number;
   readonly accrualCardBp: number;
   /**
+   * R28: the Premium extra (bp) and what it adds to accrualKop (kopecks of points), present only on
+   * lines of orders placed by a subscriber, so lines stored before R28 read as not Premium.
+   */
+  readonly accrualPremiumBp?: number | undefined;
+  readonly accrualPremiumKop?: number | undefined;
+  /**
    * Orders placed before migration 5 kept the explanation's text instead of the numbers above
    * (which they lack); it is shown as it was stored.
    */
@@ -52,6 +58,12 @@ export interface Order {
   readonly paymentMethod: PaymentMethod;
   /** The programme version in force when the order was placed; every later event uses it. */
   readonly configVersion: number;
+  /**
+   * R28: whether the customer was a Premium subscriber at the instant the order was placed, fixed
+   * then like the version (later periods change nothing); premium-only campaigns (R26) read it.
+   * Absent: not (and orders placed before R28).
+   */
+  readonly premium?: boolean | undefined;
   readonly placedAt: Date;
   readonly spend: KindPoints;
   readonly lines: OrderLine[];
@@ -90,6 +102,11 @@ export type OrderEvent =
       readonly spend: KindPoints;
       /** R24: a manager's promo code the order was placed with. */
       readonly promoCode?: string | undefined;
+      /**
+       * R28: whether the customer was Premium at occurredAt, looked up by Kopilka when the event
+       * arrives (like R11's seller points), never sent by the marketplace.
+       */
+      readonly premium?: boolean | undefined;
     })
   | (EventBase & { readonly type: "paid" | "delivered" | "cancelled" })
   | (EventBase & { readonly type: "shipped"; readonly lines?: readonly EventLineQuantity[] | undefined })

@@ -12,7 +12,7 @@ export function register(app: App, { orders }: RouteDeps) {
         operationId: "quoteCheckout",
         tags: ["checkout"],
         summary:
-          "R16-R19, R21, R7-R12: how many points a cart may use, the best combination and what it earns",
+          "R16-R19, R21, R7-R12, R28: how many points a cart may use, the best combination, what it earns, and whether delivery is free",
         description: "No side effects: nothing is held. Idempotency-Key is not needed.",
         security: [{ bearer: [] }],
         body: strictObject({
@@ -46,6 +46,12 @@ export function register(app: App, { orders }: RouteDeps) {
                 accrualKop: Type.Integer(),
                 rateBp: Type.Integer(),
                 cardBp: Type.Integer(),
+                premiumBp: Type.Integer({
+                  description: "R28: the Premium extra, basis points (0: not Premium now)",
+                }),
+                premiumKop: Type.Integer({
+                  description: "R28: what Premium adds to the line's accrualKop, kopecks of points",
+                }),
                 sellerPoints: Type.Integer(),
                 explanation: Explanation,
               }),
@@ -55,6 +61,30 @@ export function register(app: App, { orders }: RouteDeps) {
               sellerPoints: Type.Integer(),
               explanation: Explanation,
             }),
+            premium: Type.Object(
+              {
+                active: Type.Boolean({ description: "A Premium subscriber now" }),
+                bonusBp: Type.Integer({ description: "The programme's Premium extra accrual, basis points" }),
+                accrualKop: Type.Integer({
+                  description: "What Premium adds over the lines, kopecks of points",
+                }),
+                points: Type.Integer({ description: "What Premium adds to accrual.points" }),
+              },
+              {
+                description: "R28 as of now; an order is fixed with the status at the instant it is placed",
+              },
+            ),
+            delivery: Type.Object(
+              {
+                free: Type.Boolean(),
+                thresholdKop: Type.Integer({
+                  description:
+                    "Free from this order total (inclusive), kopecks at the prices charged, before points",
+                }),
+                reason: Explanation,
+              },
+              { description: "R28: free delivery for Premium subscribers from the threshold, and why" },
+            ),
           }),
           ...errorResponses(422),
         },

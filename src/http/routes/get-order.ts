@@ -28,6 +28,10 @@ export function register(app: App, { orders }: RouteDeps) {
             state: Type.String(),
             paymentMethod: Type.String(),
             configVersion: Type.Integer(),
+            premium: Type.Boolean({
+              description:
+                "R28: the customer was a Premium subscriber when the order was placed (fixed then, like configVersion)",
+            }),
             placedAt: Type.String({ format: "date-time" }),
             updatedAt: Type.String({ format: "date-time" }),
             spent: KindPointsSchema,
@@ -59,6 +63,13 @@ export function register(app: App, { orders }: RouteDeps) {
                 spent: KindPointsSchema,
                 refunded: KindPointsSchema,
                 accrualKop: Type.Integer({ description: "What the whole line earns, kopecks of points" }),
+                premiumBp: Type.Integer({
+                  description: "R28: the Premium extra in it, basis points (0: none)",
+                }),
+                premiumKop: Type.Integer({
+                  description:
+                    "R28: what Premium adds to accrualKop, kopecks of points (the rest is the same line without it)",
+                }),
                 earnedKop: Type.Integer({ description: "Of that, what shipped" }),
                 clawedBackKop: Type.Integer(),
                 sellerPointsPerUnit: Type.Integer(),

@@ -14,6 +14,7 @@ import { register as listHistory } from "./list-history.js";
 import { register as listWaitingEvents } from "./list-waiting-events.js";
 import { MANAGER_ROUTES } from "./managers/index.js";
 import { register as postOrderEvents } from "./post-order-events.js";
+import { PREMIUM_ROUTES } from "./premium/index.js";
 import { register as refundPoints } from "./refund-points.js";
 import { register as releaseHold } from "./release-hold.js";
 import { register as fundReviewBudget } from "./reviews/fund-review-budget.js";
@@ -53,5 +54,6 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   fundReviewBudget,
   ...INVITE_ROUTES,
   ...MANAGER_ROUTES,
+  ...PREMIUM_ROUTES,
   ...WEBHOOK_ROUTES,
 ];
