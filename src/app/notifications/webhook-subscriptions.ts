@@ -5,7 +5,7 @@
  * with the subscription's secret. Writes are idempotent by the caller's Idempotency-Key and audited.
  */
 import { NOTIFICATION_TYPES, type NotificationType } from "../../domain/notifications/index.js";
-import { answerToUsedKey, type Outcome, type WriteRequest } from "../ledger-service.js";
+import { answerOfKeyedWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
 import type { Clock, IdGenerator, StoredOutcome } from "../ports.js";
 import type { DeadLetter, NotificationTarget } from "./ports.js";
 
@@ -308,8 +308,7 @@ export class WebhookSubscriptions {
   ) {
     const now = this.clock.now();
     const result = await this.store.keyed(scope, subject, request, now, (tx) => write(tx, now));
-    if ("prior" in result) return answerToUsedKey<T>(result.prior, scope, request);
-    return { ...result.stored, replayed: false, requestId: request.requestId };
+    return answerOfKeyedWrite(result, scope, request);
   }
 }
 
