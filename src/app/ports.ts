@@ -25,7 +25,7 @@ export interface Clock {
   now(): Date;
 }
 
-export const ID_PREFIXES = ["mov", "lot", "req", "key", "aud", "ntf", "whk"] as const;
+export const ID_PREFIXES = ["mov", "lot", "req", "key", "aud", "ntf", "whk", "cmp"] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 /**

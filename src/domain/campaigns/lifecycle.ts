@@ -99,8 +99,16 @@ function sameScope(a: CampaignConditions, b: CampaignConditions): boolean {
   );
 }
 
-const fundedBy = (d: CampaignDefinition) =>
-  d.funder.type === "seller" ? `seller:${d.funder.sellerId}` : "marketplace";
+/** A funder as the ledger and the campaigns table name it: `marketplace` or `seller:<id>`. */
+export function funderName(f: CampaignDefinition["funder"]): string {
+  return f.type === "seller" ? `seller:${f.sellerId}` : "marketplace";
+}
+
+export function funderNamed(name: string): CampaignDefinition["funder"] {
+  return name.startsWith("seller:")
+    ? { type: "seller", sellerId: name.slice("seller:".length) }
+    : { type: "marketplace" };
+}
 
 /**
  * "Overlapping contradictory definitions" (issue 11): two campaigns of one funder that are both not
@@ -119,7 +127,7 @@ export function contradictingCampaign(
     const k = o.conditions;
     return (
       !o.combinable &&
-      fundedBy(o) === fundedBy(candidate) &&
+      funderName(o.funder) === funderName(candidate.funder) &&
       o.effect.type === candidate.effect.type &&
       c.startsAt.getTime() < k.endsAt.getTime() &&
       k.startsAt.getTime() < c.endsAt.getTime() &&

@@ -1,0 +1,1 @@
+-- Reserved for R28 Premium (merged separately).
