@@ -47,6 +47,12 @@ const SCOPES = {
   end: "campaigns.end",
 } as const;
 
+/**
+ * The subject a new campaign's Idempotency-Key is stored under (a change's is the campaign id): not
+ * '' as a new webhook's, so that a key is per collection as it is per customer elsewhere.
+ */
+const NEW_CAMPAIGN_SUBJECT = "campaigns";
+
 /** A definition as the API takes it: the window as text (an offset, or the operator's wall clock). */
 export interface CampaignInput {
   name: LocalizedText;
@@ -221,7 +227,7 @@ export class CampaignService {
     const parsed = this.definitionOf(input, funder, principal);
     if ("refusal" in parsed) return parsed.refusal;
     const { definition } = parsed;
-    return this.keyed(SCOPES.create, "", request, async (tx, now) => {
+    return this.keyed(SCOPES.create, NEW_CAMPAIGN_SUBJECT, request, async (tx, now) => {
       const contradiction = await this.contradiction(tx, definition, null, now);
       if (contradiction) return contradiction;
       const campaign: StoredCampaign = {
@@ -247,19 +253,19 @@ export class CampaignService {
    * one only a new name, an earlier end or a larger budget (activeChangeProblems); an ended one none.
    */
   async replace(campaignId: string, input: CampaignInput, principal: Principal, request: WriteRequest) {
-    // The funder never changes, so it is read before the transaction: bad input is refused without
-    // using the key, as on create.
-    const found = await this.store.find(campaignId);
-    if (!found || !visibleTo(principal, found)) return { ...notFound(campaignId), replayed: false };
-    const parsed = this.definitionOf(input, funderNamed(found.funder), principal);
+    // Bad input is refused before the key is used, as on create; the stored campaign's own funder
+    // (an operator may change a seller's campaign) is checked with it below.
+    const parsed = this.definitionOf(input, funderOf(principal), principal);
     if ("refusal" in parsed) return parsed.refusal;
-    const { definition } = parsed;
     return this.changeExisting(SCOPES.replace, campaignId, principal, request, async (tx, before, now) => {
+      const definition: CampaignDefinition = { ...parsed.definition, funder: funderNamed(before.funder) };
+      const problems = validateCampaign(definition);
+      if (problems.length > 0) return invalid(problems);
       const state = campaignState(before, now);
       if (state === "ended") return notEditable(before, "an ended campaign cannot change");
       if (state === "active") {
-        const problems = activeChangeProblems(currentVersion(before).definition, definition, now);
-        if (problems.length > 0) return notEditable(before, "the campaign is active", problems);
+        const frozen = activeChangeProblems(currentVersion(before).definition, definition, now);
+        if (frozen.length > 0) return notEditable(before, "the campaign is active", frozen);
       }
       if (state === "scheduled" && definition.conditions.startsAt.getTime() < now.getTime())
         return notEditable(before, "the campaign is scheduled", [
