@@ -6,8 +6,7 @@ import type {
   CampaignWrites,
   StoredCampaign,
 } from "../app/campaigns/ports.js";
-import type { Outcome, WriteRequest } from "../app/ledger-service.js";
-import type { IdGenerator, StoredOutcome } from "../app/ports.js";
+import type { IdGenerator, KeyedWriteRun } from "../app/ports.js";
 import type { CampaignDefinition } from "../domain/campaigns/definition.js";
 import { type CampaignRecord, type CampaignVersion, funderNamed } from "../domain/campaigns/lifecycle.js";
 import { insertAudit, keyedWrite } from "./global-idempotency.js";
@@ -30,17 +29,8 @@ export class PostgresCampaignStore implements CampaignStore {
     private readonly ids: IdGenerator,
   ) {}
 
-  keyed<T>(
-    scope: string,
-    subject: string,
-    request: WriteRequest,
-    at: Date,
-    write: (tx: CampaignWrites) => Promise<Outcome<T>>,
-  ): Promise<{ prior: StoredOutcome } | { stored: Outcome<T> }> {
-    return keyedWrite(this.db, scope, subject, request, at, (trx) =>
-      write(this.writes(trx, request.actor, at)),
-    );
-  }
+  readonly keyed: KeyedWriteRun<CampaignWrites> = (scope, subject, request, at, write) =>
+    keyedWrite(this.db, scope, subject, request, at, (trx) => write(this.writes(trx, request.actor, at)));
 
   private writes(trx: Transaction<Database>, actor: string, at: Date): CampaignWrites {
     return {
@@ -99,17 +89,11 @@ export class PostgresCampaignStore implements CampaignStore {
           .where("campaign_id", "=", campaignId)
           .execute();
       },
-      setPublished: async (campaignId, publishedAt) => {
+      mark: async (campaignId, moment, markedAt) => {
+        const column = moment === "published" ? "published_at" : "ended_at";
         await trx
           .updateTable("campaigns")
-          .set({ published_at: publishedAt, updated_at: publishedAt })
-          .where("campaign_id", "=", campaignId)
-          .execute();
-      },
-      setEnded: async (campaignId, endedAt) => {
-        await trx
-          .updateTable("campaigns")
-          .set({ ended_at: endedAt, updated_at: endedAt })
+          .set({ [column]: markedAt, updated_at: markedAt })
           .where("campaign_id", "=", campaignId)
           .execute();
       },

@@ -6,12 +6,7 @@ import type { Database } from "./schema.js";
 /** A stable seed for the advisory locks of Idempotency-Keys (hashtextextended's second argument). */
 const KEY_LOCK_SEED = 7_281_144_031;
 
-/**
- * Runs `write` in one transaction under the caller's Idempotency-Key for `subject` (migration 14
- * `global_idempotency`: writes that name no customer, such as webhook subscriptions and campaigns):
- * a key used before gives its stored answer (`prior`) and runs nothing; otherwise `write`'s answer
- * is stored with the key. Concurrent requests with one key run one after the other.
- */
+/** KeyedWriteRun (src/app/ports.ts) on migration 14's `global_idempotency`, `write` given the transaction. */
 export async function keyedWrite<T>(
   db: Kysely<Database>,
   scope: string,

@@ -1,12 +1,11 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import type { Outcome, WriteRequest } from "../app/ledger-service.js";
 import type { DeadLetter, NotificationTarget } from "../app/notifications/ports.js";
 import type {
   DeadLetterPosition,
   WebhookTargetStore,
   WebhookTargetWrites,
 } from "../app/notifications/webhook-subscriptions.js";
-import type { IdGenerator, StoredOutcome } from "../app/ports.js";
+import type { IdGenerator, KeyedWriteRun } from "../app/ports.js";
 import type { NotificationType } from "../domain/notifications/index.js";
 import { insertAudit, keyedWrite, sweepGlobalAnswers } from "./global-idempotency.js";
 import type { Database } from "./schema.js";
@@ -25,17 +24,8 @@ export class PostgresNotificationTargetStore implements WebhookTargetStore {
     private readonly ids: IdGenerator,
   ) {}
 
-  keyed<T>(
-    scope: string,
-    subject: string,
-    request: WriteRequest,
-    at: Date,
-    write: (tx: WebhookTargetWrites) => Promise<Outcome<T>>,
-  ): Promise<{ prior: StoredOutcome } | { stored: Outcome<T> }> {
-    return keyedWrite(this.db, scope, subject, request, at, (trx) =>
-      write(this.writes(trx, request.actor, at)),
-    );
-  }
+  readonly keyed: KeyedWriteRun<WebhookTargetWrites> = (scope, subject, request, at, write) =>
+    keyedWrite(this.db, scope, subject, request, at, (trx) => write(this.writes(trx, request.actor, at)));
 
   private writes(trx: Transaction<Database>, actor: string, at: Date): WebhookTargetWrites {
     return {

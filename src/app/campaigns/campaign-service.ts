@@ -291,7 +291,7 @@ export class CampaignService {
           message: `the campaign's window ended at ${endsAt.toISOString()}: change conditions.endsAt first`,
           details: { campaignId, fields: [{ field: "conditions.endsAt", message: "is not after now" }] },
         };
-      await tx.setPublished(campaignId, now);
+      await tx.mark(campaignId, "published", now);
       const after: StoredCampaign = { ...before, publishedAt: now, updatedAt: now };
       return this.audited(tx, SCOPES.publish, before, after, now);
     });
@@ -302,7 +302,7 @@ export class CampaignService {
     return this.changeExisting(SCOPES.end, campaignId, principal, request, async (tx, before, now) => {
       if (campaignState(before, now) === "ended")
         return notEditable(before, "the campaign has ended already");
-      await tx.setEnded(campaignId, now);
+      await tx.mark(campaignId, "ended", now);
       const ended = endedDefinition(currentVersion(before).definition, now);
       return this.appendVersion(tx, SCOPES.end, before, { ...before, endedAt: now }, ended, request, now);
     });

@@ -1,7 +1,6 @@
 import type { CampaignDefinition } from "../../domain/campaigns/definition.js";
 import type { CampaignRecord, CampaignState, CampaignVersion } from "../../domain/campaigns/lifecycle.js";
-import type { Outcome, WriteRequest } from "../ledger-service.js";
-import type { StoredOutcome } from "../ports.js";
+import type { KeyedWriteRun } from "../ports.js";
 
 /** R26: a campaign as stored: who funds it ('marketplace' or 'seller:<id>') and its versions. */
 export interface StoredCampaign extends CampaignRecord {
@@ -26,8 +25,8 @@ export interface CampaignWrites {
   insert(campaign: StoredCampaign): Promise<void>;
   /** Appends a version (the next number) and makes it the campaign's current one. */
   addVersion(campaignId: string, version: CampaignVersion): Promise<void>;
-  setPublished(campaignId: string, at: Date): Promise<void>;
-  setEnded(campaignId: string, at: Date): Promise<void>;
+  /** Records when it was published, or ended through the API. */
+  mark(campaignId: string, moment: "published" | "ended", at: Date): Promise<void>;
   audit(entry: { action: string; subject: string; before: unknown; after: unknown }): Promise<void>;
 }
 
@@ -43,14 +42,8 @@ export interface CampaignListQuery {
 }
 
 export interface CampaignStore {
-  /** As WebhookTargetStore.keyed: the write under the caller's Idempotency-Key for `subject`. */
-  keyed<T>(
-    scope: string,
-    subject: string,
-    request: WriteRequest,
-    at: Date,
-    write: (tx: CampaignWrites) => Promise<Outcome<T>>,
-  ): Promise<{ prior: StoredOutcome } | { stored: Outcome<T> }>;
+  /** Writes under the caller's Idempotency-Key for a campaign's id (or the new campaigns' subject). */
+  keyed: KeyedWriteRun<CampaignWrites>;
   /** The campaign with every version; undefined if none. */
   find(campaignId: string): Promise<StoredCampaign | undefined>;
   /** A page of campaigns by id, each with its current version only. */

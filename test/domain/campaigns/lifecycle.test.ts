@@ -12,6 +12,7 @@ import {
   parseWindowInstant,
 } from "../../../src/domain/campaigns/lifecycle.js";
 import { assertProperty } from "../../support/property.js";
+import { ANY_CONDITIONS } from "./fixtures.js";
 
 /** R26, issue 11: versions, states, the version in force, contradictions, the window's time zone. */
 
@@ -21,15 +22,10 @@ const BLACK_FRIDAY: CampaignDefinition = {
   name: { ru: "Чёрная пятница: ×2 на электронику", en: "Black Friday: ×2 on electronics" },
   funder: { type: "marketplace" },
   conditions: {
+    ...ANY_CONDITIONS,
     startsAt: at("2026-11-26T21:00:00Z"),
     endsAt: at("2026-11-30T21:00:00Z"),
     categories: ["electronics"],
-    sellers: null,
-    skus: null,
-    minOrderTotalKop: 0,
-    paymentMethods: null,
-    premiumOnly: false,
-    segmentId: null,
   },
   effect: { type: "rate_multiplier", multiplierBp: 20_000 },
   combinable: false,
