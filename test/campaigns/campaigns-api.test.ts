@@ -440,6 +440,13 @@ describe("campaigns: the API", () => {
       expect((await replace(next.campaignId, x3)).statusCode).toBe(200);
     });
 
+    it("two contradicting campaigns sent at once: one is made, the other refused (a funder's writes queue)", async () => {
+      const category = freshCategory();
+      const x3 = { ...blackFriday(category), effect: { type: "rate_multiplier", multiplierBp: 30_000 } };
+      const answers = await Promise.all([create(blackFriday(category)), create(x3)]);
+      expect(answers.map((r) => r.statusCode).sort()).toEqual([201, 422]);
+    });
+
     it("the same definition from another funder is no contradiction", async () => {
       const category = freshCategory();
       const seller = (effect: unknown) => ({
