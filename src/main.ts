@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import pino from "pino";
 import { AccessService, type CustomerTokens } from "./app/access.js";
+import { CampaignService } from "./app/campaigns/campaign-service.js";
+import { CampaignsInForce } from "./app/campaigns/campaigns-in-force.js";
 import { EffectRelay, type StoredEffect } from "./app/effects/effect-relay.js";
 import { GroupCommitter } from "./app/group-commit.js";
 import { InviteService } from "./app/invites/invite-service.js";
@@ -22,6 +24,7 @@ import type { Config, NatsOrderEventsConfig } from "./config.js";
 import { decodeOrderEventMessage } from "./http/order-event-body.js";
 import { buildServer } from "./http/server.js";
 import { PostgresApiKeyStore } from "./infra/api-key-store.js";
+import { PostgresCampaignStore } from "./infra/campaign-store.js";
 import { PostgresCustomerTokenRevocations } from "./infra/customer-token-revocations.js";
 import { JwtCustomerTokens } from "./infra/customer-tokens.js";
 import { dataFolderJwtSecret, isInMemory } from "./infra/data-folder.js";
@@ -293,6 +296,15 @@ export async function createKopilka(
     () => `whsec_${randomBytes(32).toString("base64url")}`,
     config.idempotencyRetentionHours,
   );
+  // R26: campaign definitions; the order path reads `campaigns.campaignsInForce(at)` (cached).
+  const campaignStore = new PostgresCampaignStore(database.db, ids);
+  const campaigns = new CampaignService(
+    campaignStore,
+    new CampaignsInForce(campaignStore, clock),
+    clock,
+    ids,
+    config.timeZone,
+  );
   const notificationHousekeeping = new NotificationHousekeepingRun(
     notificationStore,
     new PostgresRunClaims(database.db),
@@ -345,10 +357,11 @@ export async function createKopilka(
     reviews,
     webhookRelay,
     webhooks,
+    campaigns,
     notificationHousekeeping,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access, savings, reviews, invites, managers, premium, webhooks },
+        deps: { ledger, orders, access, savings, reviews, invites, managers, premium, webhooks, campaigns },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,
@@ -427,7 +440,7 @@ export async function createKopilka(
             },
             {
               task: "webhook_answers",
-              name: "swept stored answers of webhook writes (R31)",
+              name: "swept stored answers of writes that name no customer (R31 webhooks, R26 campaigns)",
               run: async () => {
                 const swept = await webhooks.sweepStoredAnswers();
                 return swept > 0 ? { swept } : undefined;

@@ -1,5 +1,5 @@
 import {
-  answerToUsedKey,
+  answerOfKeyedWrite,
   type ConflictRefusal,
   type Outcome,
   type WriteRequest,
@@ -183,7 +183,6 @@ export class AccessService {
       request,
       (revokedBefore) => ({ ok: true, value: { customerId, revokedBefore: revokedBefore.toISOString() } }),
     );
-    if ("prior" in result) return answerToUsedKey(result.prior, CUSTOMER_TOKEN_REVOCATION_SCOPE, request);
-    return { ...result.stored, replayed: false, requestId: request.requestId };
+    return answerOfKeyedWrite(result, CUSTOMER_TOKEN_REVOCATION_SCOPE, request);
   }
 }

@@ -104,6 +104,19 @@ export function answerToUsedKey<V>(
   return { ...(prior.outcome as Outcome<V>), replayed: true, requestId: prior.requestId };
 }
 
+/**
+ * The answer to a write a store ran under the caller's Idempotency-Key: the answer stored before
+ * (replayed, or refused as another request), or the one just stored.
+ */
+export function answerOfKeyedWrite<V>(
+  result: { prior: StoredOutcome } | { stored: Outcome<V> },
+  scope: string,
+  request: WriteRequest,
+): WriteResult<V> | ConflictRefusal {
+  if ("prior" in result) return answerToUsedKey<V>(result.prior, scope, request);
+  return { ...result.stored, replayed: false, requestId: request.requestId };
+}
+
 export interface BalanceResponse {
   customerId: string;
   asOf: string;

@@ -20,13 +20,14 @@ import type {
 import type { PremiumInterval, PremiumPeriod } from "../domain/premium/index.js";
 import type { BudgetSlice, Review } from "../domain/reviews/index.js";
 import type { CalendarMonth, SavingsEntry, SavingsMechanic } from "../domain/savings/index.js";
+import type { Outcome, WriteRequest } from "./ledger-service.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
 export interface Clock {
   now(): Date;
 }
 
-export const ID_PREFIXES = ["mov", "lot", "req", "key", "aud", "ntf", "whk"] as const;
+export const ID_PREFIXES = ["mov", "lot", "req", "key", "aud", "ntf", "whk", "cmp"] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 /**
@@ -44,6 +45,20 @@ export interface IdGenerator {
 
 /** How many base-32 digits an id block leaves for the ordinal (`IdGenerator.newIdBlock`). */
 export const ID_BLOCK_DIGITS = 7;
+
+/**
+ * Runs `write` in one transaction under the caller's Idempotency-Key for `subject` (migration 14,
+ * writes that name no customer: a webhook subscription's id, a campaign's): a key used before gives
+ * its stored answer (`prior`) and runs nothing; otherwise `write`'s answer is stored with the key.
+ * Concurrent requests with one key run one after the other. `Writes` is what the transaction may do.
+ */
+export type KeyedWriteRun<Writes> = <T>(
+  scope: string,
+  subject: string,
+  request: WriteRequest,
+  at: Date,
+  write: (tx: Writes) => Promise<Outcome<T>>,
+) => Promise<{ prior: StoredOutcome } | { stored: Outcome<T> }>;
 
 /** What a write answered, kept so that a retry with the same key gets the same answer. */
 export interface StoredOutcome {

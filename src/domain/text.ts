@@ -120,6 +120,27 @@ export function wallClock(instant: Date, timeZone: string): WallClock {
   };
 }
 
+/** Milliseconds the zone's wall clock is ahead of UTC at `instant` (whole minutes). */
+function zoneOffsetMs(instant: Date, timeZone: string): number {
+  const w = wallClock(instant, timeZone);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute);
+  return asUtc - Math.floor(instant.getTime() / 60_000) * 60_000;
+}
+
+/**
+ * The instant a zone's wall clocks show a date and time (the inverse of `wallClock`): two passes
+ * settle a change of offset between the guess and the answer. `ms` counts from the wall's minute.
+ */
+export function instantOnWallClock(
+  wall: { year: number; month: number; day: number; hour: number; minute: number; ms?: number },
+  timeZone: string,
+): Date {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute) + (wall.ms ?? 0);
+  let t = asUtc - zoneOffsetMs(new Date(asUtc), timeZone);
+  t = asUtc - zoneOffsetMs(new Date(t), timeZone);
+  return new Date(t);
+}
+
 const MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 const twoDigits = (n: number) => String(n).padStart(2, "0");

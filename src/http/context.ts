@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { AccessService, ApiRole, Principal } from "../app/access.js";
 import { actorOf } from "../app/access.js";
+import type { CampaignService } from "../app/campaigns/campaign-service.js";
 import type { InviteService } from "../app/invites/invite-service.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
 import type { ManagerService } from "../app/managers/manager-service.js";
@@ -35,6 +36,8 @@ export interface RouteDeps {
   premium: PremiumService;
   /** R31: webhook subscriptions. */
   webhooks: WebhookSubscriptions;
+  /** R26: campaign definitions. */
+  campaigns: CampaignService;
 }
 
 /**

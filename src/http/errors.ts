@@ -1,4 +1,5 @@
 import { Type } from "typebox";
+import { CAMPAIGN_REFUSAL_CODES } from "../app/campaigns/campaign-service.js";
 import { WEBHOOK_REFUSAL_CODES } from "../app/notifications/webhook-subscriptions.js";
 import { INVITE_REFUSAL_CODES } from "../domain/invites/index.js";
 import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
@@ -33,6 +34,7 @@ export const ERROR_CODES = [
   ...INVITE_REFUSAL_CODES,
   ...MANAGER_REFUSAL_CODES,
   ...WEBHOOK_REFUSAL_CODES,
+  ...CAMPAIGN_REFUSAL_CODES,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -57,6 +59,7 @@ export function statusOf(code: ErrorCode): number {
     case "REVIEW_NOT_FOUND":
     case "MANAGER_NOT_FOUND":
     case "WEBHOOK_NOT_FOUND":
+    case "CAMPAIGN_NOT_FOUND":
       return 404;
     case "METHOD_NOT_ALLOWED":
       return 405;
@@ -73,6 +76,7 @@ export function statusOf(code: ErrorCode): number {
     case "ALREADY_INVITED":
     case "PROMO_CODE_TAKEN":
     case "MANAGER_CODE_FIXED":
+    case "CAMPAIGN_NOT_EDITABLE":
       return 409;
     case "PAYLOAD_TOO_LARGE":
       return 413;
@@ -96,6 +100,8 @@ export function statusOf(code: ErrorCode): number {
     case "SELF_INVITE":
     case "NOT_A_NEW_CUSTOMER":
     case "PROMO_CODE_NOT_FOUND":
+    case "CAMPAIGN_CONTRADICTS_ANOTHER":
+    case "CAMPAIGN_WINDOW_OVER":
       return 422;
     case "INTERNAL":
       return 500;

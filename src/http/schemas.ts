@@ -7,6 +7,11 @@ import { CREDIT_SOURCES, FUNDER_PATTERN, MOVEMENT_TYPES } from "../domain/ledger
 export const literals = <T extends readonly string[]>(values: T, description: string) =>
   Type.Unsafe<T[number]>({ type: "string", enum: [...values], description });
 
+/** A request field that may also be null: one schema (a type list), so a bad value gets one error. */
+export function nullable<T>(schema: TSchema & { type: string }, description: string) {
+  return Type.Unsafe<T | null>({ ...schema, type: [schema.type, "null"], description });
+}
+
 export const Id = (description: string) =>
   Type.String({
     pattern: "^[A-Za-z0-9_.:-]{1,64}$",

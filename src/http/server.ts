@@ -48,6 +48,9 @@ function validationFields(errors: AjvError[], context: string): { field: string;
     if (e.keyword === "additionalProperties") {
       return { field: `${base}.${String(e.params.additionalProperty)}`, message: "is not a known field" };
     }
+    // A discriminated union (`effect.type`): the tag names the field, not the object holding it.
+    if (e.keyword === "discriminator")
+      return { field: `${base}.${String(e.params.tag)}`, message: "must be one of the documented types" };
     if (e.keyword === "enum" && Array.isArray(e.params.allowedValues)) {
       return { field: base, message: `must be one of ${e.params.allowedValues.join(", ")}` };
     }
@@ -103,7 +106,14 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     },
     ajv: {
       // Unknown fields are refused, never silently dropped; types are never coerced in bodies.
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false },
+      // `discriminator`: a union tagged by a field (a campaign's effect) reports the branch it names.
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: true,
+        useDefaults: false,
+        discriminator: true,
+      },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

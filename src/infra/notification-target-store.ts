@@ -1,19 +1,16 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import type { Outcome, WriteRequest } from "../app/ledger-service.js";
 import type { DeadLetter, NotificationTarget } from "../app/notifications/ports.js";
 import type {
   DeadLetterPosition,
   WebhookTargetStore,
   WebhookTargetWrites,
 } from "../app/notifications/webhook-subscriptions.js";
-import type { IdGenerator, StoredOutcome } from "../app/ports.js";
+import type { IdGenerator, KeyedWriteRun } from "../app/ports.js";
 import type { NotificationType } from "../domain/notifications/index.js";
+import { insertAudit, keyedWrite, sweepGlobalAnswers } from "./global-idempotency.js";
 import type { Database } from "./schema.js";
 
 type TargetRow = Database["notification_targets"];
-
-/** A stable seed for the advisory locks of Idempotency-Keys (hashtextextended's second argument). */
-const KEY_LOCK_SEED = 7_281_144_031;
 
 /**
  * R31, issue 10: webhook subscriptions as operators make them (migration 12 `notification_targets`,
@@ -27,53 +24,8 @@ export class PostgresNotificationTargetStore implements WebhookTargetStore {
     private readonly ids: IdGenerator,
   ) {}
 
-  async keyed<T>(
-    scope: string,
-    subject: string,
-    request: WriteRequest,
-    at: Date,
-    write: (tx: WebhookTargetWrites) => Promise<Outcome<T>>,
-  ): Promise<{ prior: StoredOutcome } | { stored: Outcome<T> }> {
-    return this.db.transaction().execute(async (trx) => {
-      // `lock_idempotency_key`: one caller's key at a time, so a retry racing the first request
-      // waits for it and then finds its answer (no row exists yet to lock).
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`${request.actor} ${subject} ${request.idempotencyKey}`}, ${KEY_LOCK_SEED}))`.execute(
-        trx,
-      );
-      const seen = await trx
-        .selectFrom("global_idempotency")
-        .select(["scope", "fingerprint", "request_id", "outcome"])
-        .where("caller", "=", request.actor)
-        .where("subject", "=", subject)
-        .where("key", "=", request.idempotencyKey)
-        .executeTakeFirst();
-      if (seen) {
-        return {
-          prior: {
-            scope: seen.scope,
-            fingerprint: seen.fingerprint,
-            requestId: seen.request_id,
-            outcome: JSON.parse(seen.outcome),
-          },
-        };
-      }
-      const stored = await write(this.writes(trx, request.actor, at));
-      await trx
-        .insertInto("global_idempotency")
-        .values({
-          caller: request.actor,
-          subject,
-          key: request.idempotencyKey,
-          scope,
-          fingerprint: request.fingerprint,
-          request_id: request.requestId,
-          outcome: JSON.stringify(stored),
-          created_at: at,
-        })
-        .execute();
-      return { stored };
-    });
-  }
+  readonly keyed: KeyedWriteRun<WebhookTargetWrites> = (scope, subject, request, at, write) =>
+    keyedWrite(this.db, scope, subject, request, at, (trx) => write(this.writes(trx, request.actor, at)));
 
   private writes(trx: Transaction<Database>, actor: string, at: Date): WebhookTargetWrites {
     return {
@@ -104,20 +56,14 @@ export class PostgresNotificationTargetStore implements WebhookTargetStore {
       },
       replayDeadLetters: (targetId, notificationIds, replayAt, limit) =>
         replayDeadLetters(trx, targetId, notificationIds, replayAt, limit),
-      audit: async (entry) => {
-        await trx
-          .insertInto("audit_log")
-          .values({
-            audit_id: this.ids.newId("aud"),
-            actor,
-            action: entry.action,
-            subject: `webhook:${entry.subject}`,
-            before: entry.before === null ? null : JSON.stringify(entry.before),
-            after: entry.after === null ? null : JSON.stringify(entry.after),
-            at,
-          })
-          .execute();
-      },
+      audit: (entry) =>
+        insertAudit(trx, {
+          ...entry,
+          auditId: this.ids.newId("aud"),
+          actor,
+          subject: `webhook:${entry.subject}`,
+          at,
+        }),
     };
   }
 
@@ -186,14 +132,8 @@ export class PostgresNotificationTargetStore implements WebhookTargetStore {
     }));
   }
 
-  /** `sweep_global_answers`: the oldest stored answers made before `cutoff`, in one statement. */
-  async sweepStoredAnswers(cutoff: Date, limit: number): Promise<number> {
-    const result = await sql`
-      delete from global_idempotency
-      where (caller, subject, key) in (
-        select caller, subject, key from global_idempotency
-        where created_at < ${cutoff} order by created_at limit ${limit})`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0);
+  sweepStoredAnswers(cutoff: Date, limit: number): Promise<number> {
+    return sweepGlobalAnswers(this.db, cutoff, limit);
   }
 }
 

@@ -178,6 +178,29 @@ export interface OrdersDatabase {
     outcome: string;
     created_at: Date;
   };
+  /** R26 (migration 16). */
+  campaigns: {
+    campaign_id: string;
+    funder: string;
+    published_at: Date | null;
+    ended_at: Date | null;
+    current_version: number;
+    starts_at: Date;
+    ends_at: Date;
+    created_at: Date;
+    created_by: string;
+    updated_at: Date;
+  };
+  campaign_versions: {
+    campaign_id: string;
+    version: number;
+    /** JSON text on write; parsed jsonb on read. */
+    definition: unknown;
+    starts_at: Date;
+    ends_at: Date;
+    created_at: Date;
+    created_by: string;
+  };
   audit_log: {
     audit_id: string;
     actor: string;

@@ -336,6 +336,35 @@ const ROUTES: FuzzRoute[] = [
     path: "/v1/sellers/:sellerId/review-budget",
     params: () => ({ sellerId: "s-1" }),
   },
+  // R26: combinable and on a product of its own each time, so valid ones never contradict each other.
+  {
+    op: "createCampaign",
+    method: "POST",
+    path: "/v1/campaigns",
+    params: () => ({}),
+    body: () => ({
+      name: { ru: "Чёрная пятница", en: "Black Friday" },
+      conditions: {
+        startsAt: "2026-11-27T00:00:00",
+        endsAt: "2026-12-01T00:00:00+03:00",
+        categories: ["electronics"],
+        skus: [next("fz-sku")],
+        minOrderTotalKop: 500_000,
+        paymentMethods: ["marketplace_card"],
+        segmentId: null,
+      },
+      effect: { type: "rate_multiplier", multiplierBp: 20_000 },
+      combinable: true,
+      budgetPoints: 1_000_000,
+    }),
+  },
+  {
+    op: "listCampaigns",
+    method: "GET",
+    path: "/v1/campaigns",
+    params: () => ({}),
+    query: () => ({ state: "active", limit: "5" }),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------

@@ -249,6 +249,118 @@ const WEBHOOK_ROUTES: readonly RouteCase[] = [
   },
 ];
 
+/**
+ * R26: the campaigns `prepareCampaigns` made for a customer id of the table (two: the request's and
+ * the other request's), with seller s-1's key so that the seller role may read and change them as
+ * operators may. Combinable, each on a product of its own: no two ever contradict each other.
+ */
+const campaignsOf = new Map<string, string[]>();
+const NO_CAMPAIGN = "cmp_00000000000000000000000000";
+const campaignOf = (id: string, other?: "other") => campaignsOf.get(id)?.[other ? 1 : 0] ?? NO_CAMPAIGN;
+
+export const campaignBody = (id: string, other?: "other") => ({
+  name: { ru: `Акция ${id}`, en: `Campaign ${id}` },
+  conditions: {
+    startsAt: "2026-11-27T00:00:00",
+    endsAt: "2026-12-01T00:00:00",
+    sellers: ["s-1"],
+    skus: [`sku-${id}`],
+  },
+  effect: other ? { type: "extra_rate", rateBp: 300 } : { type: "rate_multiplier", multiplierBp: 20_000 },
+  combinable: true,
+  budgetPoints: 100_000,
+});
+
+async function prepareCampaigns(h: Harness, id: string) {
+  const made: string[] = [];
+  for (const other of [undefined, "other"] as const) {
+    const res = await h.send({
+      method: "POST",
+      url: "/v1/campaigns",
+      key: h.keys.seller,
+      body: campaignBody(id, other),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    made.push(res.json().campaignId);
+  }
+  campaignsOf.set(id, made);
+}
+
+const CAMPAIGN_READ = {
+  roles: ["operator", "support", "readonly", "seller"],
+  write: false,
+  success: 200,
+} as const;
+const CAMPAIGN_WRITE = { roles: ["operator", "seller"], write: true } as const;
+
+const CAMPAIGN_ROUTES: readonly RouteCase[] = [
+  {
+    operationId: "createCampaign",
+    method: "POST",
+    path: "/v1/campaigns",
+    ...CAMPAIGN_WRITE,
+    customerSelf: false,
+    success: 201,
+    required: ["name", "conditions", "effect", "combinable"],
+    request: (id, other) => ({ url: "/v1/campaigns", body: campaignBody(id, other) }),
+  },
+  {
+    operationId: "listCampaigns",
+    method: "GET",
+    path: "/v1/campaigns",
+    ...CAMPAIGN_READ,
+    customerSelf: false,
+    required: [],
+    request: () => ({ url: "/v1/campaigns?state=draft" }),
+  },
+  {
+    operationId: "getCampaign",
+    method: "GET",
+    path: "/v1/campaigns/{campaignId}",
+    ...CAMPAIGN_READ,
+    customerSelf: false,
+    required: [],
+    request: (id) => ({ url: `/v1/campaigns/${campaignOf(id)}` }),
+    prepare: prepareCampaigns,
+  },
+  {
+    operationId: "listCampaignVersions",
+    method: "GET",
+    path: "/v1/campaigns/{campaignId}/versions",
+    ...CAMPAIGN_READ,
+    customerSelf: false,
+    required: [],
+    request: (id) => ({ url: `/v1/campaigns/${campaignOf(id)}/versions` }),
+    prepare: prepareCampaigns,
+  },
+  {
+    operationId: "replaceCampaign",
+    method: "PUT",
+    path: "/v1/campaigns/{campaignId}",
+    ...CAMPAIGN_WRITE,
+    customerSelf: false,
+    success: 200,
+    required: ["name", "conditions", "effect", "combinable"],
+    request: (id, other) => ({ url: `/v1/campaigns/${campaignOf(id)}`, body: campaignBody(id, other) }),
+    prepare: prepareCampaigns,
+  },
+  ...(["publish", "end"] as const).map(
+    (operation): RouteCase => ({
+      operationId: `${operation}Campaign`,
+      method: "POST",
+      path: `/v1/campaigns/{campaignId}/${operation}`,
+      ...CAMPAIGN_WRITE,
+      customerSelf: false,
+      success: 200,
+      // The other request is on the other campaign: keys are stored per campaign.
+      otherSubject: true,
+      required: [],
+      request: (id, other) => ({ url: `/v1/campaigns/${campaignOf(id, other)}/${operation}` }),
+      prepare: prepareCampaigns,
+    }),
+  ),
+];
+
 export const ROUTES: readonly RouteCase[] = [
   {
     operationId: "creditPoints",
@@ -538,6 +650,7 @@ export const ROUTES: readonly RouteCase[] = [
     request: (id) => ({ url: `${customer(id)}/premium` }),
   },
   ...WEBHOOK_ROUTES,
+  ...CAMPAIGN_ROUTES,
 ];
 
 export const WRITE_ROUTES = ROUTES.filter((r) => r.write);

@@ -64,6 +64,12 @@ const BAD_VALUES: Record<string, unknown[]> = {
   eventTypes: [[], ["points.nope"], ["points.spent", "points.spent"], "points.spent", [5], {}],
   description: ["", "   ", "x".repeat(201), 5],
   enabled: ["true", 1, {}],
+  // R26 campaigns: values wrong as a whole (their parts are campaigns-api.test.ts's).
+  name: [5, null, "Black Friday", []],
+  conditions: [5, null, "2026-11-27", []],
+  effect: [5, null, "rate_multiplier", []],
+  combinable: ["true", 1, null],
+  budgetPoints: [0, -1, 1.5, "100", true, 1e12 + 1],
   notificationIds: [
     [],
     ["ntf_1"],

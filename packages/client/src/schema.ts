@@ -766,6 +766,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R26: campaigns, oldest first, in pages; a seller key sees its own */
+        get: operations["listCampaigns"];
+        put?: never;
+        /**
+         * R26: a new campaign, a draft at version 1 (publish it to put it in force)
+         * @description An operator's campaign is funded by the marketplace; a seller key's by that seller, and it covers only the seller's products (conditions.sellers exactly [its id], else 403 naming the field). Bad input is 400 naming the field; a campaign contradicting another of the funder (both not combinable, same effect type and scope, overlapping windows) is 422 CAMPAIGN_CONTRADICTS_ANOTHER. Audited.
+         */
+        post: operations["createCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{campaignId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R26: a campaign's current version and its state now
+         * @description A seller key reads only its own campaigns (another's is 404 CAMPAIGN_NOT_FOUND).
+         */
+        get: operations["getCampaign"];
+        /**
+         * R26: replace a campaign's definition: a new version, in force for orders placed from now on
+         * @description A draft or scheduled campaign takes any valid definition (a scheduled one may not start in the past). An active one may only be renamed, end earlier (still after now: ending it now is …/end) or have its budget raised or removed; anything else is 409 CAMPAIGN_NOT_EDITABLE naming the fields. An ended campaign is final (409). A seller key changes only its own campaigns (another's is 404). Audited.
+         */
+        put: operations["replaceCampaign"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{campaignId}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R26: every version of a campaign, oldest first, with who made each and when
+         * @description An order placed at T is evaluated with the latest version created at or before T. A seller key reads only its own campaigns.
+         */
+        get: operations["listCampaignVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{campaignId}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R26: publish a draft: scheduled before its window, active within it
+         * @description It applies to orders placed from now on (from startsAt, if later). Only a draft is published (409 CAMPAIGN_NOT_EDITABLE otherwise); a window that has ended is 422 CAMPAIGN_WINDOW_OVER. Audited.
+         */
+        post: operations["publishCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{campaignId}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R26: end a campaign now, for good: a new version whose window closes now
+         * @description Orders placed from now on get nothing from it; those placed before keep the version they were placed under. A campaign not started yet gets a window closing at its start (it covers nothing). A draft can be ended too (discarded). Ended before: 409 CAMPAIGN_NOT_EDITABLE. Audited.
+         */
+        post: operations["endCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -825,7 +930,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "CAMPAIGN_NOT_FOUND" | "CAMPAIGN_NOT_EDITABLE" | "CAMPAIGN_CONTRADICTS_ANOTHER" | "CAMPAIGN_WINDOW_OVER";
                 message: string;
                 details: unknown;
                 requestId: string;
@@ -884,6 +989,119 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /** @description R26: a campaign, its current version and its state now */
+        Campaign: {
+            /** @description cmp_… */
+            campaignId: string;
+            /** @description Who pays its points: marketplace, or seller:<id> */
+            funder: string;
+            /**
+             * @description draft until published; then scheduled before startsAt, active within the window, ended from endsAt or once ended
+             * @enum {string}
+             */
+            state: "draft" | "scheduled" | "active" | "ended";
+            /** @description The current version (1 when made; each change adds one) */
+            version: number;
+            name: {
+                ru: string;
+                en: string;
+            };
+            conditions: {
+                /** Format: date-time */
+                startsAt: string;
+                /** Format: date-time */
+                endsAt: string;
+                categories: string[] | null;
+                sellers: string[] | null;
+                skus: string[] | null;
+                minOrderTotalKop: number;
+                paymentMethods: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                premiumOnly: boolean;
+                segmentId: string | null;
+            };
+            effect: {
+                /** @enum {string} */
+                type: "rate_multiplier";
+                /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                multiplierBp: number;
+            } | {
+                /** @enum {string} */
+                type: "extra_rate";
+                /** @description Basis points of the line's accrual base, 1-10000 */
+                rateBp: number;
+            } | {
+                /** @enum {string} */
+                type: "order_points";
+                /** @description Whole points per order with a matching line, 1-1000000 */
+                points: number;
+            } | {
+                /** @enum {string} */
+                type: "unit_points";
+                /** @description Whole points per matching unit, 1-1000000 */
+                pointsPerUnit: number;
+            };
+            combinable: boolean;
+            budgetPoints: number | null;
+            publishedAt: string | null;
+            endedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The API key that made it */
+            createdBy: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description R26: one version of a campaign's definition */
+        CampaignVersion: {
+            version: number;
+            /**
+             * Format: date-time
+             * @description In force for orders placed from then on
+             */
+            createdAt: string;
+            /** @description The API key that made the change */
+            createdBy: string;
+            name: {
+                ru: string;
+                en: string;
+            };
+            conditions: {
+                /** Format: date-time */
+                startsAt: string;
+                /** Format: date-time */
+                endsAt: string;
+                categories: string[] | null;
+                sellers: string[] | null;
+                skus: string[] | null;
+                minOrderTotalKop: number;
+                paymentMethods: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                premiumOnly: boolean;
+                segmentId: string | null;
+            };
+            effect: {
+                /** @enum {string} */
+                type: "rate_multiplier";
+                /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                multiplierBp: number;
+            } | {
+                /** @enum {string} */
+                type: "extra_rate";
+                /** @description Basis points of the line's accrual base, 1-10000 */
+                rateBp: number;
+            } | {
+                /** @enum {string} */
+                type: "order_points";
+                /** @description Whole points per order with a matching line, 1-1000000 */
+                points: number;
+            } | {
+                /** @enum {string} */
+                type: "unit_points";
+                /** @description Whole points per matching unit, 1-1000000 */
+                pointsPerUnit: number;
+            };
+            combinable: boolean;
+            budgetPoints: number | null;
         };
     };
     responses: never;
@@ -7255,6 +7473,1163 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listCampaigns: {
+        parameters: {
+            query?: {
+                /** @description draft until published; then scheduled before startsAt, active within the window, ended from endsAt or once ended */
+                state?: "draft" | "scheduled" | "active" | "ended";
+                /** @description 1-500, default 100 */
+                limit?: string;
+                /** @description The `next` of the previous page */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Campaign"][];
+                        /** @description Cursor of the next page, or null */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    createCampaign: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description R33: the campaign's name in Russian and English */
+                    name: {
+                        /** @description In Russian, as customers read it */
+                        ru: string;
+                        /** @description In English */
+                        en: string;
+                    };
+                    /** @description When and to what it applies: every condition given must hold */
+                    conditions: {
+                        /** @description When it starts (inclusive): RFC 3339 with an offset (2026-11-27T00:00:00+03:00, …Z), or a local date and time without one (2026-11-27T00:00:00), read on the wall clocks of the operator's time zone KOPILKA_TIME_ZONE */
+                        startsAt: string;
+                        /** @description When it ends (exclusive); after startsAt: RFC 3339 with an offset (2026-11-27T00:00:00+03:00, …Z), or a local date and time without one (2026-11-27T00:00:00), read on the wall clocks of the operator's time zone KOPILKA_TIME_ZONE */
+                        endsAt: string;
+                        /** @description Lines in one of these categories: 1-1000 distinct values; omitted or null: any */
+                        categories?: string[] | null;
+                        /** @description Lines of one of these sellers; a seller key's campaign: exactly its own id: 1-1000 distinct values; omitted or null: any */
+                        sellers?: string[] | null;
+                        /** @description Lines of one of these products: 1-1000 distinct values; omitted or null: any */
+                        skus?: string[] | null;
+                        /** @description The order's total at the prices charged must be at least this (inclusive), kopecks, 0-1000000000000; default 0 */
+                        minOrderTotalKop?: number;
+                        /** @description Orders paid with one of these; omitted or null: any */
+                        paymentMethods?: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                        /** @description R28: only for Premium subscribers; default false */
+                        premiumOnly?: boolean;
+                        /** @description R29: only for members of this segment; null: all */
+                        segmentId?: string | null;
+                    };
+                    /** @description What it adds, by `type` */
+                    effect: {
+                        /** @enum {string} */
+                        type: "rate_multiplier";
+                        /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                        multiplierBp: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "extra_rate";
+                        /** @description Basis points of the line's accrual base, 1-10000 */
+                        rateBp: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "order_points";
+                        /** @description Whole points per order with a matching line, 1-1000000 */
+                        points: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "unit_points";
+                        /** @description Whole points per matching unit, 1-1000000 */
+                        pointsPerUnit: number;
+                    };
+                    /** @description Whether it stacks: on each line the combinable campaigns that match add up, a campaign that is not combinable stands alone, and the line gets whichever is more */
+                    combinable: boolean;
+                    /** @description The most points it may accrue in all, 1-1000000000000; omitted or null: no budget */
+                    budgetPoints?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description R26: a campaign, its current version and its state now */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description cmp_… */
+                        campaignId: string;
+                        /** @description Who pays its points: marketplace, or seller:<id> */
+                        funder: string;
+                        /**
+                         * @description draft until published; then scheduled before startsAt, active within the window, ended from endsAt or once ended
+                         * @enum {string}
+                         */
+                        state: "draft" | "scheduled" | "active" | "ended";
+                        /** @description The current version (1 when made; each change adds one) */
+                        version: number;
+                        name: {
+                            ru: string;
+                            en: string;
+                        };
+                        conditions: {
+                            /** Format: date-time */
+                            startsAt: string;
+                            /** Format: date-time */
+                            endsAt: string;
+                            categories: string[] | null;
+                            sellers: string[] | null;
+                            skus: string[] | null;
+                            minOrderTotalKop: number;
+                            paymentMethods: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                            premiumOnly: boolean;
+                            segmentId: string | null;
+                        };
+                        effect: {
+                            /** @enum {string} */
+                            type: "rate_multiplier";
+                            /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                            multiplierBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "extra_rate";
+                            /** @description Basis points of the line's accrual base, 1-10000 */
+                            rateBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "order_points";
+                            /** @description Whole points per order with a matching line, 1-1000000 */
+                            points: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "unit_points";
+                            /** @description Whole points per matching unit, 1-1000000 */
+                            pointsPerUnit: number;
+                        };
+                        combinable: boolean;
+                        budgetPoints: number | null;
+                        publishedAt: string | null;
+                        endedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description The API key that made it */
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The campaign's id (cmp_ and 26 base-32 digits) */
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R26: a campaign, its current version and its state now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description cmp_… */
+                        campaignId: string;
+                        /** @description Who pays its points: marketplace, or seller:<id> */
+                        funder: string;
+                        /**
+                         * @description draft until published; then scheduled before startsAt, active within the window, ended from endsAt or once ended
+                         * @enum {string}
+                         */
+                        state: "draft" | "scheduled" | "active" | "ended";
+                        /** @description The current version (1 when made; each change adds one) */
+                        version: number;
+                        name: {
+                            ru: string;
+                            en: string;
+                        };
+                        conditions: {
+                            /** Format: date-time */
+                            startsAt: string;
+                            /** Format: date-time */
+                            endsAt: string;
+                            categories: string[] | null;
+                            sellers: string[] | null;
+                            skus: string[] | null;
+                            minOrderTotalKop: number;
+                            paymentMethods: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                            premiumOnly: boolean;
+                            segmentId: string | null;
+                        };
+                        effect: {
+                            /** @enum {string} */
+                            type: "rate_multiplier";
+                            /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                            multiplierBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "extra_rate";
+                            /** @description Basis points of the line's accrual base, 1-10000 */
+                            rateBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "order_points";
+                            /** @description Whole points per order with a matching line, 1-1000000 */
+                            points: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "unit_points";
+                            /** @description Whole points per matching unit, 1-1000000 */
+                            pointsPerUnit: number;
+                        };
+                        combinable: boolean;
+                        budgetPoints: number | null;
+                        publishedAt: string | null;
+                        endedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description The API key that made it */
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    replaceCampaign: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The campaign's id (cmp_ and 26 base-32 digits) */
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description R33: the campaign's name in Russian and English */
+                    name: {
+                        /** @description In Russian, as customers read it */
+                        ru: string;
+                        /** @description In English */
+                        en: string;
+                    };
+                    /** @description When and to what it applies: every condition given must hold */
+                    conditions: {
+                        /** @description When it starts (inclusive): RFC 3339 with an offset (2026-11-27T00:00:00+03:00, …Z), or a local date and time without one (2026-11-27T00:00:00), read on the wall clocks of the operator's time zone KOPILKA_TIME_ZONE */
+                        startsAt: string;
+                        /** @description When it ends (exclusive); after startsAt: RFC 3339 with an offset (2026-11-27T00:00:00+03:00, …Z), or a local date and time without one (2026-11-27T00:00:00), read on the wall clocks of the operator's time zone KOPILKA_TIME_ZONE */
+                        endsAt: string;
+                        /** @description Lines in one of these categories: 1-1000 distinct values; omitted or null: any */
+                        categories?: string[] | null;
+                        /** @description Lines of one of these sellers; a seller key's campaign: exactly its own id: 1-1000 distinct values; omitted or null: any */
+                        sellers?: string[] | null;
+                        /** @description Lines of one of these products: 1-1000 distinct values; omitted or null: any */
+                        skus?: string[] | null;
+                        /** @description The order's total at the prices charged must be at least this (inclusive), kopecks, 0-1000000000000; default 0 */
+                        minOrderTotalKop?: number;
+                        /** @description Orders paid with one of these; omitted or null: any */
+                        paymentMethods?: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                        /** @description R28: only for Premium subscribers; default false */
+                        premiumOnly?: boolean;
+                        /** @description R29: only for members of this segment; null: all */
+                        segmentId?: string | null;
+                    };
+                    /** @description What it adds, by `type` */
+                    effect: {
+                        /** @enum {string} */
+                        type: "rate_multiplier";
+                        /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                        multiplierBp: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "extra_rate";
+                        /** @description Basis points of the line's accrual base, 1-10000 */
+                        rateBp: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "order_points";
+                        /** @description Whole points per order with a matching line, 1-1000000 */
+                        points: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "unit_points";
+                        /** @description Whole points per matching unit, 1-1000000 */
+                        pointsPerUnit: number;
+                    };
+                    /** @description Whether it stacks: on each line the combinable campaigns that match add up, a campaign that is not combinable stands alone, and the line gets whichever is more */
+                    combinable: boolean;
+                    /** @description The most points it may accrue in all, 1-1000000000000; omitted or null: no budget */
+                    budgetPoints?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description R26: a campaign, its current version and its state now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description cmp_… */
+                        campaignId: string;
+                        /** @description Who pays its points: marketplace, or seller:<id> */
+                        funder: string;
+                        /**
+                         * @description draft until published; then scheduled before startsAt, active within the window, ended from endsAt or once ended
+                         * @enum {string}
+                         */
+                        state: "draft" | "scheduled" | "active" | "ended";
+                        /** @description The current version (1 when made; each change adds one) */
+                        version: number;
+                        name: {
+                            ru: string;
+                            en: string;
+                        };
+                        conditions: {
+                            /** Format: date-time */
+                            startsAt: string;
+                            /** Format: date-time */
+                            endsAt: string;
+                            categories: string[] | null;
+                            sellers: string[] | null;
+                            skus: string[] | null;
+                            minOrderTotalKop: number;
+                            paymentMethods: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                            premiumOnly: boolean;
+                            segmentId: string | null;
+                        };
+                        effect: {
+                            /** @enum {string} */
+                            type: "rate_multiplier";
+                            /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                            multiplierBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "extra_rate";
+                            /** @description Basis points of the line's accrual base, 1-10000 */
+                            rateBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "order_points";
+                            /** @description Whole points per order with a matching line, 1-1000000 */
+                            points: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "unit_points";
+                            /** @description Whole points per matching unit, 1-1000000 */
+                            pointsPerUnit: number;
+                        };
+                        combinable: boolean;
+                        budgetPoints: number | null;
+                        publishedAt: string | null;
+                        endedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description The API key that made it */
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listCampaignVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The campaign's id (cmp_ and 26 base-32 digits) */
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaignId: string;
+                        versions: components["schemas"]["CampaignVersion"][];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    publishCampaign: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The campaign's id (cmp_ and 26 base-32 digits) */
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R26: a campaign, its current version and its state now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description cmp_… */
+                        campaignId: string;
+                        /** @description Who pays its points: marketplace, or seller:<id> */
+                        funder: string;
+                        /**
+                         * @description draft until published; then scheduled before startsAt, active within the window, ended from endsAt or once ended
+                         * @enum {string}
+                         */
+                        state: "draft" | "scheduled" | "active" | "ended";
+                        /** @description The current version (1 when made; each change adds one) */
+                        version: number;
+                        name: {
+                            ru: string;
+                            en: string;
+                        };
+                        conditions: {
+                            /** Format: date-time */
+                            startsAt: string;
+                            /** Format: date-time */
+                            endsAt: string;
+                            categories: string[] | null;
+                            sellers: string[] | null;
+                            skus: string[] | null;
+                            minOrderTotalKop: number;
+                            paymentMethods: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                            premiumOnly: boolean;
+                            segmentId: string | null;
+                        };
+                        effect: {
+                            /** @enum {string} */
+                            type: "rate_multiplier";
+                            /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                            multiplierBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "extra_rate";
+                            /** @description Basis points of the line's accrual base, 1-10000 */
+                            rateBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "order_points";
+                            /** @description Whole points per order with a matching line, 1-1000000 */
+                            points: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "unit_points";
+                            /** @description Whole points per matching unit, 1-1000000 */
+                            pointsPerUnit: number;
+                        };
+                        combinable: boolean;
+                        budgetPoints: number | null;
+                        publishedAt: string | null;
+                        endedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description The API key that made it */
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    endCampaign: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The campaign's id (cmp_ and 26 base-32 digits) */
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description R26: a campaign, its current version and its state now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description cmp_… */
+                        campaignId: string;
+                        /** @description Who pays its points: marketplace, or seller:<id> */
+                        funder: string;
+                        /**
+                         * @description draft until published; then scheduled before startsAt, active within the window, ended from endsAt or once ended
+                         * @enum {string}
+                         */
+                        state: "draft" | "scheduled" | "active" | "ended";
+                        /** @description The current version (1 when made; each change adds one) */
+                        version: number;
+                        name: {
+                            ru: string;
+                            en: string;
+                        };
+                        conditions: {
+                            /** Format: date-time */
+                            startsAt: string;
+                            /** Format: date-time */
+                            endsAt: string;
+                            categories: string[] | null;
+                            sellers: string[] | null;
+                            skus: string[] | null;
+                            minOrderTotalKop: number;
+                            paymentMethods: ("marketplace_card" | "other_card" | "other" | "savings_account")[] | null;
+                            premiumOnly: boolean;
+                            segmentId: string | null;
+                        };
+                        effect: {
+                            /** @enum {string} */
+                            type: "rate_multiplier";
+                            /** @description The category rate multiplied, basis points: ×2 is 20000; 10001-1000000 */
+                            multiplierBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "extra_rate";
+                            /** @description Basis points of the line's accrual base, 1-10000 */
+                            rateBp: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "order_points";
+                            /** @description Whole points per order with a matching line, 1-1000000 */
+                            points: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "unit_points";
+                            /** @description Whole points per matching unit, 1-1000000 */
+                            pointsPerUnit: number;
+                        };
+                        combinable: boolean;
+                        budgetPoints: number | null;
+                        publishedAt: string | null;
+                        endedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description The API key that made it */
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

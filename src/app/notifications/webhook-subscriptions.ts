@@ -5,8 +5,8 @@
  * with the subscription's secret. Writes are idempotent by the caller's Idempotency-Key and audited.
  */
 import { NOTIFICATION_TYPES, type NotificationType } from "../../domain/notifications/index.js";
-import { answerToUsedKey, type Outcome, type WriteRequest } from "../ledger-service.js";
-import type { Clock, IdGenerator, StoredOutcome } from "../ports.js";
+import { answerOfKeyedWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
+import type { Clock, IdGenerator, KeyedWriteRun } from "../ports.js";
 import type { DeadLetter, NotificationTarget } from "./ports.js";
 
 export const WEBHOOK_REFUSAL_CODES = ["WEBHOOK_NOT_FOUND"] as const;
@@ -74,19 +74,8 @@ export interface WebhookTargetWrites {
 
 /** The subscriptions' storage: the narrow port the use cases need. */
 export interface WebhookTargetStore {
-  /**
-   * Runs `write` in one transaction under the caller's Idempotency-Key for `subject` (a subscription's
-   * id; "" for a new one): a key used before gives its stored answer (`prior`) and runs nothing;
-   * otherwise `write`'s answer is stored with the key. Concurrent requests with one key run one after
-   * the other.
-   */
-  keyed<T>(
-    scope: string,
-    subject: string,
-    request: WriteRequest,
-    at: Date,
-    write: (tx: WebhookTargetWrites) => Promise<Outcome<T>>,
-  ): Promise<{ prior: StoredOutcome } | { stored: Outcome<T> }>;
+  /** Writes under the caller's Idempotency-Key for a subscription's id ("" for a new one). */
+  keyed: KeyedWriteRun<WebhookTargetWrites>;
   /** Webhooks not deleted, by id (time-ordered), after `after`. */
   list(after: string | null, limit: number): Promise<NotificationTarget[]>;
   /** A webhook, deleted ones too; undefined if none. */
@@ -308,8 +297,7 @@ export class WebhookSubscriptions {
   ) {
     const now = this.clock.now();
     const result = await this.store.keyed(scope, subject, request, now, (tx) => write(tx, now));
-    if ("prior" in result) return answerToUsedKey<T>(result.prior, scope, request);
-    return { ...result.stored, replayed: false, requestId: request.requestId };
+    return answerOfKeyedWrite(result, scope, request);
   }
 }
 

@@ -88,11 +88,7 @@ export function validateCampaign(d: CampaignDefinition): Problem[] {
   checkList(problems, "conditions.sellers", c.sellers);
   checkList(problems, "conditions.skus", c.skus);
   checkIntegerRange(problems, "conditions.minOrderTotalKop", c.minOrderTotalKop, 0, MAX_AMOUNT);
-  if (c.paymentMethods !== null && c.paymentMethods.length === 0)
-    problems.push({
-      field: "conditions.paymentMethods",
-      message: "must list at least one method, or be left out",
-    });
+  checkList(problems, "conditions.paymentMethods", c.paymentMethods);
   if (d.funder.type === "seller") {
     const own = d.funder.sellerId;
     if (c.sellers === null || c.sellers.length !== 1 || c.sellers[0] !== own)

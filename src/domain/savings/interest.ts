@@ -1,4 +1,4 @@
-import { wallClock } from "../text.js";
+import { instantOnWallClock, wallClock } from "../text.js";
 
 /**
  * R25: the savings account's interest. The marketplace reports money deposited and withdrawn (in
@@ -38,19 +38,9 @@ function pad(n: number, width = 2): string {
   return String(n).padStart(width, "0");
 }
 
-/** Milliseconds the zone's wall clock is ahead of UTC at `instant` (whole minutes). */
-function offsetMs(instant: Date, timeZone: string): number {
-  const w = wallClock(instant, timeZone);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute);
-  return asUtc - Math.floor(instant.getTime() / 60_000) * 60_000;
-}
-
-/** The instant a local date's midnight is in a zone (two passes settle a change of offset). */
+/** The instant a local date's midnight is in a zone. */
 function localMidnight(year: number, month: number, day: number, timeZone: string): Date {
-  const wall = Date.UTC(year, month - 1, day);
-  let t = wall - offsetMs(new Date(wall), timeZone);
-  t = wall - offsetMs(new Date(t), timeZone);
-  return new Date(t);
+  return instantOnWallClock({ year, month, day, hour: 0, minute: 0 }, timeZone);
 }
 
 /** The calendar month `YYYY-MM` in a time zone. */

@@ -1,6 +1,7 @@
 import type { App, RouteDeps } from "../context.js";
 import { register as addProgrammeConfigVersion } from "./add-programme-config-version.js";
 import { register as adjustPoints } from "./adjust-points.js";
+import { CAMPAIGN_ROUTES } from "./campaigns/index.js";
 import { register as captureHold } from "./capture-hold.js";
 import { register as checkoutQuote } from "./checkout-quote.js";
 import { register as clawBackPoints } from "./claw-back-points.js";
@@ -56,4 +57,5 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   ...MANAGER_ROUTES,
   ...PREMIUM_ROUTES,
   ...WEBHOOK_ROUTES,
+  ...CAMPAIGN_ROUTES,
 ];

@@ -13,20 +13,11 @@ import {
 } from "../../../src/domain/campaigns/evaluation.js";
 import type { CartLine } from "../../../src/domain/checkout/cart.js";
 import { assertProperty } from "../../support/property.js";
+import { ANY_CONDITIONS } from "./fixtures.js";
 
 /** R26: campaign definitions and what they add to an order. */
 
-const ANY: CampaignConditions = {
-  startsAt: new Date("2026-01-01T00:00:00Z"),
-  endsAt: new Date("2027-01-01T00:00:00Z"),
-  categories: null,
-  sellers: null,
-  skus: null,
-  minOrderTotalKop: 0,
-  paymentMethods: null,
-  premiumOnly: false,
-  segmentId: null,
-};
+const ANY = ANY_CONDITIONS;
 
 const campaign = (
   id: string,

@@ -1,12 +1,7 @@
 import { type TSchema, Type } from "typebox";
 import { MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH } from "../../../app/notifications/webhook-subscriptions.js";
 import { NOTIFICATION_TYPES, type NotificationType } from "../../../domain/notifications/index.js";
-import { literals, PageCursor, PageLimit, Text } from "../../schemas.js";
-
-/** A request field that may also be null: one schema (a type list), so a bad value gets one error. */
-function nullable<T>(schema: TSchema & { type: string }, description: string) {
-  return Type.Unsafe<T | null>({ ...schema, type: [schema.type, "null"], description });
-}
+import { literals, nullable, PageCursor, PageLimit, Text } from "../../schemas.js";
 
 export const NotificationTypeSchema = literals(NOTIFICATION_TYPES, "R31: a notification type");
 
