@@ -51,6 +51,7 @@ import type {
   WaitingEvent,
 } from "./ports.js";
 import type { ProgrammeRules } from "./programme-rules.js";
+import { validationFailed } from "./validation-refusal.js";
 
 export interface IncomingEvent {
   event: OrderEvent;
@@ -332,15 +333,7 @@ export class OrderService {
     fingerprint: string;
   }) {
     const problems = validateProgrammeConfig(input.config);
-    if (problems.length > 0) {
-      const first = problems[0];
-      return {
-        ok: false,
-        code: "VALIDATION_FAILED",
-        message: first ? `config.${first.field} ${first.message}` : "invalid",
-        details: { fields: problems.map((p) => ({ field: `body.config.${p.field}`, message: p.message })) },
-      } satisfies Refused;
-    }
+    if (problems.length > 0) return validationFailed(problems, "body.config.") satisfies Refused;
     const now = this.clock.now();
     if (input.effectiveFrom.getTime() < now.getTime() - 60_000) {
       return {

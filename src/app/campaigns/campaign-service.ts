@@ -29,6 +29,7 @@ import type { LocalizedText } from "../../domain/text.js";
 import type { Principal } from "../access.js";
 import { answerOfKeyedWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
 import type { Clock, IdGenerator } from "../ports.js";
+import { validationFailed } from "../validation-refusal.js";
 import type { CampaignsInForce } from "./campaigns-in-force.js";
 import type { CampaignStore, CampaignWrites, StoredCampaign } from "./ports.js";
 
@@ -128,18 +129,8 @@ const visibleTo = (principal: Principal, c: StoredCampaign) => {
   return own === null || c.funder === own;
 };
 
-const bodyFields = (problems: readonly Problem[]) =>
-  problems.map((p) => ({ ...p, field: `body.${p.field}` }));
-
 function invalid(problems: readonly Problem[]): Refusal & { replayed: false } {
-  const fields = bodyFields(problems);
-  return {
-    ok: false,
-    code: "VALIDATION_FAILED",
-    message: `${fields[0]?.field} ${fields[0]?.message}`,
-    details: { fields },
-    replayed: false,
-  };
+  return { ...validationFailed(problems, "body."), replayed: false };
 }
 
 function notFound(campaignId: string): Refusal {
@@ -156,7 +147,7 @@ function notEditable(c: StoredCampaign, message: string, problems: readonly Prob
     ok: false,
     code: "CAMPAIGN_NOT_EDITABLE",
     message: problems[0] ? `${message}: body.${problems[0].field} ${problems[0].message}` : message,
-    details: { campaignId: c.campaignId, fields: bodyFields(problems) },
+    details: { campaignId: c.campaignId, fields: validationFailed(problems, "body.").details.fields },
   };
 }
 

@@ -4,9 +4,11 @@
  * not deleted gets a delivery to it (of the types it takes), which the webhook relay POSTs, signed
  * with the subscription's secret. Writes are idempotent by the caller's Idempotency-Key and audited.
  */
+
 import { NOTIFICATION_TYPES, type NotificationType } from "../../domain/notifications/index.js";
 import { answerOfKeyedWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
 import type { Clock, IdGenerator, KeyedWriteRun } from "../ports.js";
+import { type FieldProblem, validationFailed } from "../validation-refusal.js";
 import type { DeadLetter, NotificationTarget } from "./ports.js";
 
 export const WEBHOOK_REFUSAL_CODES = ["WEBHOOK_NOT_FOUND"] as const;
@@ -101,7 +103,6 @@ export interface WebhookChanges {
 }
 
 type Refusal = { ok: false; code: string; message: string; details: Record<string, unknown> };
-type FieldProblem = { field: string; message: string };
 
 /** Replays of every dead letter go in statements of this many. */
 const REPLAY_BATCH = 5_000;
@@ -325,15 +326,7 @@ function notFound(targetId: string): Refusal {
 }
 
 function refusalOf(problems: FieldProblem[]): (Refusal & { replayed: false }) | undefined {
-  const first = problems[0];
-  if (!first) return undefined;
-  return {
-    ok: false,
-    code: "VALIDATION_FAILED",
-    message: `${first.field} ${first.message}`,
-    details: { fields: problems },
-    replayed: false,
-  };
+  return problems.length > 0 ? { ...validationFailed(problems), replayed: false } : undefined;
 }
 
 /**

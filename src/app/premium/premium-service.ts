@@ -10,6 +10,7 @@ import type { GroupCommitter } from "../group-commit.js";
 import { type KeyedAnswer, keyedWork } from "../keyed-work.js";
 import type { WriteRequest } from "../ledger-service.js";
 import type { Clock, IdGenerator, PremiumState } from "../ports.js";
+import { validationFailed } from "../validation-refusal.js";
 
 /** What the Premium use cases read outside a customer's work. */
 export interface PremiumStore {
@@ -72,17 +73,8 @@ export class PremiumService {
     request: WriteRequest,
   ): Promise<KeyedAnswer<PremiumPeriodView>> {
     const problems = validatePeriodDates(dates);
-    const first = problems[0];
-    if (first) {
-      return {
-        ok: false,
-        code: "VALIDATION_FAILED",
-        message: `${first.field} ${first.message}`,
-        details: { fields: problems },
-        replayed: false,
-        requestId: request.requestId,
-      };
-    }
+    if (problems.length > 0)
+      return { ...validationFailed(problems), replayed: false, requestId: request.requestId };
     const auditId = this.ids.newId("aud");
     return this.committer.submit(
       keyedWork<PremiumPeriodView>(
