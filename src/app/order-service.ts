@@ -1,3 +1,6 @@
+import { type CampaignInForce, evaluateCampaigns, type LineBase } from "../domain/campaigns/evaluation.js";
+import { accrualBaseOf } from "../domain/checkout/accrual.js";
+import { rateForCategory } from "../domain/checkout/config.js";
 import {
   allocateSpend,
   type CartLine,
@@ -73,6 +76,14 @@ function withPoints(line: CartLine, points: Map<string, number>): CartLine {
 }
 
 /** Orders: checkout quotes, the event lifecycle (R13-R15, R20) and the programme configuration. */
+/** A cart to quote. */
+export interface QuoteInput {
+  customerId: string;
+  orderId?: string | undefined;
+  lines: CartLine[];
+  paymentMethod: PaymentMethod;
+}
+
 export class OrderService {
   constructor(
     private readonly store: OrderStore,
@@ -108,43 +119,10 @@ export class OrderService {
    * R16-R19, R21, R7-R12: the most points the cart may use, the best combination, its split over the
    * lines and what the order would earn. Reads only: nothing is held or written.
    */
-  async quote(input: {
-    customerId: string;
-    orderId?: string | undefined;
-    lines: CartLine[];
-    paymentMethod: PaymentMethod;
-  }) {
-    const problems = validateCart(input.lines);
-    if (problems.length > 0) {
-      const first = problems[0];
-      return {
-        ok: false,
-        code: "INVALID_ORDER",
-        message: first ? `${first.field} ${first.message}` : "the cart is not valid",
-        details: { fields: problems },
-      } satisfies Refused;
-    }
-    const now = this.clock.now();
-    const version = versionInForce(await this.currentVersions(), now);
-    const lines = await this.withSellerPoints(input.lines);
-    const [premium = false] = await this.programmes.premiumAt([{ customerId: input.customerId, at: now }]);
-    // From the balance cache, settled first when something fell due a moment ago.
-    const { totals } = await this.ledger.currentBalance(input.customerId);
-    const balances = {
-      bonus: totals.bonus.available,
-      savings: totals.savings.available,
-      referral: totals.referral.available,
-    };
-    const quote = quoteSpend({ lines, config: version.config.earning, balances });
-    const allocation = allocateSpend(lines, quote.combination);
-    const accrual = computeAccrual({
-      orderId: input.orderId ?? "—",
-      lines,
-      paymentMethod: input.paymentMethod,
-      config: version.config.earning,
-      allocation,
-      premium,
-    });
+  async quote(input: QuoteInput) {
+    const prepared = await this.prepareQuote(input, this.clock.now());
+    if (!prepared.ok) return prepared;
+    const { version, lines, premium, balances, quote, allocation, accrual } = prepared.value;
     return {
       ok: true as const,
       value: {
@@ -191,6 +169,86 @@ export class OrderService {
         }),
       },
     };
+  }
+
+  /**
+   * R26: a quote's cart with one campaign applied as if it were in force at `at` (default now) — a
+   * draft one too — and what it would add, line by line, on the same money-paid bases as the accrual
+   * (after the best combination of points). Reads only; no budget is touched.
+   */
+  async dryRunCampaign(input: QuoteInput & { at?: Date | undefined }, campaign: CampaignInForce) {
+    const at = input.at ?? this.clock.now();
+    const prepared = await this.prepareQuote(input, at);
+    if (!prepared.ok) return prepared;
+    const { lines, premium, allocation, version } = prepared.value;
+    const bases = lines.map((line, i): LineBase => {
+      const spent = allocation[i]?.total ?? 0;
+      const { numerator, denominator } = accrualBaseOf(line, spent);
+      return {
+        line,
+        baseNumerator: numerator,
+        baseDenominator: denominator,
+        rateBp: rateForCategory(version.config.earning.baseRateBp, line.category),
+      };
+    });
+    const [part] = evaluateCampaigns([campaign], {
+      placedAt: at,
+      paymentMethod: input.paymentMethod,
+      premium,
+      // R29 segments are not kept yet: a campaign limited to a segment matches no one.
+      segments: new Set<string>(),
+      lines: bases,
+    });
+    return {
+      ok: true as const,
+      value: {
+        campaignId: campaign.campaignId,
+        version: campaign.version,
+        at: at.toISOString(),
+        points: part?.points ?? 0,
+        orderPoints: part?.orderPoints ?? 0,
+        lines: lines.map((line) => ({
+          lineId: line.lineId,
+          kop: part?.lines.find((l) => l.lineId === line.lineId)?.kop ?? 0,
+        })),
+        budgetPoints: campaign.definition.budgetPoints,
+      },
+    };
+  }
+
+  /** What a quote (or a dry run) reads and computes, at an instant. */
+  private async prepareQuote(input: QuoteInput, now: Date) {
+    const problems = validateCart(input.lines);
+    if (problems.length > 0) {
+      const first = problems[0];
+      return {
+        ok: false,
+        code: "INVALID_ORDER",
+        message: first ? `${first.field} ${first.message}` : "the cart is not valid",
+        details: { fields: problems },
+      } satisfies Refused;
+    }
+    const version = versionInForce(await this.currentVersions(), now);
+    const lines = await this.withSellerPoints(input.lines);
+    const [premium = false] = await this.programmes.premiumAt([{ customerId: input.customerId, at: now }]);
+    // From the balance cache, settled first when something fell due a moment ago.
+    const { totals } = await this.ledger.currentBalance(input.customerId);
+    const balances = {
+      bonus: totals.bonus.available,
+      savings: totals.savings.available,
+      referral: totals.referral.available,
+    };
+    const quote = quoteSpend({ lines, config: version.config.earning, balances });
+    const allocation = allocateSpend(lines, quote.combination);
+    const accrual = computeAccrual({
+      orderId: input.orderId ?? "—",
+      lines,
+      paymentMethod: input.paymentMethod,
+      config: version.config.earning,
+      allocation,
+      premium,
+    });
+    return { ok: true as const, value: { version, lines, premium, balances, quote, allocation, accrual } };
   }
 
   /**

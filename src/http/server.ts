@@ -50,7 +50,10 @@ function validationFields(errors: AjvError[], context: string): { field: string;
     }
     // A discriminated union (`effect.type`): the tag names the field, not the object holding it.
     if (e.keyword === "discriminator")
-      return { field: `${base}.${String(e.params.tag)}`, message: "must be one of the documented types" };
+      return {
+        field: `${base}.${String(e.params.tag)}`,
+        message: `"${String(e.params.tag)}" must be one of the documented values, got ${JSON.stringify(e.params.tagValue)}`,
+      };
     if (e.keyword === "enum" && Array.isArray(e.params.allowedValues)) {
       return { field: base, message: `must be one of ${e.params.allowedValues.join(", ")}` };
     }

@@ -11,6 +11,7 @@ import {
   type CampaignEffect,
   validateCampaign,
 } from "../../domain/campaigns/definition.js";
+import type { CampaignInForce } from "../../domain/campaigns/evaluation.js";
 import {
   activeChangeProblems,
   type CampaignState,
@@ -303,6 +304,14 @@ export class CampaignService {
     const c = await this.store.find(campaignId);
     if (!c || !visibleTo(principal, c)) return notFound(campaignId);
     return { ok: true, value: campaignView(c, this.clock.now()) };
+  }
+
+  /** R26 dry run: the campaign's current version as if it were in force, whatever its state. */
+  async asInForce(campaignId: string, principal: Principal): Promise<Outcome<CampaignInForce>> {
+    const c = await this.store.find(campaignId);
+    if (!c || !visibleTo(principal, c)) return notFound(campaignId);
+    const { version, definition } = currentVersion(c);
+    return { ok: true, value: { campaignId, version, definition } };
   }
 
   async versions(

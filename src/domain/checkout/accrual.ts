@@ -69,13 +69,27 @@ interface OrderContext {
   readonly premium?: boolean | undefined;
 }
 
-function accrueLine(line: CartLine, spentPoints: number, order: OrderContext): LineAccrual {
+/**
+ * R9, R10: a line's accrual base, exactly: the (original) line amount times the money-paid share,
+ * as numerator / denominator (the line amount). Campaigns (R26) accrue on the same base.
+ */
+export function accrualBaseOf(
+  line: CartLine,
+  spentPoints: number,
+): { numerator: bigint; denominator: bigint } {
   const amountKop = lineAmountKop(line);
   // R10: only the part of the line paid with money accrues; R21 decided how many points it carries.
   const moneyKop = amountKop - spentPoints * KOPECKS_PER_POINT;
   if (moneyKop < 0) throw new RangeError(`line ${line.lineId} carries more points than its amount`);
   // R9: a discounted item accrues from its original price.
-  const originalKop = BigInt(originalLineAmountKop(line));
+  return {
+    numerator: BigInt(originalLineAmountKop(line)) * BigInt(moneyKop),
+    denominator: BigInt(amountKop),
+  };
+}
+
+function accrueLine(line: CartLine, spentPoints: number, order: OrderContext): LineAccrual {
+  const amountKop = lineAmountKop(line);
   // R7: the category's base rate.
   const rateBp = rateForCategory(order.config.baseRateBp, line.category);
   // R8: the card bonus applies to the money paid with the marketplace's card, i.e. the same base.
@@ -83,11 +97,9 @@ function accrueLine(line: CartLine, spentPoints: number, order: OrderContext): L
     order.paymentMethod === "marketplace_card" ? rateForCategory(order.config.cardBonusBp, line.category) : 0;
   // R28: the Premium extra applies to the same money-paid base as the card bonus.
   const premiumBp = order.premium ? premiumBonusOf(order.config) : 0;
-  // R10: the accrual base is the (original) line amount times the money-paid share, kept as the
-  // exact fraction baseNumerator / amountKop. A free line was paid with no money, so it accrues
-  // nothing rather than dividing 0 by 0.
-  const baseNumerator = originalKop * BigInt(moneyKop);
-  const amount = BigInt(amountKop);
+  // The exact base; a free line was paid with no money, so it accrues nothing rather than
+  // dividing 0 by 0.
+  const { numerator: baseNumerator, denominator: amount } = accrualBaseOf(line, spentPoints);
   const baseKop = amountKop === 0 ? 0 : Number(baseNumerator / amount);
   // R12: base × rate in kopecks of points, computed exactly and floored once.
   const accrue = (bp: number) =>

@@ -1,5 +1,6 @@
 import type { App, RouteDeps } from "../../context.js";
 import { register as createCampaign } from "./create-campaign.js";
+import { register as dryRunCampaign } from "./dry-run-campaign.js";
 import { register as endCampaign } from "./end-campaign.js";
 import { register as getCampaign } from "./get-campaign.js";
 import { register as listCampaignVersions } from "./list-campaign-versions.js";
@@ -16,4 +17,5 @@ export const CAMPAIGN_ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   replaceCampaign,
   publishCampaign,
   endCampaign,
+  dryRunCampaign,
 ];
