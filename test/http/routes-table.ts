@@ -359,6 +359,35 @@ const CAMPAIGN_ROUTES: readonly RouteCase[] = [
       prepare: prepareCampaigns,
     }),
   ),
+  {
+    operationId: "dryRunCampaign",
+    method: "POST",
+    path: "/v1/campaigns/{campaignId}/dry-run",
+    roles: ["operator", "seller"],
+    write: false,
+    success: 200,
+    customerSelf: false,
+    required: ["customerId", "lines", "paymentMethod"],
+    request: (id) => ({
+      url: `/v1/campaigns/${campaignOf(id)}/dry-run`,
+      body: {
+        customerId: id,
+        lines: [
+          {
+            lineId: "1",
+            sku: `sku-${id}`,
+            sellerId: "s-1",
+            category: "books",
+            quantity: 1,
+            unitPriceKop: 10_000,
+          },
+        ],
+        paymentMethod: "other_card",
+        at: "2026-11-28T12:00:00Z",
+      },
+    }),
+    prepare: prepareCampaigns,
+  },
 ];
 
 export const ROUTES: readonly RouteCase[] = [

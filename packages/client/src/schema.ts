@@ -871,6 +871,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/{campaignId}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * R26: what a campaign — a draft too — would add to a cart, without saving anything
+         * @description The cart is quoted as `POST /v1/checkout/quote` quotes it (the best combination of points, the money-paid bases) and the campaign's current version applied as if it were in force at `at` (default now; give an instant inside a future window). Reads only: nothing is written and no budget is touched. A seller key dry-runs only its own campaigns.
+         */
+        post: operations["dryRunCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -8603,6 +8623,156 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    dryRunCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The campaign's id (cmp_ and 26 base-32 digits) */
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The customer whose balance and Premium status the cart is quoted with: 1-64 of A-Z a-z 0-9 _ . : - */
+                    customerId: string;
+                    lines: {
+                        /** @description The line's id within the order: 1-64 of A-Z a-z 0-9 _ . : - */
+                        lineId: string;
+                        /** @description Product id: 1-64 of A-Z a-z 0-9 _ . : - */
+                        sku: string;
+                        /** @description Seller id: 1-64 of A-Z a-z 0-9 _ . : - */
+                        sellerId: string;
+                        /** @description Category code (R7): electronics, household_appliances, clothing_shoes, groceries, books; any other code takes the default rate */
+                        category: string;
+                        /** @description Units */
+                        quantity: number;
+                        /** @description Price charged per unit, kopecks */
+                        unitPriceKop: number;
+                        /** @description R9: the price before a promotion, per unit, kopecks */
+                        originalUnitPriceKop?: number;
+                    }[];
+                    /**
+                     * @description How the money part is paid; only the marketplace's card earns the card bonus (R8), only the savings account earns savings cashback (R25, customers whose mechanic is cashback)
+                     * @enum {string}
+                     */
+                    paymentMethod: "marketplace_card" | "other_card" | "other" | "savings_account";
+                    /**
+                     * Format: date-time
+                     * @description The instant to apply it at
+                     */
+                    at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaignId: string;
+                        version: number;
+                        /** Format: date-time */
+                        at: string;
+                        /** @description Whole points it would add: the lines' kopecks floored once, plus order points */
+                        points: number;
+                        orderPoints: number;
+                        lines: {
+                            lineId: string;
+                            kop: number;
+                        }[];
+                        budgetPoints: number | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
