@@ -1,6 +1,7 @@
 import type { GroupCommitter } from "./group-commit.js";
 import type { LedgerService } from "./ledger-service.js";
 import type { Clock, IdGenerator, LedgerStore } from "./ports.js";
+import { sweepInBatches } from "./sweep.js";
 
 /** A scheduled run happens once per (task, slot), however many instances try (Graphile-style guard). */
 export interface RunClaims {
@@ -14,9 +15,6 @@ export interface RunClaims {
 }
 
 export const SETTLE_TASK = "settle_due_work";
-
-/** How many stored answers one sweep statement removes: short transactions, little lock time. */
-const SWEEP_BATCH = 5_000;
 
 /**
  * R5, R13, R20 on a schedule: makes due pending credits available, writes off expired lots and
@@ -72,11 +70,6 @@ export class ScheduledWork {
    */
   async sweepStoredAnswers(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - this.answerRetentionHours * 3_600_000);
-    let swept = 0;
-    for (;;) {
-      const n = await this.store.sweepStoredAnswers(cutoff, SWEEP_BATCH);
-      swept += n;
-      if (n < SWEEP_BATCH) return swept;
-    }
+    return sweepInBatches((limit) => this.store.sweepStoredAnswers(cutoff, limit));
   }
 }

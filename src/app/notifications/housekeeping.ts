@@ -1,11 +1,11 @@
 import type { GroupCommitter } from "../group-commit.js";
 import type { Clock, IdGenerator } from "../ports.js";
 import type { RunClaims } from "../scheduled-work.js";
+import { sweepInBatches } from "../sweep.js";
 import type { ExpiryCursor, NotificationHousekeeping } from "./ports.js";
 
 export const EXPIRY_NOTICE_TASK = "expiry_notices";
 const HOUR_MS = 3_600_000;
-const SWEEP_BATCH = 5_000;
 
 /**
  * R31 on a schedule, once an hour whichever instance claims it: notices of points expiring within
@@ -60,11 +60,6 @@ export class NotificationHousekeepingRun {
   async sweep(): Promise<number> {
     const now = this.clock.now();
     const cutoff = new Date(now.getTime() - this.retentionHours * HOUR_MS);
-    let swept = 0;
-    for (;;) {
-      const n = await this.store.sweep(cutoff, now, SWEEP_BATCH);
-      swept += n;
-      if (n < SWEEP_BATCH) return swept;
-    }
+    return sweepInBatches((limit) => this.store.sweep(cutoff, now, limit));
   }
 }

@@ -8,6 +8,7 @@
 import { NOTIFICATION_TYPES, type NotificationType } from "../../domain/notifications/index.js";
 import { answerOfKeyedWrite, type Outcome, type WriteRequest } from "../ledger-service.js";
 import type { Clock, IdGenerator, KeyedWriteRun } from "../ports.js";
+import { sweepInBatches } from "../sweep.js";
 import { type FieldProblem, validationFailed } from "../validation-refusal.js";
 import type { DeadLetter, NotificationTarget } from "./ports.js";
 
@@ -106,7 +107,6 @@ type Refusal = { ok: false; code: string; message: string; details: Record<strin
 
 /** Replays of every dead letter go in statements of this many. */
 const REPLAY_BATCH = 5_000;
-const SWEEP_BATCH = 5_000;
 
 export class WebhookSubscriptions {
   constructor(
@@ -282,12 +282,7 @@ export class WebhookSubscriptions {
   /** Stored answers older than the retention, swept set-based (every scheduler round). */
   async sweepStoredAnswers(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - this.answerRetentionHours * 3_600_000);
-    let swept = 0;
-    for (;;) {
-      const n = await this.store.sweepStoredAnswers(cutoff, SWEEP_BATCH);
-      swept += n;
-      if (n < SWEEP_BATCH) return swept;
-    }
+    return sweepInBatches((limit) => this.store.sweepStoredAnswers(cutoff, limit));
   }
 
   private async keyed<T>(
