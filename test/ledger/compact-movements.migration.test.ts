@@ -74,6 +74,24 @@ describe("migrating a ledger written before movements were compacted", () => {
   const get = (url: string) => h.send({ method: "GET", url, key: h.keys.operator });
   const customers = Object.keys(fixture.before.history);
 
+  type OrderJson = { lines: Record<string, unknown>[] } & Record<string, unknown>;
+  /** A recorded order view with the R28 fields a non-subscriber's order has now, where they now stand. */
+  const withPremium = (view: OrderJson): OrderJson => {
+    const insertAfter = <T extends Record<string, unknown>>(
+      o: T,
+      key: string,
+      extra: Record<string, unknown>,
+    ) =>
+      Object.fromEntries(
+        Object.entries(o).flatMap(([k, v]) => (k === key ? [[k, v], ...Object.entries(extra)] : [[k, v]])),
+      );
+    const order = insertAfter(view, "configVersion", { premium: false }) as OrderJson;
+    return {
+      ...order,
+      lines: view.lines.map((l) => insertAfter(l, "accrualKop", { premiumBp: 0, premiumKop: 0 })),
+    };
+  };
+
   it("answers history and orders byte for byte as before", async () => {
     for (const customer of customers) {
       const res = await get(`/v1/customers/${customer}/history?limit=200`);
@@ -85,11 +103,12 @@ describe("migrating a ledger written before movements were compacted", () => {
       const res = await get(`/v1/orders/${order}?customerId=${customer}`);
       expect(res.statusCode).toBe(recorded.status);
       // o-5 is placed only later: its 404 carries a request id of its own. The view has gained
-      // `waitingEvents` (issue 8) and `referral` (R24) since the fixture was recorded: none wait on
-      // these orders, none was placed with a promo code.
+      // `waitingEvents` (issue 8), `referral` (R24) and the Premium fields (R28) since the fixture
+      // was recorded: none wait on these orders, none was placed with a promo code or by a
+      // Premium subscriber.
       if (recorded.status === 200)
         expect(res.body).toBe(
-          JSON.stringify({ ...(recorded.body as object), referral: null, waitingEvents: [] }),
+          JSON.stringify({ ...withPremium(recorded.body as OrderJson), referral: null, waitingEvents: [] }),
         );
     }
   });
@@ -149,7 +168,10 @@ describe("migrating a ledger written before movements were compacted", () => {
       const [customer, order] = key.split("/");
       const res = await get(`/v1/orders/${order}?customerId=${customer}`);
       const { waitingEvents, referral, ...body } = res.json();
-      expect({ status: res.statusCode, body }).toEqual(recorded);
+      expect({ status: res.statusCode, body }).toEqual({
+        ...recorded,
+        body: recorded.status === 200 ? withPremium(recorded.body as OrderJson) : recorded.body,
+      });
       expect(waitingEvents).toEqual([]);
       expect(referral ?? null).toBeNull();
     }
