@@ -212,8 +212,13 @@ export async function createKopilka(
         "an effect could not be applied; the scheduler retries",
       ),
   );
+  // One backlog statement serves both kinds' gauges of a scrape (they are collected together).
+  let backlogRead: ReturnType<typeof notificationStore.backlog> | undefined;
   const pendingDeliveries = async (kind: "webhook" | "nats") => {
-    const b = (await notificationStore.backlog()).find((x) => x.kind === kind);
+    backlogRead ??= notificationStore.backlog().finally(() => {
+      backlogRead = undefined;
+    });
+    const b = (await backlogRead).find((x) => x.kind === kind);
     return { count: b?.count ?? 0, oldest: b?.oldest ?? null };
   };
   const metrics = createMetrics(
