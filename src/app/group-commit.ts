@@ -1,6 +1,7 @@
 import { POINT_KINDS } from "../domain/kinds.js";
 import { applyChange, type OperationContext, WorkingSetTooSmall } from "../domain/ledger/index.js";
 import {
+  type BudgetReservation,
   type Clock,
   type CustomerLoad,
   type CustomerState,
@@ -269,9 +270,18 @@ async function runGroup(tx: LedgerTransaction, group: Queued[], ctx: OperationCo
   const states = await tx.load(loads, ctx.now);
   const answers = new Map<Queued, Answer>();
   const writes: CustomerWrite[] = [];
+  // Budgets are shared: each customer sees the slices as the customers before it in this
+  // transaction left them, so that together they reserve no more than the slices hold.
+  const seenBy = (state: CustomerState): CustomerState => ({
+    ...state,
+    budgets: withReservations(
+      state.budgets,
+      writes.flatMap((w) => w.budgetReservations ?? []),
+    ),
+  });
   for (const load of loads) {
     const items = byCustomer.get(load.customerId) as Queued[];
-    let state = states.get(load.customerId) as CustomerState;
+    let state = seenBy(states.get(load.customerId) as CustomerState);
     for (let widenings = 0; ; widenings++) {
       try {
         const done = runCustomer(state, items, ctx);
@@ -286,12 +296,30 @@ async function runGroup(tx: LedgerTransaction, group: Queued[], ctx: OperationCo
         spend[error.kind] = Math.max(spend[error.kind] ?? 0, error.atLeast);
         load.spend = spend;
         load.spendBeyondBalance = true;
-        state = (await tx.load([load], ctx.now)).get(load.customerId) as CustomerState;
+        state = seenBy((await tx.load([load], ctx.now)).get(load.customerId) as CustomerState);
       }
     }
   }
   if (writes.length > 0) await tx.write(writes, ctx.now);
   return answers;
+}
+
+/** R22, R26: loaded budget slices as they stand after these reservations. */
+function withReservations(
+  budgets: CustomerState["budgets"],
+  reservations: readonly BudgetReservation[],
+): CustomerState["budgets"] {
+  if (reservations.length === 0) return budgets;
+  const next = new Map(budgets);
+  for (const r of reservations) {
+    const slices = next.get(r.budgetId);
+    if (slices)
+      next.set(
+        r.budgetId,
+        slices.map((s) => (s.slice === r.slice ? { ...s, reserved: s.reserved + r.points } : s)),
+      );
+  }
+  return next;
 }
 
 /** One customer's works in arrival order, each on the state the ones before it left. */
@@ -342,7 +370,7 @@ function mergeLoads(customerId: string, items: Queued[]): CustomerLoad {
     idempotency: items.flatMap((q) => q.work.load.idempotency ?? []),
     reviewIds: union((l) => l.reviewIds),
     reviewSkus: union((l) => l.reviewSkus),
-    reviewBudgetSellers: union((l) => l.reviewBudgetSellers),
+    budgetIds: union((l) => l.budgetIds),
     ...mergeSavingsLoads(items.map((q) => q.work.load.savings)),
     ...mergeProgrammesLoads(items.map((q) => q.work.load.programmes)),
     ...(items.some((q) => q.work.load.premium) ? { premium: true } : {}),
@@ -495,17 +523,9 @@ export function advance(state: CustomerState, write: CustomerChanges): CustomerS
   for (const o of write.outcomes ?? []) outcomes.set(idempotencySlot(o), o.stored);
   const reviews = new Map(state.reviews.map((r) => [r.review.reviewId, r]));
   for (const r of write.reviews ?? []) reviews.set(r.review.reviewId, r);
-  const reviewBudgets = new Map(state.reviewBudgets);
-  for (const r of write.budgetReservations ?? []) {
-    const slices = reviewBudgets.get(r.sellerId) ?? [];
-    reviewBudgets.set(
-      r.sellerId,
-      slices.map((s) => (s.slice === r.slice ? { ...s, reserved: s.reserved + r.points } : s)),
-    );
-  }
   return {
     reviews: [...reviews.values()],
-    reviewBudgets,
+    budgets: withReservations(state.budgets, write.budgetReservations ?? []),
     ledger: write.ledger ? applyChange(state.ledger, write.ledger.change) : state.ledger,
     orders: [...orders.values()],
     events: [...events.values()],

@@ -109,8 +109,8 @@ export interface CustomerLoad {
   reviewIds?: string[];
   /** R22: the customer's reviews of these products that hold a reward (one per product). */
   reviewSkus?: string[];
-  /** R22: the review budgets (every slice) of these sellers. */
-  reviewBudgetSellers?: string[];
+  /** R22, R26: every slice of these budgets (`review:<sellerId>`, `campaign:<campaignId>`). */
+  budgetIds?: string[];
   /** R25: the savings account, the entries named, and a month's opening balance and entries. */
   savings?: SavingsLoad;
   /** R23, R24: what of the invite and manager programmes the work can touch. */
@@ -297,17 +297,17 @@ export interface CustomerState {
   savings?: SavingsState;
   /** R22: the reviews asked for, by id or as a product's rewarded review. */
   reviews: StoredReview[];
-  /** R22: review budget slices by seller id (a seller without a budget has none). */
-  reviewBudgets: Map<string, BudgetSlice[]>;
+  /** R22, R26: the slices of the budgets asked for, by budget id (one never funded has none). */
+  budgets: Map<string, BudgetSlice[]>;
   /** R23, R24: present when the load asked for it. */
   programmes?: ProgrammesState;
   /** R28: present when the load asked for it. */
   premium?: PremiumState;
 }
 
-/** R22: points reserved (positive) or given back (negative) on one slice of a seller's review budget. */
+/** R22, R26: points reserved (positive) or given back (negative) on one slice of a budget. */
 export interface BudgetReservation {
-  sellerId: string;
+  budgetId: string;
   slice: number;
   points: number;
 }
@@ -334,7 +334,7 @@ export interface CustomerWrite {
   savings?: SavingsWrite;
   /** R22: reviews recorded or moderated. */
   reviews?: StoredReview[];
-  /** R22: the review budget reservations this write makes; one that the budget cannot hold fails it. */
+  /** R22, R26: the budget reservations this write makes; one that the budget cannot hold fails it. */
   budgetReservations?: BudgetReservation[];
   /** R23, R24. */
   programmes?: ProgrammesWrite;

@@ -8,6 +8,16 @@
  */
 export const BUDGET_SLICES = 16;
 
+/** R22: a seller's review budget. */
+export function reviewBudgetId(sellerId: string): string {
+  return `review:${sellerId}`;
+}
+
+/** R26: a campaign's budget. */
+export function campaignBudgetId(campaignId: string): string {
+  return `campaign:${campaignId}`;
+}
+
 export interface BudgetSlice {
   readonly slice: number;
   readonly funded: number;

@@ -25,6 +25,7 @@ import {
   zeroTotals,
 } from "../domain/ledger/index.js";
 import type { OrderEvent } from "../domain/orders/index.js";
+import { loadBudgets, reserveFromBudgets } from "./budget-store.js";
 import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
 import {
@@ -424,7 +425,7 @@ async function loadWorkingSets(
         refusedInSequence: [],
         outcomes: new Map(),
         reviews: [],
-        reviewBudgets: new Map(),
+        budgets: new Map(),
       };
       states.set(customerId, s);
     }
@@ -463,13 +464,9 @@ async function loadWorkingSets(
     });
   }
   programmesOfEvents(requests, states, row);
-  if (
-    requests.some(
-      (r) =>
-        (r.reviewIds?.length ?? 0) + (r.reviewSkus?.length ?? 0) + (r.reviewBudgetSellers?.length ?? 0) > 0,
-    )
-  )
+  if (requests.some((r) => (r.reviewIds?.length ?? 0) + (r.reviewSkus?.length ?? 0) > 0))
     await loadReviews(db, requests, states);
+  await loadBudgets(db, requests, states);
   return states;
 }
 
@@ -681,8 +678,11 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
       + (select count(*) from movement_rows) + (select count(*) from notification_rows)
       + (select count(*) from notification_delivery_rows) + (select count(*) from balance_rows) + (select count(*) from order_rows) + (select count(*) from order_line_rows)
       + (select count(*) from event_rows) + (select count(*) from outcome_rows) as written`.execute(trx);
-  if (writes.some((w) => (w.reviews?.length ?? 0) + (w.budgetReservations?.length ?? 0) > 0))
-    await writeReviews(trx, writes, at);
+  if (writes.some((w) => (w.reviews?.length ?? 0) > 0)) await writeReviews(trx, writes, at);
+  await reserveFromBudgets(
+    trx,
+    writes.flatMap((w) => w.budgetReservations ?? []),
+  );
 }
 
 export class PostgresLedgerStore implements LedgerStore {

@@ -1,6 +1,5 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import type {
-  BudgetReservation,
   CustomerLoad,
   CustomerState,
   CustomerWrite,
@@ -9,7 +8,8 @@ import type {
   StoredReview,
   UnmoderatedReview,
 } from "../app/ports.js";
-import { type BudgetSlice, budgetSummary, type Review, sliceShares } from "../domain/reviews/index.js";
+import { budgetSummary, type Review, reviewBudgetId, sliceShares } from "../domain/reviews/index.js";
+import { budgetSummaries, fundBudget } from "./budget-store.js";
 import { type LotRow, lotFromRow } from "./ledger-store.js";
 import type { Database } from "./schema.js";
 
@@ -57,14 +57,10 @@ export async function loadReviews(
 ): Promise<void> {
   const byId = requests.flatMap((r) => (r.reviewIds ?? []).map((id) => [r.customerId, id] as const));
   const bySku = requests.flatMap((r) => (r.reviewSkus ?? []).map((sku) => [r.customerId, sku] as const));
-  const sellers = requests.flatMap((r) =>
-    (r.reviewBudgetSellers ?? []).map((s) => [r.customerId, s] as const),
-  );
   const result = await sql<{
     by_id: ReviewRow[];
     rewarded: ReviewRow[];
     lots: LotRow[];
-    budgets: { customer_id: string; seller_id: string; slice: number; funded: number; reserved: number }[];
   }>`
     with
       by_id as (
@@ -86,24 +82,13 @@ export async function loadReviews(
       (select coalesce(json_agg(l), '[]') from by_id
          cross join lateral (
            select * from lots where lots.customer_id = by_id.customer_id and lots.lot_id = by_id.lot_id limit 1) as l
-      ) as lots,
-      (select coalesce(json_agg(json_build_object('customer_id', w.customer_id, 'seller_id', b.seller_id,
-                 'slice', b.slice, 'funded', b.funded, 'reserved', b.reserved)), '[]')
-         from unnest(${sellers.map((p) => p[0])}::text[], ${sellers.map((p) => p[1])}::text[])
-           as w (customer_id, seller_id)
-         join review_budget_slices as b on b.seller_id = w.seller_id) as budgets`.execute(db);
+      ) as lots`.execute(db);
   const row = result.rows[0];
   if (!row) return;
   for (const r of [...row.by_id, ...row.rewarded]) {
     const state = states.get(r.customer_id);
     if (state && !state.reviews.some((s) => s.review.reviewId === r.review_id))
       state.reviews.push(reviewFromRow(r));
-  }
-  for (const b of row.budgets) {
-    const budgets = states.get(b.customer_id)?.reviewBudgets;
-    if (!budgets) continue;
-    const slice: BudgetSlice = { slice: b.slice, funded: Number(b.funded), reserved: Number(b.reserved) };
-    budgets.set(b.seller_id, [...(budgets.get(b.seller_id) ?? []), slice]);
   }
   for (const l of row.lots) {
     const state = states.get(l.customer_id);
@@ -145,16 +130,6 @@ export async function writeReviews(
     }
   }
   if (rows.size > 0) await insertReviews(trx, [...rows.values()], at);
-  const reserving = writes.filter((w) => (w.budgetReservations?.length ?? 0) > 0);
-  if (reserving.length > 0) {
-    const moved = await reserveBudget(
-      trx,
-      reserving.flatMap((w) => w.budgetReservations ?? []),
-    );
-    if (!moved && new Set(reserving.map((w) => w.customerId)).size > 1)
-      throw new BudgetSharedInGroup("customers of one transaction reserved from the same review budget");
-    if (!moved) throw new BudgetMoved("a review budget slice changed since it was loaded");
-  }
 }
 
 async function insertReviews(trx: Transaction<Database>, rows: Record<string, unknown>[], at: Date) {
@@ -174,98 +149,26 @@ async function insertReviews(trx: Transaction<Database>, rows: Record<string, un
   );
 }
 
-/** A serialization failure: the store runs the whole transaction again, on a fresh load. */
-class BudgetMoved extends Error {
-  readonly code = "40001";
-}
-
-/**
- * Customers of one group commit each loaded the same budget and reserved from it as if alone: not
- * something running again fixes. The group committer runs each of its works alone after this.
- */
-class BudgetSharedInGroup extends Error {}
-
-/**
- * `reserve_review_budget`: each slice moved by the sum of its reservations, in one statement; a
- * reservation only where the slice still holds it; false if one did not. The load read the slices
- * without locking them: if another transaction took the points meanwhile, this one runs again and
- * decides anew.
- */
-async function reserveBudget(
-  trx: Transaction<Database>,
-  reservations: BudgetReservation[],
-): Promise<boolean> {
-  const sums = new Map<string, BudgetReservation>();
-  for (const r of reservations) {
-    const key = `${r.sellerId}\u0000${r.slice}`;
-    const prior = sums.get(key);
-    sums.set(key, { ...r, points: (prior?.points ?? 0) + r.points });
-  }
-  const wanted = [...sums.values()].filter((r) => r.points !== 0);
-  if (wanted.length === 0) return true;
-  const result = await sql<{ moved: number }>`
-    with
-      wanted as (
-        select * from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as x("sellerId" text, slice smallint, points bigint)),
-      -- Slices locked in one order (seller, slice) by every transaction: two reviews that share
-      -- slices wait for each other rather than deadlock.
-      locked as (
-        select b.seller_id, b.slice from review_budget_slices as b
-        join wanted as w on b.seller_id = w."sellerId" and b.slice = w.slice
-        order by b.seller_id, b.slice
-        for update of b),
-      moved as (
-        update review_budget_slices as b set reserved = b.reserved + w.points
-        from wanted as w, locked as l
-        where b.seller_id = w."sellerId" and b.slice = w.slice and l.seller_id = b.seller_id and l.slice = b.slice
-          and (w.points < 0 or b.funded - b.reserved >= w.points)
-        returning 1)
-    select count(*)::int as moved from moved`.execute(trx);
-  return (result.rows[0]?.moved ?? 0) === wanted.length;
-}
-
 export class PostgresReviewStore implements ReviewStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** `fund_review_budget`: the funding row and its share on every slice, in one statement. */
+  /** R22: a seller's review budget, topped up once per funding id (spread over the slices). */
   async fundBudget(input: { sellerId: string; fundingId: string; points: number; actor: string; at: Date }) {
-    const shares = sliceShares(input.points);
-    const result = await sql<{ added: number; points: number }>`
-      with
-        funding as (
-          insert into review_budget_fundings (seller_id, funding_id, points, funded_by, funded_at)
-          values (${input.sellerId}, ${input.fundingId}, ${input.points}, ${input.actor}, ${input.at})
-          on conflict (seller_id, funding_id) do nothing
-          returning points),
-        slices as (
-          insert into review_budget_slices (seller_id, slice, funded, reserved)
-          select ${input.sellerId}, s.slice - 1, s.share, 0
-          from unnest(${shares}::bigint[]) with ordinality as s (share, slice)
-          where exists (select 1 from funding)
-          on conflict (seller_id, slice) do update set funded = review_budget_slices.funded + excluded.funded
-          returning 1)
-      select (select count(*)::int from funding) + 0 * (select count(*) from slices) as added,
-             (select points from review_budget_fundings
-              where seller_id = ${input.sellerId} and funding_id = ${input.fundingId}) as points`.execute(
-      this.db,
-    );
-    const row = result.rows[0];
-    const status = row?.added ? "added" : Number(row?.points) === input.points ? "replayed" : "conflict";
+    const funded = await fundBudget(this.db, {
+      budgetId: reviewBudgetId(input.sellerId),
+      fundingId: input.fundingId,
+      shares: sliceShares(input.points),
+      actor: input.actor,
+      at: input.at,
+    });
+    const status = funded.added ? "added" : funded.points === input.points ? "replayed" : "conflict";
     return { status, budget: await this.budget(input.sellerId) } as const;
   }
 
   async budget(sellerId: string): Promise<ReviewBudget> {
-    const rows = await this.db
-      .selectFrom("review_budget_slices")
-      .select(["slice", "funded", "reserved"])
-      .where("seller_id", "=", sellerId)
-      .execute();
-    const slices = rows.map((r) => ({
-      slice: r.slice,
-      funded: Number(r.funded),
-      reserved: Number(r.reserved),
-    }));
-    return { sellerId, ...budgetSummary(slices) };
+    const id = reviewBudgetId(sellerId);
+    const summary = (await budgetSummaries(this.db, [id])).get(id) ?? budgetSummary([]);
+    return { sellerId, ...summary };
   }
 
   /** `unmoderated_reviews`: a walk of `reviews_awaiting_moderation` from the oldest (or the cursor). */

@@ -4,7 +4,6 @@ import type { ColumnType, Generated } from "kysely";
 export interface Database extends OrdersDatabase {
   kopilka_migrations: { id: number; name: string; applied_at: ColumnType<Date, Date | undefined, never> };
   customers: { customer_id: string; created_at: Generated<Date> };
-  review_budget_slices: { seller_id: string; slice: number; funded: number; reserved: number };
   /** R22 (migration 9). */
   reviews: {
     customer_id: string;

@@ -7,6 +7,7 @@ import {
   type Review,
   type ReviewReport,
   recordReview,
+  reviewBudgetId,
 } from "../../domain/reviews/index.js";
 import { type GroupCommitter, hashRangeOf } from "../group-commit.js";
 import { keyedWork } from "../keyed-work.js";
@@ -83,7 +84,7 @@ export class ReviewService {
         orderIds: [report.orderId],
         reviewIds: [report.reviewId],
         reviewSkus: [report.sku],
-        reviewBudgetSellers: [report.sellerId],
+        budgetIds: [reviewBudgetId(report.sellerId)],
       },
       run: (state, ctx) => {
         const prior = reviewIn(state, report.reviewId);
@@ -96,7 +97,7 @@ export class ReviewService {
             rewarded: state.reviews.map((r) => r.review).find((r) => r.sku === report.sku && holdsReward(r)),
             policy,
             budget: {
-              slices: state.reviewBudgets.get(report.sellerId) ?? [],
+              slices: state.budgets.get(reviewBudgetId(report.sellerId)) ?? [],
               ownSlice: hashRangeOf(report.customerId, BUDGET_SLICES),
             },
           },
@@ -122,7 +123,10 @@ export class ReviewService {
             actor: request.actor,
             ledger: recorded.change ? ledgerWrite(state.ledger, recorded.change) : undefined,
             reviews: [stored],
-            budgetReservations: recorded.review.budgetTakes.map((t) => ({ sellerId: report.sellerId, ...t })),
+            budgetReservations: recorded.review.budgetTakes.map((t) => ({
+              budgetId: reviewBudgetId(report.sellerId),
+              ...t,
+            })),
           },
         };
       },
@@ -154,7 +158,7 @@ export class ReviewService {
           const givenBack =
             decision === "reject"
               ? prior.review.budgetTakes.map((t) => ({
-                  sellerId: prior.review.sellerId,
+                  budgetId: reviewBudgetId(prior.review.sellerId),
                   slice: t.slice,
                   points: -t.points,
                 }))
