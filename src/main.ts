@@ -256,8 +256,19 @@ export async function createKopilka(
   );
   // R28: subscription periods; orders and quotes ask whether a customer is Premium at an instant.
   const premium = new PremiumService(new PostgresPremiumStore(database.db), committer, clock, ids);
+  // R26: campaign definitions; the order path reads `campaigns.campaignsInForce(at)` (cached).
+  const campaignStore = new PostgresCampaignStore(database.db, ids);
+  const campaigns = new CampaignService(
+    campaignStore,
+    new CampaignsInForce(campaignStore, clock),
+    clock,
+    ids,
+    config.timeZone,
+  );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer, {
     countEvents: metrics.countEvents,
+    campaignsInForce: (at) => campaigns.campaignsInForce(at),
+    campaignBudgets: (campaignIds) => campaignStore.budgets(campaignIds),
     premiumAt: (asked) => premium.premiumAt(asked),
     promoCodeOwners: (codes) => managerStore.codeOwners(codes),
     deliver,
@@ -300,15 +311,6 @@ export async function createKopilka(
     ids,
     () => `whsec_${randomBytes(32).toString("base64url")}`,
     config.idempotencyRetentionHours,
-  );
-  // R26: campaign definitions; the order path reads `campaigns.campaignsInForce(at)` (cached).
-  const campaignStore = new PostgresCampaignStore(database.db, ids);
-  const campaigns = new CampaignService(
-    campaignStore,
-    new CampaignsInForce(campaignStore, clock),
-    clock,
-    ids,
-    config.timeZone,
   );
   const notificationHousekeeping = new NotificationHousekeepingRun(
     notificationStore,

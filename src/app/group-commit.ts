@@ -305,7 +305,7 @@ async function runGroup(tx: LedgerTransaction, group: Queued[], ctx: OperationCo
 }
 
 /** R22, R26: loaded budget slices as they stand after these reservations. */
-function withReservations(
+export function withReservations(
   budgets: CustomerState["budgets"],
   reservations: readonly BudgetReservation[],
 ): CustomerState["budgets"] {

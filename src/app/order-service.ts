@@ -1,6 +1,12 @@
-import { type CampaignInForce, evaluateCampaigns, type LineBase } from "../domain/campaigns/evaluation.js";
-import { accrualBaseOf } from "../domain/checkout/accrual.js";
-import { rateForCategory } from "../domain/checkout/config.js";
+import { BUDGET_SLICES, type BudgetSummary, campaignBudgetId } from "../domain/budget-slices.js";
+import { type CampaignInForce, evaluateCampaigns } from "../domain/campaigns/evaluation.js";
+import {
+  budgetChanges,
+  campaignNote,
+  candidateCampaigns,
+  lineBases,
+  promiseCampaigns,
+} from "../domain/campaigns/order-parts.js";
 import {
   allocateSpend,
   type CartLine,
@@ -36,7 +42,7 @@ import {
 } from "../domain/orders/index.js";
 import { deliveryFor } from "../domain/premium/index.js";
 import type { EffectKey } from "./effects/effect-relay.js";
-import type { CustomerWork, GroupCommitter } from "./group-commit.js";
+import { type CustomerWork, type GroupCommitter, hashRangeOf, withReservations } from "./group-commit.js";
 import { type AppliedShipment, invitationAfterOrderEvents } from "./invites/after-order-events.js";
 import { type LedgerService, ledgerWrite } from "./ledger-service.js";
 import { managersAfterOrderEvents } from "./managers/after-order-events.js";
@@ -44,6 +50,7 @@ import type { PromoCodeOwner } from "./managers/manager-service.js";
 import { orderView } from "./order-views.js";
 import { decodePageCursor, encodePageCursor } from "./page-cursor.js";
 import type {
+  BudgetReservation,
   Clock,
   ConfigVersionRecord,
   CustomerState,
@@ -69,6 +76,29 @@ export interface EventAnswer {
 }
 
 export type Refused = { ok: false; code: string; message: string; details: Record<string, unknown> };
+
+/** R29: segments are not kept yet, so a campaign limited to a segment matches no one. */
+const NO_SEGMENTS: ReadonlySet<string> = new Set();
+
+/**
+ * R26: the campaigns in force that could give a placed order anything — matched on the order's
+ * conditions and lines with nothing spent (points spent only lower a line's base), so a superset
+ * of those the placement applies; the placement loads the budgets of these alone.
+ */
+function campaignCandidates(
+  event: Extract<OrderEvent, { type: "placed" }>,
+  inForce: readonly CampaignInForce[],
+  baseRates: ProgrammeConfig["earning"]["baseRateBp"],
+): CampaignInForce[] {
+  if (inForce.length === 0 || validateCart(event.lines).length > 0) return [];
+  return candidateCampaigns(inForce, {
+    placedAt: event.occurredAt,
+    paymentMethod: event.paymentMethod,
+    premium: event.premium === true,
+    segments: NO_SEGMENTS,
+    lines: lineBases(event.lines, [], baseRates),
+  });
+}
 
 function withPoints(line: CartLine, points: Map<string, number>): CartLine {
   const perUnit = points.get(`${line.sellerId}\u0000${line.sku}`);
@@ -102,6 +132,10 @@ export class OrderService {
       countEvents?: (outcomes: readonly EventOutcome[]) => void;
       /** R28: for each (customer, instant), whether the customer was a Premium subscriber then. */
       premiumAt: (asked: readonly { customerId: string; at: Date }[]) => Promise<boolean[]>;
+      /** R26: the campaigns in force at an instant (cached). */
+      campaignsInForce: (at: Date) => Promise<CampaignInForce[]>;
+      /** R26: what is left of these campaigns' budgets, for quotes. */
+      campaignBudgets: (campaignIds: readonly string[]) => Promise<Map<string, BudgetSummary>>;
     },
   ) {}
 
@@ -123,6 +157,7 @@ export class OrderService {
     const prepared = await this.prepareQuote(input, this.clock.now());
     if (!prepared.ok) return prepared;
     const { version, lines, premium, balances, quote, allocation, accrual } = prepared.value;
+    const campaigns = await this.campaignsForQuote(input, prepared.value);
     return {
       ok: true as const,
       value: {
@@ -153,8 +188,10 @@ export class OrderService {
         accrual: {
           points: accrual.points,
           sellerPoints: accrual.sellerPoints,
+          campaignPoints: campaigns.reduce((s, c) => s + c.points, 0),
           explanation: accrual.explanation,
         },
+        campaigns,
         // R28: as of now; an order placed later is fixed at its own placement instant.
         premium: {
           active: premium,
@@ -181,23 +218,12 @@ export class OrderService {
     const prepared = await this.prepareQuote(input, at);
     if (!prepared.ok) return prepared;
     const { lines, premium, allocation, version } = prepared.value;
-    const bases = lines.map((line, i): LineBase => {
-      const spent = allocation[i]?.total ?? 0;
-      const { numerator, denominator } = accrualBaseOf(line, spent);
-      return {
-        line,
-        baseNumerator: numerator,
-        baseDenominator: denominator,
-        rateBp: rateForCategory(version.config.earning.baseRateBp, line.category),
-      };
-    });
     const [part] = evaluateCampaigns([campaign], {
       placedAt: at,
       paymentMethod: input.paymentMethod,
       premium,
-      // R29 segments are not kept yet: a campaign limited to a segment matches no one.
-      segments: new Set<string>(),
-      lines: bases,
+      segments: NO_SEGMENTS,
+      lines: lineBases(lines, allocation, version.config.earning.baseRateBp),
     });
     return {
       ok: true as const,
@@ -248,7 +274,55 @@ export class OrderService {
       allocation,
       premium,
     });
-    return { ok: true as const, value: { version, lines, premium, balances, quote, allocation, accrual } };
+    return {
+      ok: true as const,
+      value: { version, lines, premium, balances, quote, allocation, accrual, at: now },
+    };
+  }
+
+  /**
+   * R26: what the campaigns in force at `at` would give the cart, within what is left of their
+   * budgets now (a placed order reserves at its own placement, so this may change by then).
+   */
+  private async campaignsForQuote(
+    input: QuoteInput,
+    prepared: Extract<Awaited<ReturnType<OrderService["prepareQuote"]>>, { ok: true }>["value"],
+  ) {
+    const inForce = await this.programmes.campaignsInForce(prepared.at);
+    if (inForce.length === 0) return [];
+    const order = {
+      placedAt: prepared.at,
+      paymentMethod: input.paymentMethod,
+      premium: prepared.premium,
+      lines: lineBases(prepared.lines, prepared.allocation, prepared.version.config.earning.baseRateBp),
+    };
+    const candidates = candidateCampaigns(inForce, { ...order, segments: NO_SEGMENTS });
+    const budgeted = candidates.filter((c) => c.definition.budgetPoints !== null).map((c) => c.campaignId);
+    const left = budgeted.length > 0 ? await this.programmes.campaignBudgets(budgeted) : new Map();
+    const promised = promiseCampaigns(
+      {
+        inForce: candidates,
+        // What is left, as one slice: the quote reserves nothing, so the slices' split does not matter.
+        budgets: (id) => [{ slice: 0, funded: left.get(id)?.remaining ?? 0, reserved: 0 }],
+        ownSlice: 0,
+        segments: NO_SEGMENTS,
+      },
+      order,
+    );
+    return promised.map((c) => ({
+      campaignId: c.campaignId,
+      version: c.version,
+      name: c.name,
+      funder: c.funder,
+      points: c.points,
+      wantedPoints: c.wantedPoints,
+      lines: c.lines.map((l) => ({ lineId: l.lineId, kop: l.kop })),
+      budget:
+        c.budgetTakes === null
+          ? null
+          : { remainingPoints: left.get(c.campaignId)?.remaining ?? 0, exhausted: c.points === 0 },
+      explanation: campaignNote(c),
+    }));
   }
 
   /**
@@ -276,6 +350,13 @@ export class OrderService {
       this.programmes.premiumAt(placed.map((e) => ({ customerId: e.customerId, at: e.occurredAt }))),
     ]);
     const premium = new Map(placed.map((e, i) => [e, premiumAt[i] === true]));
+    // R26: the campaigns in force when each order was placed (one cached read per instant).
+    const instants = [...new Set(placed.map((e) => e.occurredAt.getTime()))];
+    const inForceAt = new Map(
+      await Promise.all(
+        instants.map(async (t) => [t, await this.programmes.campaignsInForce(new Date(t))] as const),
+      ),
+    );
     const enrich = (item: IncomingEvent): IncomingEvent =>
       item.event.type === "placed"
         ? {
@@ -289,13 +370,32 @@ export class OrderService {
         : item;
     const answers: EventAnswer[] = new Array(incoming.length);
     const recorded: EffectKey[] = [];
-    const context = { versions, requestId, promoCodes, timeZone: this.programmes.timeZone };
+    const campaigns = new Map<string, CampaignInForce[]>();
+    const context = {
+      versions,
+      requestId,
+      promoCodes,
+      timeZone: this.programmes.timeZone,
+      campaignsOf: (eventId: string) => campaigns.get(eventId) ?? [],
+    };
     await Promise.all(
       [...byCustomer].map(async ([customerId, indexes]) => {
         const items = indexes.map((i) => enrich(incoming[i] as IncomingEvent));
+        for (const { event } of items) {
+          if (event.type !== "placed") continue;
+          const version = versionInForce(versions, event.occurredAt);
+          const inForce = inForceAt.get(event.occurredAt.getTime()) ?? [];
+          campaigns.set(event.eventId, campaignCandidates(event, inForce, version.config.earning.baseRateBp));
+        }
+        const budgetIds = items.flatMap(({ event }) =>
+          context
+            .campaignsOf(event.eventId)
+            .filter((c) => c.definition.budgetPoints !== null)
+            .map((c) => campaignBudgetId(c.campaignId)),
+        );
         const done = await this.committer.submit<{ answers: EventAnswer[]; effects: string[] }>({
           customerId,
-          load: eventsLoad(items),
+          load: { ...eventsLoad(items), ...(budgetIds.length > 0 ? { budgetIds } : {}) },
           run: (state, ctx) => {
             const { answers, write } = applyForCustomer(state, items, context, ctx);
             const effects = (write?.effects ?? []).map((e) => e.effectId);
@@ -475,10 +575,15 @@ function applyForCustomer(
     requestId: string;
     promoCodes: ReadonlyMap<string, PromoCodeOwner>;
     timeZone: string;
+    /** R26: the campaigns a placed event (by id) could get anything from. */
+    campaignsOf: (eventId: string) => readonly CampaignInForce[];
   },
   ctx: OperationContext,
 ): { answers: EventAnswer[]; write: Omit<CustomerWrite, "customerId" | "actor"> | undefined } {
   const { versions, requestId, promoCodes } = context;
+  // R26: campaign budgets as the events before this one left them, and what they reserved.
+  let budgets = state.budgets;
+  const budgetReservations: BudgetReservation[] = [];
   const { now } = ctx;
   const known = new Map(state.events.map((s) => [s.eventId, s]));
   const orders = new Map(state.orders.map((o) => [o.orderId, o]));
@@ -517,7 +622,20 @@ function applyForCustomer(
       event.type === "placed" || !order
         ? versionInForce(versions, event.occurredAt)
         : (versions.find((v) => v.version === order.configVersion) ?? versionInForce([], now));
-    const result = applyOrderEvent(order, event, ledger, version, ctx, state.savings?.mechanic);
+    const inForce = event.type === "placed" ? context.campaignsOf(event.eventId) : [];
+    const result = applyOrderEvent(order, event, ledger, version, ctx, {
+      savingsMechanic: state.savings?.mechanic,
+      ...(inForce.length > 0
+        ? {
+            campaigns: {
+              inForce,
+              budgets: (id: string) => budgets.get(campaignBudgetId(id)),
+              ownSlice: hashRangeOf(state.ledger.customerId, BUDGET_SLICES),
+              segments: NO_SEGMENTS,
+            },
+          }
+        : {}),
+    });
     if (!result.ok) {
       const waiting = waitingFor(order, event, result);
       return waiting ? parkedOutcome(event, waiting.description) : refusedOutcome(event, result);
@@ -529,6 +647,13 @@ function applyForCustomer(
       shipments.push({ order: result.order, availableFrom: new Date(result.effect.availableFrom) });
       if (!shippedAt.has(event.orderId)) shippedAt.set(event.orderId, event.occurredAt);
     }
+    const reserved = budgetChanges(order?.campaigns, result.order.campaigns).map((c) => ({
+      budgetId: campaignBudgetId(c.campaignId),
+      slice: c.slice,
+      points: c.points,
+    }));
+    budgetReservations.push(...reserved);
+    budgets = withReservations(budgets, reserved);
     orders.set(result.order.orderId, result.order);
     changedOrders.set(result.order.orderId, result.order);
     if (result.change) {
@@ -657,6 +782,7 @@ function applyForCustomer(
               }
             : {}),
           effects: [...invites.effects, ...managers.effects],
+          ...(budgetReservations.length > 0 ? { budgetReservations } : {}),
         }
       : undefined;
   // Answers given earlier in this batch for events that a later event moved: report the latest

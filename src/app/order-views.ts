@@ -1,3 +1,4 @@
+import { campaignNote } from "../domain/campaigns/order-parts.js";
 import type { CategoryNames } from "../domain/ledger/index.js";
 import { explainOrderLine, type Order } from "../domain/orders/index.js";
 
@@ -17,6 +18,23 @@ export function orderView(order: Order, names: CategoryNames) {
     shortfall: order.shortfall,
     // R25: only on orders that earn savings cashback (the view of every other order is as it was).
     ...(order.cashback ? { cashback: { rateBp: order.cashback.rateBp, points: order.cashback.points } } : {}),
+    // R26: only on orders a campaign applied to, each campaign as its own line (R33).
+    ...(order.campaigns
+      ? {
+          campaigns: order.campaigns.map((c) => ({
+            campaignId: c.campaignId,
+            version: c.version,
+            name: c.name,
+            funder: c.funder,
+            points: c.points,
+            wantedPoints: c.wantedPoints,
+            creditedPoints: c.credited,
+            reservedPoints: c.budgetTakes === null ? null : c.budgetTakes.reduce((s, t) => s + t.points, 0),
+            lines: c.lines.map((l) => ({ lineId: l.lineId, kop: l.kop })),
+            explanation: campaignNote(c),
+          })),
+        }
+      : {}),
     lines: order.lines.map((l) => ({
       lineId: l.lineId,
       sku: l.sku,

@@ -65,8 +65,30 @@ export function chooseTakes(
   return takes;
 }
 
-export function budgetSummary(slices: readonly BudgetSlice[]) {
+export interface BudgetSummary {
+  readonly funded: number;
+  readonly reserved: number;
+  readonly remaining: number;
+}
+
+export function budgetSummary(slices: readonly BudgetSlice[]): BudgetSummary {
   const funded = slices.reduce((sum, s) => sum + s.funded, 0);
   const reserved = slices.reduce((sum, s) => sum + s.reserved, 0);
   return { funded, reserved, remaining: funded - reserved };
+}
+
+/**
+ * What each slice must be funded with (added; negative: taken off) so that the budget holds
+ * `target` in all. While nothing is reserved the slices are spread evenly anew (a budget not in use
+ * yet may also shrink); once points are reserved only a raise is possible, spread evenly over the
+ * slices. Null: the target is below what the budget holds and it is in use.
+ */
+export function sharesToFund(slices: readonly BudgetSlice[], target: number): number[] | null {
+  const funded = Array.from(
+    { length: BUDGET_SLICES },
+    (_, k) => slices.find((s) => s.slice === k)?.funded ?? 0,
+  );
+  const { funded: total, reserved } = budgetSummary(slices);
+  if (reserved === 0) return sliceShares(target).map((share, k) => share - (funded[k] ?? 0));
+  return target < total ? null : sliceShares(target - total);
 }

@@ -7,8 +7,10 @@ import type {
   StoredCampaign,
 } from "../app/campaigns/ports.js";
 import type { IdGenerator, KeyedWriteRun } from "../app/ports.js";
+import { budgetSummary, campaignBudgetId, sharesToFund } from "../domain/budget-slices.js";
 import type { CampaignDefinition } from "../domain/campaigns/definition.js";
 import { type CampaignRecord, type CampaignVersion, funderNamed } from "../domain/campaigns/lifecycle.js";
+import { budgetSummaries, fundBudget } from "./budget-store.js";
 import { insertAudit, keyedWrite } from "./global-idempotency.js";
 import type { Database } from "./schema.js";
 
@@ -97,6 +99,23 @@ export class PostgresCampaignStore implements CampaignStore {
           .where("campaign_id", "=", campaignId)
           .execute();
       },
+      fundBudget: async (campaignId, fundingId, points) => {
+        const budgetId = campaignBudgetId(campaignId);
+        const slices = await sql<{ slice: number; funded: string; reserved: string }>`
+          select slice, funded, reserved from budget_slices where budget_id = ${budgetId}
+          order by slice for update`.execute(trx);
+        const shares = sharesToFund(
+          slices.rows.map((s) => ({
+            slice: s.slice,
+            funded: Number(s.funded),
+            reserved: Number(s.reserved),
+          })),
+          points,
+        );
+        if (shares === null) return false;
+        if (shares.some((s) => s !== 0)) await fundBudget(trx, { budgetId, fundingId, shares, actor, at });
+        return true;
+      },
       audit: (entry) =>
         insertAudit(trx, {
           ...entry,
@@ -106,6 +125,13 @@ export class PostgresCampaignStore implements CampaignStore {
           at,
         }),
     };
+  }
+
+  async budgets(campaignIds: readonly string[]) {
+    const summaries = await budgetSummaries(this.db, campaignIds.map(campaignBudgetId));
+    return new Map(
+      campaignIds.map((id) => [id, summaries.get(campaignBudgetId(id)) ?? budgetSummary([])] as const),
+    );
   }
 
   find(campaignId: string): Promise<StoredCampaign | undefined> {

@@ -276,7 +276,10 @@ async function loadWorkingSets(
         union select o.customer_id, jsonb_array_elements_text(line -> 8)
           from o cross join jsonb_array_elements(o.progress -> 'lines') as line
         -- R25: an order's savings cashback lots (progress.cashback, absent on most orders).
-        union select o.customer_id, jsonb_array_elements_text(o.progress -> 'cashback' -> 'lotIds') from o),
+        union select o.customer_id, jsonb_array_elements_text(o.progress -> 'cashback' -> 'lotIds') from o
+        -- R26: the lots each campaign credited the order (progress.campaigns, absent on most orders).
+        union select o.customer_id, jsonb_array_elements_text(c -> 'lotIds')
+          from o cross join jsonb_array_elements(coalesce(o.progress -> 'campaigns', '[]')) as c),
       due_lots as (
         select x.* from unnest(${customers}::text[]) as c (customer_id)
           cross join lateral (

@@ -41,6 +41,7 @@ export const EXPLANATION_CODES = {
   referral_confirmed: 20,
   referral_cancelled: 21,
   expiring_soon: 22,
+  order_campaign: 23,
 } as const satisfies Record<ExplanationCode, number>;
 
 export const CODE_OF_NUMBER = new Map<number, ExplanationCode>(

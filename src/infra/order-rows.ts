@@ -1,3 +1,4 @@
+import type { OrderCampaign } from "../domain/campaigns/order-parts.js";
 import type { Order, OrderCashback, OrderLine } from "../domain/orders/index.js";
 
 /**
@@ -31,6 +32,11 @@ export interface OrderProgress {
    * that migration 15 leaves the orders table (and its writes) as they were; only when true.
    */
   premium?: true;
+  /**
+   * R26: only on orders a campaign applied to — what each promised (fixed at placement) and what
+   * it has credited and still holds of its budget (changed by events); the load reads its lot ids.
+   */
+  campaigns?: OrderCampaign[];
 }
 
 /** A line as placed: the cart line, its share of the spend (R21) and what it earns (R7-R12). */
@@ -94,6 +100,7 @@ export function orderRow(order: Order): OrderRow {
       shortfall: order.shortfall,
       ...(order.cashback ? { cashback: order.cashback } : {}),
       ...(order.premium ? { premium: true as const } : {}),
+      ...(order.campaigns ? { campaigns: order.campaigns } : {}),
       lines: order.lines.map((l) => [
         l.shippedQuantity,
         l.returnedQuantity,
@@ -149,6 +156,7 @@ export function orderFromRows(row: OrderRow, lines: PlacedLine[]): Order {
     shortfall: row.progress.shortfall,
     ...(row.progress.cashback ? { cashback: row.progress.cashback } : {}),
     ...(row.progress.premium ? { premium: true } : {}),
+    ...(row.progress.campaigns ? { campaigns: row.progress.campaigns } : {}),
     updatedAt: new Date(row.updated_at),
   };
 }

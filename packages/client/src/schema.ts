@@ -2539,12 +2539,45 @@ export interface operations {
                         accrual: {
                             points: number;
                             sellerPoints: number;
+                            /** @description R26: what the campaigns below add, together */
+                            campaignPoints: number;
                             /** @description R33: a human-readable explanation in Russian and English */
                             explanation: {
                                 ru: string;
                                 en: string;
                             };
                         };
+                        /** @description R26: the campaigns in force now that apply to the cart, after stacking, on the money-paid bases; one whose budget is used up is listed with 0 points and says so */
+                        campaigns: {
+                            campaignId: string;
+                            version: number;
+                            /** @description R33: a human-readable explanation in Russian and English */
+                            name: {
+                                ru: string;
+                                en: string;
+                            };
+                            /** @description `campaign:<id>` (the marketplace's) or `seller:<id>` */
+                            funder: string;
+                            /** @description Whole points it adds, within what is left of its budget */
+                            points: number;
+                            /** @description What it would add without its budget's limit */
+                            wantedPoints: number;
+                            lines: {
+                                lineId: string;
+                                /** @description Kopecks of points */
+                                kop: number;
+                            }[];
+                            budget: {
+                                remainingPoints: number;
+                                /** @description Nothing left: the campaign adds nothing */
+                                exhausted: boolean;
+                            } | null;
+                            /** @description R33: a human-readable explanation in Russian and English */
+                            explanation: {
+                                ru: string;
+                                en: string;
+                            };
+                        }[];
                         /** @description R28 as of now; an order is fixed with the status at the instant it is placed */
                         premium: {
                             /** @description A Premium subscriber now */
@@ -3139,6 +3172,37 @@ export interface operations {
                             /** @description Savings points credited net of returns */
                             points: number;
                         };
+                        /** @description R26: the campaigns in force at placement that applied; absent: none */
+                        campaigns?: {
+                            campaignId: string;
+                            /** @description The version in force when the order was placed */
+                            version: number;
+                            /** @description R33: a human-readable explanation in Russian and English */
+                            name: {
+                                ru: string;
+                                en: string;
+                            };
+                            /** @description `campaign:<id>` (the marketplace's) or `seller:<id>` */
+                            funder: string;
+                            /** @description Promised at placement, if every unit ships and stays */
+                            points: number;
+                            /** @description What it would have given without its budget's limit */
+                            wantedPoints: number;
+                            /** @description Credited net of returns */
+                            creditedPoints: number;
+                            /** @description Held from its budget now (null: no budget); cancellations and returns give it back */
+                            reservedPoints: number | null;
+                            lines: {
+                                lineId: string;
+                                /** @description Kopecks of points */
+                                kop: number;
+                            }[];
+                            /** @description R33: a human-readable explanation in Russian and English */
+                            explanation: {
+                                ru: string;
+                                en: string;
+                            };
+                        }[];
                         lines: {
                             lineId: string;
                             sku: string;

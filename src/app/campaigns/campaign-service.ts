@@ -265,6 +265,16 @@ export class CampaignService {
         ]);
       const contradiction = await this.contradiction(tx, definition, campaignId, now);
       if (contradiction) return contradiction;
+      // A published campaign's budget follows its definition: raised (or, not begun yet, set anew).
+      const fundingId = `v${currentVersion(before).version + 1}`;
+      if (
+        before.publishedAt !== null &&
+        definition.budgetPoints !== null &&
+        !(await tx.fundBudget(campaignId, fundingId, definition.budgetPoints))
+      )
+        return notEditable(before, "the campaign's budget is in use", [
+          { field: "budgetPoints", message: "must not be below what the campaign has funded" },
+        ]);
       return this.appendVersion(tx, SCOPES.replace, before, before, definition, request, now);
     });
   }
@@ -284,6 +294,9 @@ export class CampaignService {
           details: { campaignId, fields: [{ field: "conditions.endsAt", message: "is not after now" }] },
         };
       await tx.mark(campaignId, "published", now);
+      // R26: the budget is funded now, spread over its slices; orders reserve from them.
+      const { budgetPoints } = currentVersion(before).definition;
+      if (budgetPoints !== null) await tx.fundBudget(campaignId, "published", budgetPoints);
       const after: StoredCampaign = { ...before, publishedAt: now, updatedAt: now };
       return this.audited(tx, SCOPES.publish, before, after, now);
     });

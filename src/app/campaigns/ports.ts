@@ -1,3 +1,4 @@
+import type { BudgetSummary } from "../../domain/budget-slices.js";
 import type { CampaignDefinition } from "../../domain/campaigns/definition.js";
 import type { CampaignRecord, CampaignState, CampaignVersion } from "../../domain/campaigns/lifecycle.js";
 import type { KeyedWriteRun } from "../ports.js";
@@ -28,6 +29,11 @@ export interface CampaignWrites {
   /** Records when it was published, or ended through the API. */
   mark(campaignId: string, moment: "published" | "ended", at: Date): Promise<void>;
   audit(entry: { action: string; subject: string; before: unknown; after: unknown }): Promise<void>;
+  /**
+   * R26: brings the campaign's budget to `points` in all (sharesToFund), recorded as `fundingId`;
+   * false when it is in use and `points` is below what it holds.
+   */
+  fundBudget(campaignId: string, fundingId: string, points: number): Promise<boolean>;
 }
 
 export interface CampaignListQuery {
@@ -53,4 +59,6 @@ export interface CampaignStore {
    * all that can be in force at an instant from `endingAfter` on.
    */
   published(endingAfter: Date): Promise<CampaignRecord[]>;
+  /** R26: funded, reserved and remaining points of these campaigns' budgets (none funded: zeros). */
+  budgets(campaignIds: readonly string[]): Promise<Map<string, BudgetSummary>>;
 }

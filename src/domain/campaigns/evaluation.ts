@@ -1,4 +1,5 @@
-import type { CartLine, PaymentMethod } from "../checkout/cart.js";
+import { allocateProportionally } from "../checkout/allocation.js";
+import { type CartLine, lineAmountKop, type PaymentMethod } from "../checkout/cart.js";
 import { BASIS_POINTS_PER_UNIT, KOPECKS_PER_POINT } from "../kinds.js";
 import type { CampaignDefinition } from "./definition.js";
 
@@ -37,9 +38,13 @@ export interface OrderFacts {
 export interface CampaignPart {
   readonly campaignId: string;
   readonly version: number;
-  /** Kopecks of points per line it applied to. */
+  /**
+   * Kopecks of points per line it applied to. An order's fixed points are spread over its matching
+   * lines by their amounts (R21's largest-remainder split), so that they follow the units shipped
+   * and returned as a line's accrual does.
+   */
   readonly lines: readonly { readonly lineId: string; readonly kop: number }[];
-  /** Fixed points per order. */
+  /** Fixed points per order (included in `lines`). */
   readonly orderPoints: number;
   /** Whole points: the lines' kopecks floored once, plus the order points. */
   readonly points: number;
@@ -112,6 +117,7 @@ export function evaluateCampaigns(campaigns: readonly CampaignInForce[], order: 
       lineKop.set(id, [...(lineKop.get(id) ?? []), { lineId: base.line.lineId, kop: chosen.value }]);
     }
   }
+  const orderPoints = new Map<string, number>();
   const orderLevel = inForce
     .filter((c) => c.definition.effect.type === "order_points")
     .map((campaign) => {
@@ -119,12 +125,23 @@ export function evaluateCampaigns(campaigns: readonly CampaignInForce[], order: 
       const matches = order.lines.some((b) => matchesLine(campaign.definition, b.line));
       return { campaign, value: matches && effect.type === "order_points" ? effect.points : 0 };
     });
-  const orderPoints = new Map(stack(orderLevel).map((x) => [x.campaign.campaignId, x.value]));
+  for (const { campaign, value } of stack(orderLevel)) {
+    const matching = order.lines.filter((b) => matchesLine(campaign.definition, b.line));
+    const kop = allocateProportionally(
+      matching.map((b) => lineAmountKop(b.line)),
+      value * KOPECKS_PER_POINT,
+    );
+    lineKop.set(
+      campaign.campaignId,
+      matching.map((b, i) => ({ lineId: b.line.lineId, kop: kop[i] ?? 0 })),
+    );
+    orderPoints.set(campaign.campaignId, value);
+  }
   return inForce.flatMap((c): CampaignPart[] => {
     const lines = lineKop.get(c.campaignId) ?? [];
     const kop = lines.reduce((s, l) => s + l.kop, 0);
     const fixed = orderPoints.get(c.campaignId) ?? 0;
-    const points = Math.floor(kop / KOPECKS_PER_POINT) + fixed;
+    const points = Math.floor(kop / KOPECKS_PER_POINT);
     return points > 0
       ? [{ campaignId: c.campaignId, version: c.version, lines, orderPoints: fixed, points }]
       : [];

@@ -152,7 +152,12 @@ export type ExplanationRef =
       params: [amount: number, month: string, purchasesKop: number, thresholdKop: number];
     }
   /** R31: a notice, not a movement: a lot's points expire within a threshold (30 or 7 days). */
-  | { code: "expiring_soon"; params: [amount: number, expiresAt: string, thresholdDays: number] };
+  | { code: "expiring_soon"; params: [amount: number, expiresAt: string, thresholdDays: number] }
+  /** R26: a campaign's points for an order's shipped units, naming the campaign as it was then. */
+  | {
+      code: "order_campaign";
+      params: [orderId: string, amount: number, campaignId: string, name: LocalizedText];
+    };
 
 export type ExplanationCode = ExplanationRef["code"];
 
@@ -275,6 +280,15 @@ export function explainSellerPoints(
   units: SellerUnits[],
 ): ExplanationRef {
   return { code: "order_seller_points", params: [orderId, amount, sellerId, units] };
+}
+
+export function explainCampaignPoints(
+  orderId: string,
+  amount: number,
+  campaignId: string,
+  name: LocalizedText,
+): ExplanationRef {
+  return { code: "order_campaign", params: [orderId, amount, campaignId, name] };
 }
 
 export function explainReviewSubmitted(amount: number, reviewId: string, sku: string): ExplanationRef {
@@ -629,6 +643,10 @@ const TEMPLATES: {
       en: `${formatPoints(amount).en} expire on ${date.en}, in less than ${thresholdDays} ${thresholdDays === 1 ? "day" : "days"}: spend them before then`,
     };
   },
+  order_campaign: ([orderId, amount, , name]) => ({
+    ru: `Заказ ${orderId}: ${formatPoints(amount).ru} по акции «${name.ru}»`,
+    en: `Order ${orderId}: ${formatPoints(amount).en} from the campaign "${name.en}"`,
+  }),
 };
 
 /** R33: the text of an explanation, in Russian and English. */

@@ -11,6 +11,7 @@ export type {
   SellerUnits,
 } from "./explain.js";
 export {
+  explainCampaignPoints,
   explainInviteReward,
   explainOrderShipped,
   explainReferralCancelled,

@@ -50,6 +50,7 @@ const NOTIFICATION_OF_EXPLANATION: {
   credit: { type: "points.credited", amount: ([amount]) => amount },
   order_shipped: { type: "points.credited", amount: ([, points]) => points },
   order_seller_points: { type: "points.credited", amount: ([, amount]) => amount },
+  order_campaign: { type: "points.credited", amount: ([, amount]) => amount },
   review_submitted: { type: "points.credited", amount: ([amount]) => amount },
   referral_credited: { type: "points.credited", amount: ([amount]) => amount },
   savings_cashback: { type: "points.credited", amount: ([, , , points]) => points },

@@ -1,4 +1,11 @@
 import {
+  campaignPointsDue,
+  giveBack as giveBackTakes,
+  lineBases,
+  type PlacementCampaigns,
+  promiseCampaigns,
+} from "../campaigns/order-parts.js";
+import {
   allocateSpend,
   checkSpendRequest,
   computeAccrual,
@@ -19,6 +26,7 @@ import {
   clawback,
   combineChanges,
   credit,
+  explainCampaignPoints,
   explainOrderShipped,
   explainSavingsCashback,
   explainSellerPoints,
@@ -62,6 +70,14 @@ export interface OrderRefusal {
   details: Record<string, unknown>;
 }
 
+/** What placing an order reads besides the event and the ledger. */
+export interface PlacementFacts {
+  /** R25: what the customer's savings account earns. */
+  readonly savingsMechanic?: SavingsMechanic | undefined;
+  /** R26: the campaigns in force and the budgets loaded for them; absent: none apply. */
+  readonly campaigns?: PlacementCampaigns | undefined;
+}
+
 function refuse(
   code: OrderRefusalCode,
   message: string,
@@ -88,6 +104,10 @@ export interface EventEffect {
   cashbackPoints?: number;
   /** R25: the cashback the order would earn when it ships (placed). */
   expectedCashbackPoints?: number;
+  /** R26: campaign points credited (shipped) or taken back (returned), all campaigns together. */
+  campaignPoints?: number;
+  /** R26: what the campaigns promised the order when it ships (placed), all together. */
+  expectedCampaignPoints?: number;
 }
 
 export interface AppliedEvent {
@@ -138,6 +158,15 @@ function cloneOrder(order: Order): Order {
   return {
     ...order,
     ...(order.cashback ? { cashback: { ...order.cashback, lotIds: [...order.cashback.lotIds] } } : {}),
+    ...(order.campaigns
+      ? {
+          campaigns: order.campaigns.map((c) => ({
+            ...c,
+            budgetTakes: c.budgetTakes && [...c.budgetTakes],
+            lotIds: [...c.lotIds],
+          })),
+        }
+      : {}),
     lines: order.lines.map((l) => ({
       ...l,
       refunded: { ...l.refunded },
@@ -195,8 +224,9 @@ function place(
   version: ConfigVersion,
   steps: LedgerSteps,
   ctx: OperationContext,
-  savingsMechanic: SavingsMechanic,
+  facts: PlacementFacts,
 ): EventResult {
+  const savingsMechanic = facts.savingsMechanic ?? DEFAULT_SAVINGS_MECHANIC;
   const problems = validateCart(event.lines);
   if (problems.length > 0) {
     const first = problems[0];
@@ -275,6 +305,15 @@ function place(
       : 0;
   const cashback: OrderCashback | undefined =
     cashbackBp > 0 ? { rateBp: cashbackBp, points: 0, lotIds: [] } : undefined;
+  // R26: the campaigns in force now, on the money-paid bases, within their budgets.
+  const campaigns = facts.campaigns
+    ? promiseCampaigns(facts.campaigns, {
+        placedAt: event.occurredAt,
+        paymentMethod: event.paymentMethod,
+        premium: event.premium === true,
+        lines: lineBases(event.lines, allocation, earning.baseRateBp),
+      })
+    : [];
   const order: Order = {
     customerId: event.customerId,
     orderId: event.orderId,
@@ -289,6 +328,7 @@ function place(
     accrualPoints: 0,
     shortfall: 0,
     ...(cashback ? { cashback } : {}),
+    ...(campaigns.length > 0 ? { campaigns } : {}),
     updatedAt: ctx.now,
   };
   return {
@@ -301,6 +341,9 @@ function place(
       ...(event.premium ? { expectedPremiumPoints: accrual.premiumPoints } : {}),
       sellerPoints: accrual.sellerPoints,
       ...(cashback ? { expectedCashbackPoints: expectedCashbackPoints(lines, cashback.rateBp) } : {}),
+      ...(campaigns.length > 0
+        ? { expectedCampaignPoints: campaigns.reduce((s, c) => s + c.points, 0) }
+        : {}),
     },
   };
 }
@@ -486,10 +529,7 @@ function followCashback(
     if (isRefusal(lot)) return lot;
     cashback.lotIds.push(lot.lotId);
   } else {
-    const returnedLines: ReturnedLine[] = order.lines.flatMap((line, i) => {
-      const quantity = line.returnedQuantity - (before.lines[i]?.returnedQuantity ?? 0);
-      return quantity > 0 ? [[line.lineId, line.sku, quantity, line.quantity] as ReturnedLine] : [];
-    });
+    const returnedLines = returnedSince(before, order);
     const taken = steps.run((l, c) =>
       clawback(
         l,
@@ -517,6 +557,86 @@ function followCashback(
       ...(shortfall > 0 ? { shortfall: (applied.effect.shortfall ?? 0) + shortfall } : {}),
     },
   };
+}
+
+/**
+ * R26: after a shipment or a return, each campaign's points follow the order's units — what the
+ * shipped and not returned units carry now (campaignPointsDue), less what was credited so far:
+ * credited pending as the campaign's own lot (its funder, its explanation line), or clawed back
+ * from its lots, latest first (a shortfall is R14 debt) and given back to its budget.
+ */
+function followCampaigns(
+  before: Order,
+  applied: AppliedEvent,
+  event: OrderEvent,
+  version: ConfigVersion,
+  steps: LedgerSteps,
+): EventResult {
+  const order = applied.order;
+  let moved = 0;
+  let shortfall = 0;
+  for (const campaign of order.campaigns ?? []) {
+    const points = campaignPointsDue(campaign, order.lines) - campaign.credited;
+    if (points === 0) continue;
+    if (points > 0) {
+      const lot = steps.run((l, c) =>
+        credit(
+          l,
+          {
+            kind: "bonus",
+            amount: points,
+            source: "campaign",
+            funder: campaign.funder,
+            ...shipmentLotDates(event.occurredAt, version.config.lifecycle),
+            reference: order.orderId,
+            explanation: explainCampaignPoints(order.orderId, points, campaign.campaignId, campaign.name),
+          },
+          c,
+        ),
+      );
+      if (isRefusal(lot)) return lot;
+      campaign.lotIds.push(lot.lotId);
+    } else {
+      const taken = steps.run((l, c) =>
+        clawback(
+          l,
+          {
+            kind: "bonus",
+            amount: -points,
+            lotIds: [...campaign.lotIds].reverse(),
+            reference: order.orderId,
+            returnedLines: returnedSince(before, order),
+          },
+          c,
+        ),
+      );
+      if (isRefusal(taken)) return taken;
+      shortfall += taken.shortfall;
+      // The returned units' points go back to the budget, whatever the customer could repay.
+      if (campaign.budgetTakes) campaign.budgetTakes = giveBackTakes(campaign.budgetTakes, -points);
+    }
+    campaign.credited += points;
+    moved += Math.abs(points);
+  }
+  if (moved === 0) return applied;
+  order.shortfall += shortfall;
+  return {
+    ...applied,
+    change: steps.change,
+    effect: {
+      ...applied.effect,
+      campaignPoints: moved,
+      ...(shortfall > 0 ? { shortfall: (applied.effect.shortfall ?? 0) + shortfall } : {}),
+    },
+  };
+}
+
+/** The units a return took back, line by line, as the ledger's clawback records them. */
+function returnedSince(before: Order, order: Order): ReturnedLine[] {
+  return order.lines.flatMap((line, i) => {
+    const quantity = line.returnedQuantity - (before.lines[i]?.returnedQuantity ?? 0);
+    return quantity > 0 ? [[line.lineId, line.sku, quantity, line.quantity] as ReturnedLine] : [];
+  });
 }
 
 function giveBack(
@@ -550,6 +670,8 @@ function cancel(order: Order, event: OrderEvent, steps: LedgerSteps): EventResul
     if (refused) return refused;
     for (const line of order.lines) line.refunded = { ...line.spent };
   }
+  // R26: nothing shipped, so nothing was credited: the whole reservation goes back to the budgets.
+  for (const c of order.campaigns ?? []) if (c.budgetTakes) c.budgetTakes = [];
   order.state = "cancelled";
   return { ok: true, order, change: steps.change, effect: { points: { ...order.spend } } };
 }
@@ -655,8 +777,8 @@ export function applyOrderEvent(
   ledger: CustomerLedger,
   version: ConfigVersion,
   ctx: OperationContext,
-  /** R25: what the customer's savings account earns; only `placed` reads it. */
-  savingsMechanic: SavingsMechanic = DEFAULT_SAVINGS_MECHANIC,
+  /** What only `placed` reads. */
+  facts: PlacementFacts = {},
 ): EventResult {
   const steps = new LedgerSteps(ledger, {
     ...ctx,
@@ -676,7 +798,7 @@ export function applyOrderEvent(
         expectedStates: [],
         event: event.type,
       });
-    result = place(event, version, steps, ctx, savingsMechanic);
+    result = place(event, version, steps, ctx, facts);
   } else {
     if (!order)
       return refuse("ORDER_NOT_FOUND", `no order ${event.orderId} for customer ${event.customerId}`, {
@@ -712,6 +834,8 @@ export function applyOrderEvent(
     }
     if (result.ok && result.order.cashback && (event.type === "shipped" || event.type === "returned"))
       result = followCashback(order, result, event, version, steps);
+    if (result.ok && result.order.campaigns && (event.type === "shipped" || event.type === "returned"))
+      result = followCampaigns(order, result, event, version, steps);
   }
   if (result.ok) {
     result.order.updatedAt = ctx.now;

@@ -1,3 +1,4 @@
+import type { OrderCampaign } from "../campaigns/order-parts.js";
 import type { CartLine, KindPoints, LocalizedText, PaymentMethod } from "../checkout/index.js";
 
 export const ORDER_STATES = ["placed", "paid", "shipped", "delivered", "cancelled", "returned"] as const;
@@ -75,6 +76,8 @@ export interface Order {
   shortfall: number;
   /** R25: present only on orders that earn savings cashback. */
   cashback?: OrderCashback | undefined;
+  /** R26: what the campaigns in force at placement promised it; absent: none applied. */
+  campaigns?: OrderCampaign[] | undefined;
   updatedAt: Date;
 }
 

@@ -59,8 +59,39 @@ export function register(app: App, { orders }: RouteDeps) {
             accrual: Type.Object({
               points: Type.Integer(),
               sellerPoints: Type.Integer(),
+              campaignPoints: Type.Integer({ description: "R26: what the campaigns below add, together" }),
               explanation: Explanation,
             }),
+            campaigns: Type.Array(
+              Type.Object({
+                campaignId: Type.String(),
+                version: Type.Integer(),
+                name: Explanation,
+                funder: Type.String({ description: "`campaign:<id>` (the marketplace's) or `seller:<id>`" }),
+                points: Type.Integer({
+                  description: "Whole points it adds, within what is left of its budget",
+                }),
+                wantedPoints: Type.Integer({ description: "What it would add without its budget's limit" }),
+                lines: Type.Array(
+                  Type.Object({
+                    lineId: Type.String(),
+                    kop: Type.Integer({ description: "Kopecks of points" }),
+                  }),
+                ),
+                budget: Type.Union([
+                  Type.Object({
+                    remainingPoints: Type.Integer(),
+                    exhausted: Type.Boolean({ description: "Nothing left: the campaign adds nothing" }),
+                  }),
+                  Type.Null(),
+                ]),
+                explanation: Explanation,
+              }),
+              {
+                description:
+                  "R26: the campaigns in force now that apply to the cart, after stacking, on the money-paid bases; one whose budget is used up is listed with 0 points and says so",
+              },
+            ),
             premium: Type.Object(
               {
                 active: Type.Boolean({ description: "A Premium subscriber now" }),

@@ -49,6 +49,37 @@ export function register(app: App, { orders }: RouteDeps) {
                 },
               ),
             ),
+            campaigns: Type.Optional(
+              Type.Array(
+                Type.Object({
+                  campaignId: Type.String(),
+                  version: Type.Integer({ description: "The version in force when the order was placed" }),
+                  name: Explanation,
+                  funder: Type.String({
+                    description: "`campaign:<id>` (the marketplace's) or `seller:<id>`",
+                  }),
+                  points: Type.Integer({
+                    description: "Promised at placement, if every unit ships and stays",
+                  }),
+                  wantedPoints: Type.Integer({
+                    description: "What it would have given without its budget's limit",
+                  }),
+                  creditedPoints: Type.Integer({ description: "Credited net of returns" }),
+                  reservedPoints: Type.Union([Type.Integer(), Type.Null()], {
+                    description:
+                      "Held from its budget now (null: no budget); cancellations and returns give it back",
+                  }),
+                  lines: Type.Array(
+                    Type.Object({
+                      lineId: Type.String(),
+                      kop: Type.Integer({ description: "Kopecks of points" }),
+                    }),
+                  ),
+                  explanation: Explanation,
+                }),
+                { description: "R26: the campaigns in force at placement that applied; absent: none" },
+              ),
+            ),
             lines: Type.Array(
               Type.Object({
                 lineId: Type.String(),

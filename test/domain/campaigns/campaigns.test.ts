@@ -90,7 +90,16 @@ describe("R26 campaigns", () => {
     const plus200 = campaign("p200", { type: "order_points", points: 200 }, { minOrderTotalKop: 500_000 });
     expect(
       evaluateCampaigns([plus200], order("2026-03-01T00:00:00Z", [base("1", "books", 500_000, 500)])),
-    ).toEqual([{ campaignId: "p200", version: 1, lines: [], orderPoints: 200, points: 200 }]);
+    ).toEqual([
+      // The 200 points ride on the order's matching lines (here its one line), as kopecks of points.
+      {
+        campaignId: "p200",
+        version: 1,
+        lines: [{ lineId: "1", kop: 20_000 }],
+        orderPoints: 200,
+        points: 200,
+      },
+    ]);
     expect(
       evaluateCampaigns([plus200], order("2026-03-01T00:00:00Z", [base("1", "books", 499_999, 500)])),
     ).toEqual([]);

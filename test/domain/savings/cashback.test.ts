@@ -70,7 +70,9 @@ function driver(mechanic: SavingsMechanic, cashbackBp: number, welcomeBonus: num
         occurredAt: new Date(now),
         ...event,
       } as OrderEvent;
-      const result = applyOrderEvent(order, full, ledger, version(cashbackBp), ctx(), mechanic);
+      const result = applyOrderEvent(order, full, ledger, version(cashbackBp), ctx(), {
+        savingsMechanic: mechanic,
+      });
       if (!result.ok) throw new Error(`${full.type}: ${result.code} ${result.message}`);
       order = result.order;
       if (!result.change) return result;
