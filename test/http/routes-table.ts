@@ -324,6 +324,16 @@ const CAMPAIGN_ROUTES: readonly RouteCase[] = [
     prepare: prepareCampaigns,
   },
   {
+    operationId: "getCampaignBudget",
+    method: "GET",
+    path: "/v1/campaigns/{campaignId}/budget",
+    ...CAMPAIGN_READ,
+    customerSelf: false,
+    required: [],
+    request: (id) => ({ url: `/v1/campaigns/${campaignOf(id)}/budget` }),
+    prepare: prepareCampaigns,
+  },
+  {
     operationId: "listCampaignVersions",
     method: "GET",
     path: "/v1/campaigns/{campaignId}/versions",

@@ -319,6 +319,26 @@ export class CampaignService {
     return { ok: true, value: campaignView(c, this.clock.now()) };
   }
 
+  /**
+   * R26: the campaign's budget now — what its current version allows, what was funded (at publish,
+   * and on each raise), reserved by placed orders (net of cancellations and returns) and left.
+   */
+  async budget(campaignId: string, principal: Principal) {
+    const c = await this.store.find(campaignId);
+    if (!c || !visibleTo(principal, c)) return notFound(campaignId);
+    const summary = (await this.store.budgets([campaignId])).get(campaignId);
+    return {
+      ok: true as const,
+      value: {
+        campaignId,
+        budgetPoints: currentVersion(c).definition.budgetPoints,
+        fundedPoints: summary?.funded ?? 0,
+        reservedPoints: summary?.reserved ?? 0,
+        remainingPoints: summary?.remaining ?? 0,
+      },
+    };
+  }
+
   /** R26 dry run: the campaign's current version as if it were in force, whatever its state. */
   async asInForce(campaignId: string, principal: Principal): Promise<Outcome<CampaignInForce>> {
     const c = await this.store.find(campaignId);
