@@ -262,12 +262,45 @@ class Lane {
   }
 }
 
-/** All the group's works: one load, each customer's works in order, one write. */
+/**
+ * How often a group decides its budget reservations again on slices that moved since they were
+ * loaded (each round locks the slices it tried, so this ends): more means a bug.
+ */
+const MAX_BUDGET_ROUNDS = 2 * 16;
+
+/**
+ * All the group's works: one load, each customer's works in order, one write. Budget reservations
+ * (R22, R26) go first: when another transaction took from a slice since the load, the reservation
+ * changes nothing but locks the slices it tried; they are read again, now stable, and every work
+ * runs again on them — decided anew rather than failed.
+ */
 async function runGroup(tx: LedgerTransaction, group: Queued[], ctx: OperationContext) {
   const byCustomer = new Map<string, Queued[]>();
   for (const q of group) byCustomer.set(q.work.customerId, [...(byCustomer.get(q.work.customerId) ?? []), q]);
   const loads = [...byCustomer].map(([customerId, items]) => mergeLoads(customerId, items));
   const states = await tx.load(loads, ctx.now);
+  for (let round = 1; ; round++) {
+    const { answers, writes } = await runCustomers(tx, loads, byCustomer, states, ctx);
+    const reservations = writes.flatMap((w) => w.budgetReservations ?? []);
+    if (reservations.length === 0 || (await tx.reserveFromBudgets(reservations))) {
+      if (writes.length > 0) await tx.write(writes, ctx.now);
+      return answers;
+    }
+    if (round >= MAX_BUDGET_ROUNDS) throw new Error("budget reservations did not settle");
+    const fresh = await tx.budgetSlices([...new Set(reservations.map((r) => r.budgetId))]);
+    for (const state of states.values())
+      for (const [id, slices] of fresh) if (state.budgets.has(id)) state.budgets.set(id, slices);
+  }
+}
+
+/** Every customer's works on its loaded state, widening a load that fell short (R4). */
+async function runCustomers(
+  tx: LedgerTransaction,
+  loads: CustomerLoad[],
+  byCustomer: Map<string, Queued[]>,
+  states: Map<string, CustomerState>,
+  ctx: OperationContext,
+) {
   const answers = new Map<Queued, Answer>();
   const writes: CustomerWrite[] = [];
   // Budgets are shared: each customer sees the slices as the customers before it in this
@@ -296,12 +329,17 @@ async function runGroup(tx: LedgerTransaction, group: Queued[], ctx: OperationCo
         spend[error.kind] = Math.max(spend[error.kind] ?? 0, error.atLeast);
         load.spend = spend;
         load.spendBeyondBalance = true;
-        state = seenBy((await tx.load([load], ctx.now)).get(load.customerId) as CustomerState);
+        const wider = (await tx.load([load], ctx.now)).get(load.customerId) as CustomerState;
+        // The slices stay as this transaction read (or locked) them.
+        states.set(load.customerId, {
+          ...wider,
+          budgets: (states.get(load.customerId) as CustomerState).budgets,
+        });
+        state = seenBy(states.get(load.customerId) as CustomerState);
       }
     }
   }
-  if (writes.length > 0) await tx.write(writes, ctx.now);
-  return answers;
+  return { answers, writes };
 }
 
 /** R22, R26: loaded budget slices as they stand after these reservations. */

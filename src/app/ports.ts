@@ -353,7 +353,16 @@ export interface CustomerWrite {
 export interface LedgerTransaction {
   /** `now` decides what is due: the instant the operations run at. */
   load(requests: CustomerLoad[], now: Date): Promise<Map<string, CustomerState>>;
+  /** Everything but the budget reservations, which `reserveFromBudgets` made before. */
   write(writes: CustomerWrite[], at: Date): Promise<void>;
+  /**
+   * R22, R26: moves each budget slice by its reservations, all or none. None when a slice no longer
+   * holds what is reserved from it (another transaction took from it since the load); the slices
+   * tried are locked until the transaction ends either way.
+   */
+  reserveFromBudgets(reservations: readonly BudgetReservation[]): Promise<boolean>;
+  /** R22, R26: the budgets' slices as they are now (read again after a reservation was refused). */
+  budgetSlices(budgetIds: readonly string[]): Promise<Map<string, BudgetSlice[]>>;
   /**
    * R5, R13 set-based for the transaction's customers: due pending lots become available, expired
    * lots are written off, with the movements the per-customer path would write. Customers with a

@@ -10,74 +10,77 @@ import type { Database } from "./schema.js";
  * its transaction moves each slice by its reservations with one conditional statement.
  */
 
-/** `budget_slices_of_work`: every slice of the budgets the works name, one statement. */
+/** `budget_slices_by_id`: every slice of these budgets, by budget id (one never funded: none). */
+export async function readBudgetSlices(
+  db: Kysely<Database> | Transaction<Database>,
+  budgetIds: readonly string[],
+): Promise<Map<string, BudgetSlice[]>> {
+  const slices = new Map<string, BudgetSlice[]>(budgetIds.map((id) => [id, []]));
+  if (budgetIds.length === 0) return slices;
+  const result = await sql<{ budget_id: string; slice: number; funded: string; reserved: string }>`
+    select budget_id, slice, funded, reserved from budget_slices
+    where budget_id = any(${[...budgetIds]}::text[]) order by budget_id, slice`.execute(db);
+  for (const r of result.rows) {
+    const slice = { slice: r.slice, funded: Number(r.funded), reserved: Number(r.reserved) };
+    slices.set(r.budget_id, [...(slices.get(r.budget_id) ?? []), slice]);
+  }
+  return slices;
+}
+
+/** The slices of the budgets the works name, read without locking them, into their states. */
 export async function loadBudgets(
   db: Kysely<Database> | Transaction<Database>,
   requests: CustomerLoad[],
   states: Map<string, CustomerState>,
 ): Promise<void> {
-  const ids = [...new Set(requests.flatMap((r) => r.budgetIds ?? []))];
-  if (ids.length === 0) return;
-  const result = await sql<{ budget_id: string; slice: number; funded: string; reserved: string }>`
-    select budget_id, slice, funded, reserved from budget_slices
-    where budget_id = any(${ids}::text[]) order by budget_id, slice`.execute(db);
-  const slices = new Map<string, BudgetSlice[]>();
-  for (const r of result.rows) {
-    const slice = { slice: r.slice, funded: Number(r.funded), reserved: Number(r.reserved) };
-    slices.set(r.budget_id, [...(slices.get(r.budget_id) ?? []), slice]);
-  }
+  const slices = await readBudgetSlices(db, [...new Set(requests.flatMap((r) => r.budgetIds ?? []))]);
   for (const request of requests) {
     const state = states.get(request.customerId);
     if (!state) continue;
-    // A budget never funded has no slices: nothing can be reserved from it.
     for (const id of request.budgetIds ?? []) state.budgets.set(id, slices.get(id) ?? []);
   }
 }
 
-/** A serialization failure: the store runs the whole transaction again, on a fresh load. */
-class BudgetMoved extends Error {
-  readonly code = "40001";
-}
-
 /**
- * `reserve_from_budget_slices`: each slice moved by the sum of its reservations, in one statement; a
- * reservation only where the slice still holds it. The load read the slices without locking them:
- * if another transaction took the points meanwhile, this one runs again and decides anew. Customers
- * of one transaction see each other's reservations (the group committer carries them forward), so
- * their sums are what the slices must hold.
+ * `reserve_from_budget_slices`: each slice moved by the sum of its reservations, all or none, in
+ * one statement. The slices are locked in one order (budget, slice) by every transaction, so two
+ * that share slices wait for each other rather than deadlock, and stay locked: when one no longer
+ * holds its part (another transaction took from it since the load), nothing moves, and the caller
+ * reads them again — stable now — and decides anew. Customers of one transaction see each other's
+ * reservations (the group committer carries them forward), so the sums are what the slices hold.
  */
 export async function reserveFromBudgets(
   trx: Transaction<Database>,
   reservations: readonly BudgetReservation[],
-): Promise<void> {
+): Promise<boolean> {
   const sums = new Map<string, BudgetReservation>();
   for (const r of reservations) {
     const key = `${r.budgetId}\u0000${r.slice}`;
     const prior = sums.get(key);
-    sums.set(key, { ...r, points: (prior?.points ?? 0) + r.points });
+    sums.set(key, { budgetId: r.budgetId, slice: r.slice, points: (prior?.points ?? 0) + r.points });
   }
   const wanted = [...sums.values()].filter((r) => r.points !== 0);
-  if (wanted.length === 0) return;
+  if (wanted.length === 0) return true;
   const result = await sql<{ moved: number }>`
     with
       wanted as (
         select * from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as x("budgetId" text, slice smallint, points bigint)),
-      -- Slices locked in one order (budget, slice) by every transaction: two works that share
-      -- slices wait for each other rather than deadlock.
       locked as (
-        select b.budget_id, b.slice from budget_slices as b
+        select b.budget_id, b.slice, b.funded, b.reserved from budget_slices as b
         join wanted as w on b.budget_id = w."budgetId" and b.slice = w.slice
         order by b.budget_id, b.slice
         for update of b),
+      holds as (
+        select count(*) = ${wanted.length} as all_hold from locked as l
+        join wanted as w on l.budget_id = w."budgetId" and l.slice = w.slice
+        where w.points < 0 or l.funded - l.reserved >= w.points),
       moved as (
         update budget_slices as b set reserved = b.reserved + w.points
-        from wanted as w, locked as l
-        where b.budget_id = w."budgetId" and b.slice = w.slice and l.budget_id = b.budget_id and l.slice = b.slice
-          and (w.points < 0 or b.funded - b.reserved >= w.points)
+        from wanted as w
+        where b.budget_id = w."budgetId" and b.slice = w.slice and (select all_hold from holds)
         returning 1)
     select count(*)::int as moved from moved`.execute(trx);
-  if ((result.rows[0]?.moved ?? 0) !== wanted.length)
-    throw new BudgetMoved("a budget slice changed since it was loaded");
+  return (result.rows[0]?.moved ?? 0) === wanted.length;
 }
 
 /**

@@ -25,7 +25,7 @@ import {
   zeroTotals,
 } from "../domain/ledger/index.js";
 import type { OrderEvent } from "../domain/orders/index.js";
-import { loadBudgets, reserveFromBudgets } from "./budget-store.js";
+import { loadBudgets, readBudgetSlices, reserveFromBudgets } from "./budget-store.js";
 import { settleDueLotsInBulk } from "./bulk-settlement.js";
 import { movementFromRow, movementRow } from "./movement-rows.js";
 import {
@@ -682,10 +682,6 @@ async function writeCustomers(trx: Transaction<Database>, writes: CustomerWrite[
       + (select count(*) from notification_delivery_rows) + (select count(*) from balance_rows) + (select count(*) from order_rows) + (select count(*) from order_line_rows)
       + (select count(*) from event_rows) + (select count(*) from outcome_rows) as written`.execute(trx);
   if (writes.some((w) => (w.reviews?.length ?? 0) > 0)) await writeReviews(trx, writes, at);
-  await reserveFromBudgets(
-    trx,
-    writes.flatMap((w) => w.budgetReservations ?? []),
-  );
 }
 
 export class PostgresLedgerStore implements LedgerStore {
@@ -723,6 +719,8 @@ export class PostgresLedgerStore implements LedgerStore {
               await writeProgrammes(trx, writes, at);
               await writePremium(trx, writes, at);
             },
+            reserveFromBudgets: (reservations) => reserveFromBudgets(trx, reservations),
+            budgetSlices: (budgetIds) => readBudgetSlices(trx, budgetIds),
             settleDueLotsInBulk: (now, movementIdBase) =>
               settleDueLotsInBulk(trx, customers, now, movementIdBase),
             payInterestInBulk: (run) => payInterestInBulk(trx, customers, run),

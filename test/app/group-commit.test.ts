@@ -42,6 +42,8 @@ class WatchedStore implements LedgerStore {
         work({
           load: (requests, now) => tx.load(requests, now),
           settleDueLotsInBulk: (now, base) => tx.settleDueLotsInBulk(now, base),
+          reserveFromBudgets: (reservations) => tx.reserveFromBudgets(reservations),
+          budgetSlices: (budgetIds) => tx.budgetSlices(budgetIds),
           payInterestInBulk: (run) => tx.payInterestInBulk(run),
           write: async (writes, at) => {
             if (this.failWritesFor && writes.some((w) => w.customerId === this.failWritesFor))

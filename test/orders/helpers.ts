@@ -60,6 +60,8 @@ export interface Outcome {
     expectedAccrualPoints?: number;
     cashbackPoints?: number;
     expectedCashbackPoints?: number;
+    campaignPoints?: number;
+    expectedCampaignPoints?: number;
   };
   error?: { code: string; message: string; details: Record<string, unknown> };
 }
