@@ -129,7 +129,10 @@ export class PostgresSellerDiscountStore implements SellerDiscountStore {
     };
   }
 
-  /** `seller_discounts_in_force`: the sellers not in the cache, in one statement by the partial index. */
+  /**
+   * `seller_discounts_in_force`: the sellers not in the cache, in one statement by the partial index;
+   * each seller's by id.
+   */
   async inForce(sellerIds: readonly string[]): Promise<StoredSellerDiscount[]> {
     const missing = sellerIds.filter((s) => !this.cache.get(s));
     if (missing.length > 0) {
@@ -138,6 +141,8 @@ export class PostgresSellerDiscountStore implements SellerDiscountStore {
         .selectAll()
         .where("seller_id", "=", sql<string>`any(${missing}::text[])`)
         .where("ended_at", "is", null)
+        .orderBy("seller_id")
+        .orderBy("discount_id")
         .execute();
       const found = new Map<string, StoredSellerDiscount[]>(missing.map((s) => [s, []]));
       for (const r of rows) found.get(r.seller_id)?.push(discountOf(r));

@@ -28,7 +28,7 @@ export interface SellerDiscountWrites {
 export interface SellerDiscountStore {
   /** Writes under the caller's Idempotency-Key for one discount (`seller:<id>/<discountId>`). */
   keyed: KeyedWriteRun<SellerDiscountWrites>;
-  /** The discounts in force of these sellers; may be a few seconds old (a short cache). */
+  /** The discounts in force of these sellers, each seller's by id; may be a few seconds old (a short cache). */
   inForce(sellerIds: readonly string[]): Promise<StoredSellerDiscount[]>;
   /** Forgets what the cache holds for the seller: a write through this process is seen at once. */
   invalidate(sellerId: string): void;

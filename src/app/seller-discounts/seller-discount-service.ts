@@ -165,13 +165,7 @@ export class SellerDiscountService {
     const refused = forbidden(principal, sellerId);
     if (refused) return refused;
     const discounts = await this.store.inForce([sellerId]);
-    return {
-      ok: true as const,
-      value: {
-        sellerId,
-        discounts: discounts.map(view).sort((a, b) => (a.discountId < b.discountId ? -1 : 1)),
-      },
-    };
+    return { ok: true as const, value: { sellerId, discounts: discounts.map(view) } };
   }
 
   /**
