@@ -20,6 +20,7 @@ import { ProgrammeRules } from "./app/programme-rules.js";
 import { ReviewService } from "./app/reviews/review-service.js";
 import { SavingsService } from "./app/savings/savings-service.js";
 import { ScheduledWork } from "./app/scheduled-work.js";
+import { SellerDiscountService } from "./app/seller-discounts/seller-discount-service.js";
 import type { Config, NatsOrderEventsConfig } from "./config.js";
 import { decodeOrderEventMessage } from "./http/order-event-body.js";
 import { buildServer } from "./http/server.js";
@@ -48,6 +49,7 @@ import { PostgresReviewStore } from "./infra/review-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
 import { PostgresSavingsStore } from "./infra/savings-store.js";
 import { startPoller, startScheduler } from "./infra/scheduler.js";
+import { PostgresSellerDiscountStore } from "./infra/seller-discount-store.js";
 import { WebhookTransport } from "./infra/webhooks/webhook-transport.js";
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -265,11 +267,18 @@ export async function createKopilka(
     ids,
     config.timeZone,
   );
+  // R27: sellers' loyalty discounts; quotes take them off the prices before the caps.
+  const sellerDiscounts = new SellerDiscountService(
+    new PostgresSellerDiscountStore(database.db, ids),
+    clock,
+    config.timeZone,
+  );
   const orders = new OrderService(orderStore, clock, rules, ledger, committer, {
     countEvents: metrics.countEvents,
     campaignsInForce: (at) => campaigns.campaignsInForce(at),
     campaignBudgets: (campaignIds) => campaignStore.budgets(campaignIds),
     premiumAt: (asked) => premium.premiumAt(asked),
+    sellerDiscounts: (customerId, lines, at) => sellerDiscounts.forQuote(customerId, lines, at),
     promoCodeOwners: (codes) => managerStore.codeOwners(codes),
     deliver,
     timeZone: config.timeZone,
@@ -365,10 +374,23 @@ export async function createKopilka(
     webhookRelay,
     webhooks,
     campaigns,
+    sellerDiscounts,
     notificationHousekeeping,
     async buildServer() {
       return buildServer({
-        deps: { ledger, orders, access, savings, reviews, invites, managers, premium, webhooks, campaigns },
+        deps: {
+          ledger,
+          orders,
+          access,
+          savings,
+          reviews,
+          invites,
+          managers,
+          premium,
+          webhooks,
+          campaigns,
+          sellerDiscounts,
+        },
         access,
         ids,
         bodyLimitBytes: config.bodyLimitBytes,

@@ -41,6 +41,7 @@ import {
   waitingFor,
 } from "../domain/orders/index.js";
 import { deliveryFor } from "../domain/premium/index.js";
+import { sellerStatsDeltas } from "../domain/seller-discounts/stats.js";
 import type { EffectKey } from "./effects/effect-relay.js";
 import { type CustomerWork, type GroupCommitter, hashRangeOf, withReservations } from "./group-commit.js";
 import { type AppliedShipment, invitationAfterOrderEvents } from "./invites/after-order-events.js";
@@ -61,6 +62,7 @@ import type {
   WaitingEvent,
 } from "./ports.js";
 import type { ProgrammeRules } from "./programme-rules.js";
+import type { SellerDiscountService } from "./seller-discounts/seller-discount-service.js";
 import { validationFailed } from "./validation-refusal.js";
 
 export interface IncomingEvent {
@@ -136,6 +138,8 @@ export class OrderService {
       campaignsInForce: (at: Date) => Promise<CampaignInForce[]>;
       /** R26: what is left of these campaigns' budgets, for quotes. */
       campaignBudgets: (campaignIds: readonly string[]) => Promise<Map<string, BudgetSummary>>;
+      /** R27: the cart's sellers' loyalty discounts for the customer at an instant, and the cart after them. */
+      sellerDiscounts: SellerDiscountService["forQuote"];
     },
   ) {}
 
@@ -156,7 +160,7 @@ export class OrderService {
   async quote(input: QuoteInput) {
     const prepared = await this.prepareQuote(input, this.clock.now());
     if (!prepared.ok) return prepared;
-    const { version, lines, premium, balances, quote, allocation, accrual } = prepared.value;
+    const { version, lines, premium, balances, quote, allocation, accrual, sellerDiscounts } = prepared.value;
     const campaigns = await this.campaignsForQuote(input, prepared.value);
     return {
       ok: true as const,
@@ -176,6 +180,8 @@ export class OrderService {
         reasons: quote.reasons,
         lines: lines.map((line, i) => ({
           lineId: line.lineId,
+          // R27: the price to charge, after the seller's loyalty discount.
+          unitPriceKop: line.unitPriceKop,
           spend: allocation[i]?.points ?? { bonus: 0, savings: 0, referral: 0 },
           accrualKop: accrual.lines[i]?.accrualKop ?? 0,
           rateBp: accrual.lines[i]?.rateBp ?? 0,
@@ -204,6 +210,7 @@ export class OrderService {
           orderTotalKop: orderTotalKop(lines),
           thresholdKop: premiumFreeDeliveryThresholdOf(version.config.earning),
         }),
+        sellerDiscounts: { sellers: sellerDiscounts.sellers, discountKop: sellerDiscounts.discountKop },
       },
     };
   }
@@ -255,7 +262,13 @@ export class OrderService {
       } satisfies Refused;
     }
     const version = versionInForce(await this.currentVersions(), now);
-    const lines = await this.withSellerPoints(input.lines);
+    // R27: the sellers' loyalty discounts come off the prices first: the caps and accrual see what is paid.
+    const sellerDiscounts = await this.programmes.sellerDiscounts(
+      input.customerId,
+      await this.withSellerPoints(input.lines),
+      now,
+    );
+    const lines = sellerDiscounts.lines;
     const [premium = false] = await this.programmes.premiumAt([{ customerId: input.customerId, at: now }]);
     // From the balance cache, settled first when something fell due a moment ago.
     const { totals } = await this.ledger.currentBalance(input.customerId);
@@ -276,7 +289,7 @@ export class OrderService {
     });
     return {
       ok: true as const,
-      value: { version, lines, premium, balances, quote, allocation, accrual, at: now },
+      value: { version, lines, premium, balances, quote, allocation, accrual, sellerDiscounts, at: now },
     };
   }
 
@@ -763,6 +776,9 @@ function applyForCustomer(
           timeZone: context.timeZone,
         })
       : { referredOrders: [], monthDeltas: [], effects: [] };
+  // R27: what the events changed in the customer's statistics with the orders' sellers.
+  const loaded = new Map(state.orders.map((o) => [o.orderId, o]));
+  const sellerStats = changed.flatMap((o) => sellerStatsDeltas(loaded.get(o.orderId), o, context.timeZone));
   const write =
     combined || changedOrders.size > 0 || written.size > 0
       ? {
@@ -783,6 +799,7 @@ function applyForCustomer(
             : {}),
           effects: [...invites.effects, ...managers.effects],
           ...(budgetReservations.length > 0 ? { budgetReservations } : {}),
+          ...(sellerStats.length > 0 ? { sellerStats } : {}),
         }
       : undefined;
   // Answers given earlier in this batch for events that a later event moved: report the latest

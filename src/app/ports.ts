@@ -20,6 +20,7 @@ import type {
 import type { PremiumInterval, PremiumPeriod } from "../domain/premium/index.js";
 import type { BudgetSlice, Review } from "../domain/reviews/index.js";
 import type { CalendarMonth, SavingsEntry, SavingsMechanic } from "../domain/savings/index.js";
+import type { SellerStatsDelta } from "../domain/seller-discounts/stats.js";
 import type { Outcome, WriteRequest } from "./ledger-service.js";
 
 /** The only clock the use cases read; tests pass a fake one fixed at a reference instant. */
@@ -340,6 +341,11 @@ export interface CustomerWrite {
   programmes?: ProgrammesWrite;
   /** R28. */
   premium?: PremiumWrite;
+  /**
+   * R27: changes to the customer's statistics with sellers, from its order events. Added to the
+   * stored rows, never read by the work: nothing in a transaction depends on them.
+   */
+  sellerStats?: SellerStatsDelta[];
   /** Effects on other customers, for the relay to apply in their own work. */
   effects?: OutgoingEffect[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */

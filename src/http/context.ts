@@ -13,6 +13,7 @@ import type { OrderService } from "../app/order-service.js";
 import type { PremiumService } from "../app/premium/premium-service.js";
 import type { ReviewService } from "../app/reviews/review-service.js";
 import type { SavingsService } from "../app/savings/savings-service.js";
+import type { SellerDiscountService } from "../app/seller-discounts/seller-discount-service.js";
 import { ApiError, type ErrorBody, type ErrorCode, isErrorCode, statusOf } from "./errors.js";
 
 export type App = FastifyInstance<
@@ -38,6 +39,8 @@ export interface RouteDeps {
   webhooks: WebhookSubscriptions;
   /** R26: campaign definitions. */
   campaigns: CampaignService;
+  /** R27: sellers' loyalty discounts. */
+  sellerDiscounts: SellerDiscountService;
 }
 
 /**

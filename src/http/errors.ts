@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { CAMPAIGN_REFUSAL_CODES } from "../app/campaigns/campaign-service.js";
 import { WEBHOOK_REFUSAL_CODES } from "../app/notifications/webhook-subscriptions.js";
+import { SELLER_DISCOUNT_REFUSAL_CODES } from "../app/seller-discounts/seller-discount-service.js";
 import { INVITE_REFUSAL_CODES } from "../domain/invites/index.js";
 import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
 import { MANAGER_REFUSAL_CODES } from "../domain/managers/index.js";
@@ -35,6 +36,7 @@ export const ERROR_CODES = [
   ...MANAGER_REFUSAL_CODES,
   ...WEBHOOK_REFUSAL_CODES,
   ...CAMPAIGN_REFUSAL_CODES,
+  ...SELLER_DISCOUNT_REFUSAL_CODES,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -60,6 +62,7 @@ export function statusOf(code: ErrorCode): number {
     case "MANAGER_NOT_FOUND":
     case "WEBHOOK_NOT_FOUND":
     case "CAMPAIGN_NOT_FOUND":
+    case "SELLER_DISCOUNT_NOT_FOUND":
       return 404;
     case "METHOD_NOT_ALLOWED":
       return 405;
@@ -102,6 +105,7 @@ export function statusOf(code: ErrorCode): number {
     case "PROMO_CODE_NOT_FOUND":
     case "CAMPAIGN_CONTRADICTS_ANOTHER":
     case "CAMPAIGN_WINDOW_OVER":
+    case "SELLER_DISCOUNTS_LIMIT_REACHED":
       return 422;
     case "INTERNAL":
       return 500;

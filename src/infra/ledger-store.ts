@@ -41,6 +41,7 @@ import { loadReviews, writeReviews } from "./review-store.js";
 import { payInterestInBulk } from "./savings-interest-bulk.js";
 import { loadSavings, writeSavings } from "./savings-store.js";
 import type { Database } from "./schema.js";
+import { writeSellerStats } from "./seller-discount-store.js";
 
 /** SQLSTATEs after which the whole transaction can simply run again: serialization failure, deadlock. */
 const RETRYABLE = new Set(["40001", "40P01"]);
@@ -718,6 +719,7 @@ export class PostgresLedgerStore implements LedgerStore {
               await writeSavings(trx, writes, at);
               await writeProgrammes(trx, writes, at);
               await writePremium(trx, writes, at);
+              await writeSellerStats(trx, writes);
             },
             reserveFromBudgets: (reservations) => reserveFromBudgets(trx, reservations),
             budgetSlices: (budgetIds) => readBudgetSlices(trx, budgetIds),

@@ -200,6 +200,39 @@ export interface OrdersDatabase {
     created_at: Date;
     created_by: string;
   };
+  /** R27 (migration 18): each seller discount's version in force. */
+  seller_discounts: {
+    seller_id: string;
+    discount_id: string;
+    current_version: number;
+    percent_bp: number;
+    /** JSON text on write; parsed jsonb on read. */
+    condition: unknown;
+    name: unknown;
+    ended_at: Date | null;
+    created_at: Date;
+    created_by: string;
+    updated_at: Date;
+  };
+  seller_discount_versions: {
+    seller_id: string;
+    discount_id: string;
+    version: number;
+    percent_bp: number;
+    condition: unknown;
+    name: unknown;
+    ended: boolean;
+    created_at: Date;
+    created_by: string;
+  };
+  /** R27: a customer's statistics with one seller (src/domain/seller-discounts/stats.ts). */
+  customer_seller_stats: {
+    customer_id: string;
+    seller_id: string;
+    points_kop: string | number;
+    units_month: string;
+    units: string | number;
+  };
   audit_log: {
     audit_id: string;
     actor: string;

@@ -400,6 +400,69 @@ const CAMPAIGN_ROUTES: readonly RouteCase[] = [
   },
 ];
 
+/**
+ * R27: seller s-1's loyalty discounts, one pair per customer id of the table (the request's and the
+ * other request's), so that the seller key may change them as operators may. Keys are stored per
+ * discount.
+ */
+const discountOf = (id: string, other?: "other") => `${other ? "other" : "d"}-${id}`;
+const discountUrl = (id: string, other?: "other") =>
+  `/v1/sellers/s-1/loyalty-discounts/${discountOf(id, other)}`;
+const discountBody = (other?: "other") => ({
+  percentBp: other ? 2_000 : 1_000,
+  condition: other ? { type: "units_this_month", moreThan: 3 } : { type: "points_from_seller", atLeast: 100 },
+});
+
+async function prepareDiscounts(h: Harness, id: string) {
+  for (const other of [undefined, "other"] as const) {
+    const res = await h.send({
+      method: "PUT",
+      url: discountUrl(id, other),
+      key: h.keys.seller,
+      body: discountBody(other),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+  }
+}
+
+const SELLER_DISCOUNT_ROUTES: readonly RouteCase[] = [
+  {
+    operationId: "putSellerLoyaltyDiscount",
+    method: "PUT",
+    path: "/v1/sellers/{sellerId}/loyalty-discounts/{discountId}",
+    roles: ["operator", "seller"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: ["percentBp", "condition"],
+    request: (id, other) => ({ url: discountUrl(id), body: discountBody(other) }),
+  },
+  {
+    operationId: "listSellerLoyaltyDiscounts",
+    method: "GET",
+    path: "/v1/sellers/{sellerId}/loyalty-discounts",
+    roles: ["operator", "support", "readonly", "seller"],
+    customerSelf: false,
+    write: false,
+    success: 200,
+    required: [],
+    request: () => ({ url: "/v1/sellers/s-1/loyalty-discounts" }),
+  },
+  {
+    operationId: "endSellerLoyaltyDiscount",
+    method: "DELETE",
+    path: "/v1/sellers/{sellerId}/loyalty-discounts/{discountId}",
+    roles: ["operator", "seller"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    otherSubject: true,
+    required: [],
+    request: (id, other) => ({ url: discountUrl(id, other) }),
+    prepare: prepareDiscounts,
+  },
+];
+
 export const ROUTES: readonly RouteCase[] = [
   {
     operationId: "creditPoints",
@@ -690,6 +753,7 @@ export const ROUTES: readonly RouteCase[] = [
   },
   ...WEBHOOK_ROUTES,
   ...CAMPAIGN_ROUTES,
+  ...SELLER_DISCOUNT_ROUTES,
 ];
 
 export const WRITE_ROUTES = ROUTES.filter((r) => r.write);

@@ -70,6 +70,9 @@ const BAD_VALUES: Record<string, unknown[]> = {
   effect: [5, null, "rate_multiplier", []],
   combinable: ["true", 1, null],
   budgetPoints: [0, -1, 1.5, "100", true, 1e12 + 1],
+  // R27 sellers' loyalty discounts: values wrong as a whole (their parts: test/seller-discounts).
+  percentBp: [0, 9_001, -1, 1.5, "1000", null],
+  condition: [5, null, "points_from_seller", []],
   notificationIds: [
     [],
     ["ntf_1"],

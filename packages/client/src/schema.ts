@@ -193,7 +193,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * R16-R19, R21, R7-R12, R28: how many points a cart may use, the best combination, what it earns, and whether delivery is free
+         * R27, R16-R19, R21, R7-R12, R28: the sellers' loyalty discounts, how many points the cart may use at the discounted prices, the best combination, what it earns, and whether delivery is free
          * @description No side effects: nothing is held. Idempotency-Key is not needed.
          */
         post: operations["quoteCheckout"];
@@ -911,6 +911,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sellers/{sellerId}/loyalty-discounts/{discountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * R27: create or replace a seller's loyalty discount: a new version, quoted from now on
+         * @description A seller key only for its own seller id (403 otherwise). The same definition again changes nothing; an ended discount put again is in force again. A seller has at most 20 in force (422 SELLER_DISCOUNTS_LIMIT_REACHED). Audited.
+         */
+        put: operations["putSellerLoyaltyDiscount"];
+        post?: never;
+        /**
+         * R27: end a seller's loyalty discount now: a new version, ended; its history stays
+         * @description Quotes from now on leave it out. A seller key only for its own seller id (403 otherwise). Ended before: answered as it is; never defined: 404 SELLER_DISCOUNT_NOT_FOUND. Audited.
+         */
+        delete: operations["endSellerLoyaltyDiscount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sellers/{sellerId}/loyalty-discounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R27: a seller's loyalty discounts in force
+         * @description A seller key only for its own seller id (403 otherwise).
+         */
+        get: operations["listSellerLoyaltyDiscounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -970,7 +1014,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "CAMPAIGN_NOT_FOUND" | "CAMPAIGN_NOT_EDITABLE" | "CAMPAIGN_CONTRADICTS_ANOTHER" | "CAMPAIGN_WINDOW_OVER";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "CAMPAIGN_NOT_FOUND" | "CAMPAIGN_NOT_EDITABLE" | "CAMPAIGN_CONTRADICTS_ANOTHER" | "CAMPAIGN_WINDOW_OVER" | "SELLER_DISCOUNT_NOT_FOUND" | "SELLER_DISCOUNTS_LIMIT_REACHED";
                 message: string;
                 details: unknown;
                 requestId: string;
@@ -2537,6 +2581,8 @@ export interface operations {
                         }[];
                         lines: {
                             lineId: string;
+                            /** @description R27: the price to charge per unit, after the seller's loyalty discount */
+                            unitPriceKop: number;
                             spend: {
                                 bonus: number;
                                 savings: number;
@@ -2619,6 +2665,55 @@ export interface operations {
                                 ru: string;
                                 en: string;
                             };
+                        };
+                        /** @description R27: sellers' loyalty discounts, already taken off lines[].unitPriceKop, before the points caps and the accrual; the order placed carries the discounted prices */
+                        sellerDiscounts: {
+                            sellers: {
+                                sellerId: string;
+                                /** @description The customer's statistics with the seller that the conditions read */
+                                stats: {
+                                    pointsFromSeller: number;
+                                    unitsThisMonth: number;
+                                };
+                                discounts: {
+                                    discountId: string;
+                                    name: {
+                                        ru: string;
+                                        en: string;
+                                    } | null;
+                                    percentBp: number;
+                                    /** @description Who qualifies, by `type` */
+                                    condition: {
+                                        /** @enum {string} */
+                                        type: "points_from_seller";
+                                        /** @description Whole points the customer earned on the seller's products (net of returns), at least; 1-1000000000 */
+                                        atLeast: number;
+                                    } | {
+                                        /** @enum {string} */
+                                        type: "units_this_month";
+                                        /** @description Units of the seller's products the customer bought this calendar month (KOPILKA_TIME_ZONE; orders placed this month, shipped and not returned), more than; 0-1000000 */
+                                        moreThan: number;
+                                    };
+                                    qualifies: boolean;
+                                    /** @description The largest the customer qualifies for: it is taken off */
+                                    applied: boolean;
+                                    /** @description R33: a human-readable explanation in Russian and English */
+                                    reason: {
+                                        ru: string;
+                                        en: string;
+                                    };
+                                }[];
+                                lines: {
+                                    lineId: string;
+                                    /** @description Off each unit: floor(unit price × percentBp / 10,000) */
+                                    unitDiscountKop: number;
+                                    /** @description quantity × unitDiscountKop */
+                                    discountKop: number;
+                                }[];
+                                discountKop: number;
+                            }[];
+                            /** @description Off the cart in all, kopecks */
+                            discountKop: number;
                         };
                     };
                 };
@@ -8987,6 +9082,430 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    putSellerLoyaltyDiscount: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The seller: 1-64 of A-Z a-z 0-9 _ . : - */
+                sellerId: string;
+                /** @description The seller's own id for the discount: 1-64 of A-Z a-z 0-9 _ . : - */
+                discountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Off each unit's price, basis points: 10% is 1000; 1-9000 (at most 90%) */
+                    percentBp: number;
+                    /** @description Who qualifies, by `type` */
+                    condition: {
+                        /** @enum {string} */
+                        type: "points_from_seller";
+                        /** @description Whole points the customer earned on the seller's products (net of returns), at least; 1-1000000000 */
+                        atLeast: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "units_this_month";
+                        /** @description Units of the seller's products the customer bought this calendar month (KOPILKA_TIME_ZONE; orders placed this month, shipped and not returned), more than; 0-1000000 */
+                        moreThan: number;
+                    };
+                    /** @description The seller's name for it; omitted or null: none */
+                    name?: {
+                        /** @description In Russian, as customers read it */
+                        ru: string;
+                        /** @description In English */
+                        en: string;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sellerId: string;
+                        discountId: string;
+                        /** @description 1 when created, one more per change (ending it too) */
+                        version: number;
+                        percentBp: number;
+                        /** @description Who qualifies, by `type` */
+                        condition: {
+                            /** @enum {string} */
+                            type: "points_from_seller";
+                            /** @description Whole points the customer earned on the seller's products (net of returns), at least; 1-1000000000 */
+                            atLeast: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "units_this_month";
+                            /** @description Units of the seller's products the customer bought this calendar month (KOPILKA_TIME_ZONE; orders placed this month, shipped and not returned), more than; 0-1000000 */
+                            moreThan: number;
+                        };
+                        name: {
+                            ru: string;
+                            en: string;
+                        } | null;
+                        /** @description In force (not ended) */
+                        active: boolean;
+                        endedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    endSellerLoyaltyDiscount: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The seller: 1-64 of A-Z a-z 0-9 _ . : - */
+                sellerId: string;
+                /** @description The seller's own id for the discount: 1-64 of A-Z a-z 0-9 _ . : - */
+                discountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sellerId: string;
+                        discountId: string;
+                        /** @description 1 when created, one more per change (ending it too) */
+                        version: number;
+                        percentBp: number;
+                        /** @description Who qualifies, by `type` */
+                        condition: {
+                            /** @enum {string} */
+                            type: "points_from_seller";
+                            /** @description Whole points the customer earned on the seller's products (net of returns), at least; 1-1000000000 */
+                            atLeast: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "units_this_month";
+                            /** @description Units of the seller's products the customer bought this calendar month (KOPILKA_TIME_ZONE; orders placed this month, shipped and not returned), more than; 0-1000000 */
+                            moreThan: number;
+                        };
+                        name: {
+                            ru: string;
+                            en: string;
+                        } | null;
+                        /** @description In force (not ended) */
+                        active: boolean;
+                        endedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listSellerLoyaltyDiscounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The seller: 1-64 of A-Z a-z 0-9 _ . : - */
+                sellerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sellerId: string;
+                        /** @description The discounts in force, by id (at most 20) */
+                        discounts: {
+                            sellerId: string;
+                            discountId: string;
+                            /** @description 1 when created, one more per change (ending it too) */
+                            version: number;
+                            percentBp: number;
+                            /** @description Who qualifies, by `type` */
+                            condition: {
+                                /** @enum {string} */
+                                type: "points_from_seller";
+                                /** @description Whole points the customer earned on the seller's products (net of returns), at least; 1-1000000000 */
+                                atLeast: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "units_this_month";
+                                /** @description Units of the seller's products the customer bought this calendar month (KOPILKA_TIME_ZONE; orders placed this month, shipped and not returned), more than; 0-1000000 */
+                                moreThan: number;
+                            };
+                            name: {
+                                ru: string;
+                                en: string;
+                            } | null;
+                            /** @description In force (not ended) */
+                            active: boolean;
+                            endedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

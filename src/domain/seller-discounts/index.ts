@@ -6,9 +6,14 @@
  * customer qualifies for applies to that seller's lines (discounts of one seller do not stack); the
  * quote lists every discount and why it applies or not. The marketplace applies it to the prices
  * before the points caps (R16-R19), so the caps and the accrual see the prices the customer pays.
+ *
+ * A discount is taken off each unit, floor(unit price × bp / 10,000), so that the discounted unit
+ * price stays whole kopecks (the order placed carries it as `unitPriceKop`); a line's discount is its
+ * quantity times that. The statistics the conditions read: ./stats.ts.
  */
 
 import type { CartLine } from "../checkout/cart.js";
+import { checkIntegerRange, type Problem } from "../checkout/problems.js";
 import { BASIS_POINTS_PER_UNIT } from "../kinds.js";
 import { formatNumber, formatPercent, formatPoints, type LocalizedText, russianPlural } from "../text.js";
 
@@ -18,10 +23,17 @@ export type LoyaltyCondition =
   /** Units of the seller's products the customer bought (shipped and kept) this calendar month, more than. */
   | { readonly type: "units_this_month"; readonly moreThan: number };
 
+/** R27's limits: the largest discount (90%: a unit is never given away), and conditions' bounds. */
+export const MAX_DISCOUNT_BP = 9_000;
+export const MAX_POINTS_CONDITION = 1_000_000_000;
+export const MAX_UNITS_CONDITION = 1_000_000;
+/** The most discounts a seller may have in force at once (the quote weighs every one). */
+export const MAX_DISCOUNTS_PER_SELLER = 20;
+
 export interface SellerDiscount {
   readonly discountId: string;
   readonly sellerId: string;
-  /** Of the line amount, bp: 10% is 1,000. */
+  /** Of each unit's price, bp: 10% is 1,000; 1-MAX_DISCOUNT_BP. */
   readonly percentBp: number;
   readonly condition: LoyaltyCondition;
 }
@@ -47,8 +59,12 @@ export interface DiscountVerdict {
 export interface SellerDiscountQuote {
   readonly sellerId: string;
   readonly discounts: readonly DiscountVerdict[];
-  /** Kopecks off each of the seller's lines (floored per line), and in all. */
-  readonly lines: readonly { readonly lineId: string; readonly discountKop: number }[];
+  /** Kopecks off each unit of the seller's lines (floored per unit) and off each line, and in all. */
+  readonly lines: readonly {
+    readonly lineId: string;
+    readonly unitDiscountKop: number;
+    readonly discountKop: number;
+  }[];
   readonly discountKop: number;
 }
 
@@ -101,13 +117,10 @@ export function quoteSellerDiscounts(
     const percentBp = best?.percentBp ?? 0;
     const sellerLines = lines
       .filter((l) => l.sellerId === sellerId)
-      .map((l) => ({
-        lineId: l.lineId,
-        // Exact: a line amount times a rate can pass 2^53.
-        discountKop: Number(
-          (BigInt(l.quantity) * BigInt(l.unitPriceKop) * BigInt(percentBp)) / BigInt(BASIS_POINTS_PER_UNIT),
-        ),
-      }));
+      .map((l) => {
+        const unitDiscountKop = unitDiscountOf(l.unitPriceKop, percentBp);
+        return { lineId: l.lineId, unitDiscountKop, discountKop: l.quantity * unitDiscountKop };
+      });
     return [
       {
         sellerId,
@@ -117,4 +130,31 @@ export function quoteSellerDiscounts(
       },
     ];
   });
+}
+
+/** Kopecks off one unit: floor(price × bp / 10,000), exact (a price times a rate can pass 2^53). */
+function unitDiscountOf(unitPriceKop: number, percentBp: number): number {
+  return Number((BigInt(unitPriceKop) * BigInt(percentBp)) / BigInt(BASIS_POINTS_PER_UNIT));
+}
+
+/** The cart at the prices the customer pays: each unit's price less its seller's discount. */
+export function discountedLines(
+  lines: readonly CartLine[],
+  quotes: readonly SellerDiscountQuote[],
+): CartLine[] {
+  const off = new Map(quotes.flatMap((q) => q.lines.map((l) => [l.lineId, l.unitDiscountKop] as const)));
+  return lines.map((l) => {
+    const unitDiscountKop = off.get(l.lineId) ?? 0;
+    return unitDiscountKop === 0 ? l : { ...l, unitPriceKop: l.unitPriceKop - unitDiscountKop };
+  });
+}
+
+/** What is wrong with a discount's definition, by field (`percentBp`, `condition.atLeast` …). */
+export function validateSellerDiscount(d: Pick<SellerDiscount, "percentBp" | "condition">): Problem[] {
+  const problems: Problem[] = [];
+  checkIntegerRange(problems, "percentBp", d.percentBp, 1, MAX_DISCOUNT_BP);
+  if (d.condition.type === "points_from_seller")
+    checkIntegerRange(problems, "condition.atLeast", d.condition.atLeast, 1, MAX_POINTS_CONDITION);
+  else checkIntegerRange(problems, "condition.moreThan", d.condition.moreThan, 0, MAX_UNITS_CONDITION);
+  return problems;
 }

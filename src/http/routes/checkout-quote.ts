@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import { type App, errorResponses, type RouteDeps, sendOutcome } from "../context.js";
 import { KindPointsSchema, Lines, PaymentMethodSchema } from "../order-schemas.js";
 import { Explanation, Id, strictObject } from "../schemas.js";
+import { QuoteSellerDiscountsSchema } from "./seller-discounts/schemas.js";
 
 export function register(app: App, { orders }: RouteDeps) {
   app.post(
@@ -12,7 +13,7 @@ export function register(app: App, { orders }: RouteDeps) {
         operationId: "quoteCheckout",
         tags: ["checkout"],
         summary:
-          "R16-R19, R21, R7-R12, R28: how many points a cart may use, the best combination, what it earns, and whether delivery is free",
+          "R27, R16-R19, R21, R7-R12, R28: the sellers' loyalty discounts, how many points the cart may use at the discounted prices, the best combination, what it earns, and whether delivery is free",
         description: "No side effects: nothing is held. Idempotency-Key is not needed.",
         security: [{ bearer: [] }],
         body: strictObject({
@@ -42,6 +43,9 @@ export function register(app: App, { orders }: RouteDeps) {
             lines: Type.Array(
               Type.Object({
                 lineId: Type.String(),
+                unitPriceKop: Type.Integer({
+                  description: "R27: the price to charge per unit, after the seller's loyalty discount",
+                }),
                 spend: KindPointsSchema,
                 accrualKop: Type.Integer(),
                 rateBp: Type.Integer(),
@@ -116,6 +120,7 @@ export function register(app: App, { orders }: RouteDeps) {
               },
               { description: "R28: free delivery for Premium subscribers from the threshold, and why" },
             ),
+            sellerDiscounts: QuoteSellerDiscountsSchema,
           }),
           ...errorResponses(422),
         },

@@ -2,10 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CartLine } from "../../../src/domain/checkout/cart.js";
 import {
+  discountedLines,
   NO_STATS,
   quoteSellerDiscounts,
   type SellerDiscount,
   type SellerStats,
+  validateSellerDiscount,
 } from "../../../src/domain/seller-discounts/index.js";
 import { CYRILLIC_LETTER, LATIN_LETTER } from "../../support/alphabets.js";
 import { assertProperty } from "../../support/property.js";
@@ -48,7 +50,7 @@ describe("R27 sellers' loyalty discounts", () => {
     // 10% of 999.99 RUB, floored to the kopeck: 99.99.
     expect(quote({ pointsFromSeller: 100, unitsThisMonth: 3 })[0]).toMatchObject({
       discountKop: 9_999,
-      lines: [{ lineId: "1", discountKop: 9_999 }],
+      lines: [{ lineId: "1", unitDiscountKop: 9_999, discountKop: 9_999 }],
       discounts: [{ applied: true }, { applied: false }],
     });
     expect(quote({ pointsFromSeller: 100, unitsThisMonth: 4 })[0]).toMatchObject({
@@ -60,6 +62,30 @@ describe("R27 sellers' loyalty discounts", () => {
     });
     // Another seller's lines are untouched: it offers nothing.
     expect(quote({ pointsFromSeller: 1_000, unitsThisMonth: 10 }).map((q) => q.sellerId)).toEqual(["s-1"]);
+  });
+
+  it("takes the discount off each unit, floored, so discounted unit prices stay whole kopecks", () => {
+    // 10% of 9.99 RUB is 99.9 kop: 99 off each unit, 297 off 3 units (not floor(2,997 × 10%) = 299).
+    const cart = [line("1", "s-1", 999, 3), line("2", "s-2", 999, 3)];
+    const [q] = quoteSellerDiscounts([ten], () => ({ pointsFromSeller: 100, unitsThisMonth: 0 }), cart);
+    expect(q?.lines).toEqual([{ lineId: "1", unitDiscountKop: 99, discountKop: 297 }]);
+    expect(discountedLines(cart, q ? [q] : []).map((l) => l.unitPriceKop)).toEqual([900, 999]);
+  });
+
+  it("refuses a definition out of bounds, naming the field", () => {
+    expect(
+      validateSellerDiscount({ percentBp: 9_000, condition: { type: "units_this_month", moreThan: 0 } }),
+    ).toEqual([]);
+    expect(
+      validateSellerDiscount({ percentBp: 9_001, condition: { type: "points_from_seller", atLeast: 0 } }).map(
+        (p) => p.field,
+      ),
+    ).toEqual(["percentBp", "condition.atLeast"]);
+    expect(
+      validateSellerDiscount({ percentBp: 0, condition: { type: "units_this_month", moreThan: -1 } }).map(
+        (p) => p.field,
+      ),
+    ).toEqual(["percentBp", "condition.moreThan"]);
   });
 
   it("says why in Russian and English", () => {
@@ -101,9 +127,11 @@ describe("R27 sellers' loyalty discounts", () => {
             ...discounts.filter((d) => points >= d.condition.atLeast).map((d) => d.percentBp),
           );
           for (const [i, l] of (q?.lines ?? []).entries()) {
-            const amount = BigInt(cart[i]?.quantity ?? 0) * BigInt(cart[i]?.unitPriceKop ?? 0);
-            expect(BigInt(l.discountKop)).toBe((amount * BigInt(best)) / 10_000n);
-            expect(BigInt(l.discountKop)).toBeLessThanOrEqual(amount);
+            const price = BigInt(cart[i]?.unitPriceKop ?? 0);
+            const quantity = BigInt(cart[i]?.quantity ?? 0);
+            expect(BigInt(l.unitDiscountKop)).toBe((price * BigInt(best)) / 10_000n);
+            expect(BigInt(l.discountKop)).toBe(quantity * BigInt(l.unitDiscountKop));
+            expect(BigInt(l.discountKop)).toBeLessThanOrEqual(price * quantity);
           }
           expect(q?.discounts.filter((d) => d.applied).length).toBe(best > 0 ? 1 : 0);
         },
