@@ -19,6 +19,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { progressBar } from "../src/cli/progress.js";
 import { monthContaining, previousMonth } from "../src/domain/savings/index.js";
 import type { Kopilka } from "../src/main.js";
+import { budgetsBurnt, publishBenchCampaigns } from "./campaigns.js";
 import { ApiClient } from "./http.js";
 import {
   checkExpiry,
@@ -90,6 +91,13 @@ const KNOBS = {
   singleSeconds: { full: 30, quick: 6, help: "(b) seconds" },
   quoteRate: { full: 2_000, quick: 2_000, help: "(c) offered quotes per second (open loop)" },
   quoteSeconds: { full: 20, quick: 5, help: "(c) seconds" },
+  campaigns: {
+    full: 50,
+    quick: 50,
+    help: "(a″, c″) R26 campaigns in force for the campaign phases (0 skips them)",
+  },
+  budgetedCampaigns: { full: 10, quick: 10, help: "(a″, c″) of those, campaigns with a budget" },
+  campaignSeconds: { full: 30, quick: 6, help: "(a″) seconds of batch events with the campaigns" },
   holdRate: { full: 500, quick: 500, help: "(d) offered hold create+release pairs per second (open loop)" },
   holdSeconds: { full: 15, quick: 4, help: "(d) hold seconds" },
   balanceRate: { full: 5_000, quick: 5_000, help: "(d) offered balance reads per second (open loop)" },
@@ -608,6 +616,72 @@ async function postgresRun(s: Settings, report: Report) {
       p99Row("(c) Quote latency p99", quotes, { p99Ms: 5, perSecond: 2_000 }),
       { metric: "(c) Quote latency p999", value: quotes.latency.p999, unit: "ms" },
     );
+
+    if (s.campaigns > 0) {
+      // R26: the same streams with campaigns in force — their cost is the difference to (a) and (c).
+      const campaignIds = await publishBenchCampaigns(api, s.campaigns, s.budgetedCampaigns);
+      // Orders placed from now on: the campaigns apply to orders placed after they were published.
+      workload.placeFrom(new Date(Date.now() + 1_000));
+      const withCampaigns = `${formatNumber(s.campaigns)} campaigns in force, ${formatNumber(s.budgetedCampaigns)} with budgets`;
+      const campaignBatch = await driveEvents({
+        api,
+        feed,
+        service,
+        eventsPerRequest: s.batchSize,
+        concurrency: s.batchConcurrency,
+        seconds: s.campaignSeconds,
+        label: "(a″) order events, batches, with campaigns",
+      });
+      cpuRows.push(["(a″) batch events, campaigns", campaignBatch.cpu, campaignBatch.seconds]);
+      service.assertAlive("(a″) batch events with campaigns");
+      const burnt = await budgetsBurnt(api, campaignIds);
+      results.campaigns = {
+        count: s.campaigns,
+        budgeted: s.budgetedCampaigns,
+        batch: campaignBatch,
+        budgets: burnt,
+      };
+      memoryAfter.campaignBatch = memoryNow(service);
+      const ratio = batch.appliedPerSecond > 0 ? campaignBatch.appliedPerSecond / batch.appliedPerSecond : 0;
+      const a2 = eventRows(
+        `(a″) Order events, batches (${withCampaigns})`,
+        ` of ${s.batchSize}`,
+        campaignBatch,
+        "batch request",
+        {
+          minimum: 30_000,
+          minimumRatio: 2,
+        },
+      );
+      rows.push(...a2.rows);
+      eventTargets.push(a2.target);
+      rows.push({
+        metric: "(a″) Campaigns' cost on the event path: applied events/s with them ÷ without them (a)",
+        value: round(ratio, 2),
+        unit: "×",
+        reference: `budgets: ${formatNumber(burnt.reserved)} points reserved, ${formatNumber(burnt.exhausted)} of ${formatNumber(s.budgetedCampaigns)} used up`,
+      });
+      const campaignQuotes = await driveQuotes({
+        ...open,
+        rate: s.quoteRate,
+        seconds: s.quoteSeconds,
+        label: `(c″) quotes at ${s.quoteRate}/s, with campaigns`,
+      });
+      cpuRows.push(["(c″) quotes, campaigns", campaignQuotes.cpu, campaignQuotes.seconds]);
+      service.assertAlive("(c″) quotes with campaigns");
+      results.campaignQuotes = campaignQuotes;
+      rows.push(
+        {
+          metric: `(c″) Quotes (${withCampaigns}): achieved at ${formatNumber(s.quoteRate)}/s offered`,
+          value: campaignQuotes.achievedPerSecond,
+          unit: "quotes/s",
+          reference:
+            `${formatNumber(quotes.achievedPerSecond > 0 ? campaignQuotes.achievedPerSecond / quotes.achievedPerSecond : 0, 2)}× the rate without them (c)` +
+            failed(campaignQuotes.failures),
+        },
+        p99Row(`(c″) Quote latency p99 (${withCampaigns})`, campaignQuotes, { p99Ms: 5, perSecond: 2_000 }),
+      );
+    }
 
     const holds = await driveHolds({
       ...open,

@@ -267,6 +267,8 @@ export class Workload {
   private readonly balance: Float64Array;
   private readonly heap = new EventHeap();
   private nextOrder = 0;
+  /** Added to every order planned from now on (placeFrom): later orders are placed later. */
+  private shiftMs = 0;
   readonly counts: WorkloadCounts = {
     orders: 0,
     events: 0,
@@ -288,6 +290,18 @@ export class Workload {
     this.productPopularity = new Zipf(options.productsPerSeller, 0.8);
     this.balance = new Float64Array(options.customers);
     for (let r = 0; r < options.customers; r++) this.balance[r] = this.initialCredit(r);
+  }
+
+  /**
+   * Orders not planned yet are placed from `at` on (2 s apart as before): a phase that needs its
+   * orders placed after something it did (R26: campaigns published now are in force for orders
+   * placed from now on) starts its stream there. Orders already planned keep their times.
+   */
+  placeFrom(at: Date): void {
+    this.shiftMs = Math.max(
+      this.shiftMs,
+      at.getTime() - this.options.epoch.getTime() - this.nextOrder * 2000,
+    );
   }
 
   customerId(rank: number): string {
@@ -433,7 +447,7 @@ export class Workload {
     // Hot path: no closures here (tsx names every closure it creates, which costs more than the work).
     const L = this.options.lagOrders;
     const maxJitter = Math.max(1, Math.floor(L / 4));
-    let at = this.options.epoch.getTime() + index * 2000;
+    let at = this.options.epoch.getTime() + this.shiftMs + index * 2000;
     let slot = index;
     const events: OrderEvent[] = [
       {
