@@ -21,11 +21,13 @@ import {
   addDays,
   applyChange,
   type CategoryNames,
+  type CreditSource,
   type CustomerLedger,
   capture,
   clawback,
   combineChanges,
   credit,
+  type ExplanationRef,
   explainCampaignPoints,
   explainOrderShipped,
   explainSavingsCashback,
@@ -399,7 +401,7 @@ function ship(
   );
   if (isRefusal(picks)) return picks;
   if (picks.length === 0) return conflict(order, event, ["paid"]);
-  const { availableFrom, expiresAt } = shipmentLotDates(event.occurredAt, version.config.lifecycle);
+  const dates = shipmentLotDates(event.occurredAt, version.config.lifecycle);
   const netBefore = netAccrualKop(order);
   for (const { line, quantity } of picks) {
     line.earnedKop += proportionalReturnShare({
@@ -413,29 +415,20 @@ function ship(
   // R12: whole points follow the order's net kopecks, rounded down.
   const points = pointsFromKop(netAccrualKop(order)) - pointsFromKop(netBefore);
   if (points > 0) {
-    const lot = steps.run((l, c) =>
-      credit(
-        l,
-        {
-          kind: "bonus",
-          amount: points,
-          source: "purchase",
-          funder: "marketplace",
-          availableFrom,
-          expiresAt,
-          reference: order.orderId,
-          explanation: explainOrderShipped(
-            order.orderId,
-            points,
-            order.configVersion,
-            picks.map((p) => lineAccrual(p.line)),
-          ),
-        },
-        c,
+    const lotId = creditShipped(steps, order, dates, {
+      kind: "bonus",
+      amount: points,
+      source: "purchase",
+      funder: "marketplace",
+      explanation: explainOrderShipped(
+        order.orderId,
+        points,
+        order.configVersion,
+        picks.map((p) => lineAccrual(p.line)),
       ),
-    );
-    if (isRefusal(lot)) return lot;
-    for (const { line } of picks) line.accrualLotIds.push(lot.lotId);
+    });
+    if (isRefusal(lotId)) return lotId;
+    for (const { line } of picks) line.accrualLotIds.push(lotId);
     order.accrualPoints += points;
   }
   // R11: seller points, funded by each seller, as their own lots and explanation lines.
@@ -447,30 +440,21 @@ function ship(
   }
   for (const [sellerId, sellerPicks] of bySeller) {
     const amount = sellerPicks.reduce((s, p) => s + (p.line.sellerPointsPerUnit ?? 0) * p.quantity, 0);
-    const lot = steps.run((l, c) =>
-      credit(
-        l,
-        {
-          kind: "bonus",
-          amount,
-          source: "seller",
-          funder: `seller:${sellerId}`,
-          availableFrom,
-          expiresAt,
-          reference: order.orderId,
-          explanation: explainSellerPoints(
-            order.orderId,
-            amount,
-            sellerId,
-            sellerPicks.map((p) => [p.quantity, p.line.sellerPointsPerUnit ?? 0]),
-          ),
-        },
-        c,
+    const lotId = creditShipped(steps, order, dates, {
+      kind: "bonus",
+      amount,
+      source: "seller",
+      funder: `seller:${sellerId}`,
+      explanation: explainSellerPoints(
+        order.orderId,
+        amount,
+        sellerId,
+        sellerPicks.map((p) => [p.quantity, p.line.sellerPointsPerUnit ?? 0]),
       ),
-    );
-    if (isRefusal(lot)) return lot;
+    });
+    if (isRefusal(lotId)) return lotId;
     for (const p of sellerPicks) {
-      p.line.sellerLotIds.push(lot.lotId);
+      p.line.sellerLotIds.push(lotId);
       p.line.sellerPointsEarned += (p.line.sellerPointsPerUnit ?? 0) * p.quantity;
     }
     sellerPoints += amount;
@@ -480,8 +464,19 @@ function ship(
     ok: true,
     order,
     change: steps.change,
-    effect: { accrualPoints: points, sellerPoints, availableFrom: availableFrom.toISOString() },
+    effect: { accrualPoints: points, sellerPoints, availableFrom: dates.availableFrom.toISOString() },
   };
+}
+
+/** R13: points a shipment (or a return's recount) earned, as a pending lot of the order: its id. */
+function creditShipped(
+  steps: LedgerSteps,
+  order: Order,
+  dates: { availableFrom: Date; expiresAt: Date },
+  lot: { kind: PointKind; amount: number; source: CreditSource; funder: string; explanation: ExplanationRef },
+): string | OrderRefusal {
+  const credited = steps.run((l, c) => credit(l, { ...lot, ...dates, reference: order.orderId }, c));
+  return isRefusal(credited) ? credited : credited.lotId;
 }
 
 /** R13: a shipment's lots are pending from the shipment, available pendingDelayHours later (R3 expiry after). */
@@ -509,25 +504,16 @@ function followCashback(
   if (points === 0) return applied;
   let shortfall = 0;
   if (points > 0) {
-    const dates = shipmentLotDates(event.occurredAt, version.config.lifecycle);
     const money = shippedMoneyKop(order.lines) - shippedMoneyKop(before.lines);
-    const lot = steps.run((l, c) =>
-      credit(
-        l,
-        {
-          kind: "savings",
-          amount: points,
-          source: "savings_cashback",
-          funder: "savings_cashback",
-          ...dates,
-          reference: order.orderId,
-          explanation: explainSavingsCashback(order.orderId, money, cashback.rateBp, points),
-        },
-        c,
-      ),
-    );
-    if (isRefusal(lot)) return lot;
-    cashback.lotIds.push(lot.lotId);
+    const lotId = creditShipped(steps, order, shipmentLotDates(event.occurredAt, version.config.lifecycle), {
+      kind: "savings",
+      amount: points,
+      source: "savings_cashback",
+      funder: "savings_cashback",
+      explanation: explainSavingsCashback(order.orderId, money, cashback.rateBp, points),
+    });
+    if (isRefusal(lotId)) return lotId;
+    cashback.lotIds.push(lotId);
   } else {
     const returnedLines = returnedSince(before, order);
     const taken = steps.run((l, c) =>
@@ -579,23 +565,20 @@ function followCampaigns(
     const points = campaignPointsDue(campaign, order.lines) - campaign.credited;
     if (points === 0) continue;
     if (points > 0) {
-      const lot = steps.run((l, c) =>
-        credit(
-          l,
-          {
-            kind: "bonus",
-            amount: points,
-            source: "campaign",
-            funder: campaign.funder,
-            ...shipmentLotDates(event.occurredAt, version.config.lifecycle),
-            reference: order.orderId,
-            explanation: explainCampaignPoints(order.orderId, points, campaign.campaignId, campaign.name),
-          },
-          c,
-        ),
+      const lotId = creditShipped(
+        steps,
+        order,
+        shipmentLotDates(event.occurredAt, version.config.lifecycle),
+        {
+          kind: "bonus",
+          amount: points,
+          source: "campaign",
+          funder: campaign.funder,
+          explanation: explainCampaignPoints(order.orderId, points, campaign.campaignId, campaign.name),
+        },
       );
-      if (isRefusal(lot)) return lot;
-      campaign.lotIds.push(lot.lotId);
+      if (isRefusal(lotId)) return lotId;
+      campaign.lotIds.push(lotId);
     } else {
       const taken = steps.run((l, c) =>
         clawback(
