@@ -20,6 +20,7 @@ import { ProgrammeRules } from "./app/programme-rules.js";
 import { ReviewService } from "./app/reviews/review-service.js";
 import { SavingsService } from "./app/savings/savings-service.js";
 import { ScheduledWork } from "./app/scheduled-work.js";
+import { SegmentService } from "./app/segments/segment-service.js";
 import { SellerDiscountService } from "./app/seller-discounts/seller-discount-service.js";
 import type { Config, NatsOrderEventsConfig } from "./config.js";
 import { decodeOrderEventMessage } from "./http/order-event-body.js";
@@ -49,6 +50,7 @@ import { PostgresReviewStore } from "./infra/review-store.js";
 import { PostgresRunClaims } from "./infra/run-claims.js";
 import { PostgresSavingsStore } from "./infra/savings-store.js";
 import { startPoller, startScheduler } from "./infra/scheduler.js";
+import { PostgresSegmentStore } from "./infra/segment-store.js";
 import { PostgresSellerDiscountStore } from "./infra/seller-discount-store.js";
 import { WebhookTransport } from "./infra/webhooks/webhook-transport.js";
 
@@ -258,6 +260,8 @@ export async function createKopilka(
   );
   // R28: subscription periods; orders and quotes ask whether a customer is Premium at an instant.
   const premium = new PremiumService(new PostgresPremiumStore(database.db), committer, clock, ids);
+  // R29: segments over the customers' statistics; campaigns (R26) may be limited to one.
+  const segments = new SegmentService(new PostgresSegmentStore(database.db, ids), clock, config.timeZone);
   // R26: campaign definitions; the order path reads `campaigns.campaignsInForce(at)` (cached).
   const campaignStore = new PostgresCampaignStore(database.db, ids);
   const campaigns = new CampaignService(
@@ -266,6 +270,7 @@ export async function createKopilka(
     clock,
     ids,
     config.timeZone,
+    async (segmentId) => (await segments.get(segmentId)).ok,
   );
   // R27: sellers' loyalty discounts; quotes take them off the prices before the caps.
   const sellerDiscounts = new SellerDiscountService(
@@ -277,6 +282,8 @@ export async function createKopilka(
     countEvents: metrics.countEvents,
     campaignsInForce: (at) => campaigns.campaignsInForce(at),
     campaignBudgets: (campaignIds) => campaignStore.budgets(campaignIds),
+    segmentsOf: async (customerIds) =>
+      new Map([...(await segments.membership(customerIds))].map(([id, m]) => [id, m.segments])),
     premiumAt: (asked) => premium.premiumAt(asked),
     sellerDiscounts: (customerId, lines, at) => sellerDiscounts.forQuote(customerId, lines, at),
     promoCodeOwners: (codes) => managerStore.codeOwners(codes),
@@ -375,6 +382,7 @@ export async function createKopilka(
     webhooks,
     campaigns,
     sellerDiscounts,
+    segments,
     notificationHousekeeping,
     async buildServer() {
       return buildServer({
@@ -390,6 +398,7 @@ export async function createKopilka(
           webhooks,
           campaigns,
           sellerDiscounts,
+          segments,
         },
         access,
         ids,

@@ -41,6 +41,7 @@ import {
   waitingFor,
 } from "../domain/orders/index.js";
 import { deliveryFor } from "../domain/premium/index.js";
+import { orderDayDelta } from "../domain/segments/stats.js";
 import { sellerStatsDeltas } from "../domain/seller-discounts/stats.js";
 import type { EffectKey } from "./effects/effect-relay.js";
 import { type CustomerWork, type GroupCommitter, hashRangeOf, withReservations } from "./group-commit.js";
@@ -79,8 +80,11 @@ export interface EventAnswer {
 
 export type Refused = { ok: false; code: string; message: string; details: Record<string, unknown> };
 
-/** R29: segments are not kept yet, so a campaign limited to a segment matches no one. */
+/** A customer in no segment (and what is read when no campaign in force is limited to one). */
 const NO_SEGMENTS: ReadonlySet<string> = new Set();
+
+const limitedToSegments = (campaigns: readonly CampaignInForce[]) =>
+  campaigns.some((c) => c.definition.conditions.segmentId !== null);
 
 /**
  * R26: the campaigns in force that could give a placed order anything — matched on the order's
@@ -91,13 +95,14 @@ function campaignCandidates(
   event: Extract<OrderEvent, { type: "placed" }>,
   inForce: readonly CampaignInForce[],
   baseRates: ProgrammeConfig["earning"]["baseRateBp"],
+  segments: ReadonlySet<string>,
 ): CampaignInForce[] {
   if (inForce.length === 0 || validateCart(event.lines).length > 0) return [];
   return candidateCampaigns(inForce, {
     placedAt: event.occurredAt,
     paymentMethod: event.paymentMethod,
     premium: event.premium === true,
-    segments: NO_SEGMENTS,
+    segments,
     lines: lineBases(event.lines, [], baseRates),
   });
 }
@@ -136,6 +141,8 @@ export class OrderService {
       premiumAt: (asked: readonly { customerId: string; at: Date }[]) => Promise<boolean[]>;
       /** R26: the campaigns in force at an instant (cached). */
       campaignsInForce: (at: Date) => Promise<CampaignInForce[]>;
+      /** R29: the segments each customer belongs to now. */
+      segmentsOf: (customerIds: readonly string[]) => Promise<Map<string, ReadonlySet<string>>>;
       /** R26: what is left of these campaigns' budgets, for quotes. */
       campaignBudgets: (campaignIds: readonly string[]) => Promise<Map<string, BudgetSummary>>;
       /** R27: the cart's sellers' loyalty discounts for the customer at an instant, and the cart after them. */
@@ -229,7 +236,7 @@ export class OrderService {
       placedAt: at,
       paymentMethod: input.paymentMethod,
       premium,
-      segments: NO_SEGMENTS,
+      segments: await this.segmentsOfCustomer(input.customerId, [campaign]),
       lines: lineBases(lines, allocation, version.config.earning.baseRateBp),
     });
     return {
@@ -247,6 +254,12 @@ export class OrderService {
         budgetPoints: campaign.definition.budgetPoints,
       },
     };
+  }
+
+  /** R29: the customer's segments, read only when one of the campaigns is limited to a segment. */
+  private async segmentsOfCustomer(customerId: string, campaigns: readonly CampaignInForce[]) {
+    if (!limitedToSegments(campaigns)) return NO_SEGMENTS;
+    return (await this.programmes.segmentsOf([customerId])).get(customerId) ?? NO_SEGMENTS;
   }
 
   /** What a quote (or a dry run) reads and computes, at an instant. */
@@ -309,7 +322,8 @@ export class OrderService {
       premium: prepared.premium,
       lines: lineBases(prepared.lines, prepared.allocation, prepared.version.config.earning.baseRateBp),
     };
-    const candidates = candidateCampaigns(inForce, { ...order, segments: NO_SEGMENTS });
+    const segments = await this.segmentsOfCustomer(input.customerId, inForce);
+    const candidates = candidateCampaigns(inForce, { ...order, segments });
     const budgeted = candidates.filter((c) => c.definition.budgetPoints !== null).map((c) => c.campaignId);
     const left = budgeted.length > 0 ? await this.programmes.campaignBudgets(budgeted) : new Map();
     const promised = promiseCampaigns(
@@ -318,7 +332,7 @@ export class OrderService {
         // What is left, as one slice: the quote reserves nothing, so the slices' split does not matter.
         budgets: (id) => [{ slice: 0, funded: left.get(id)?.remaining ?? 0, reserved: 0 }],
         ownSlice: 0,
-        segments: NO_SEGMENTS,
+        segments,
       },
       order,
     );
@@ -381,6 +395,12 @@ export class OrderService {
             },
           }
         : item;
+    // R29: the segments of the customers placing orders, when a campaign in force is limited to one.
+    const segmented = placed.filter((e) => limitedToSegments(inForceAt.get(e.occurredAt.getTime()) ?? []));
+    const segmentsOf =
+      segmented.length > 0
+        ? await this.programmes.segmentsOf([...new Set(segmented.map((e) => e.customerId))])
+        : new Map<string, ReadonlySet<string>>();
     const answers: EventAnswer[] = new Array(incoming.length);
     const recorded: EffectKey[] = [];
     const campaigns = new Map<string, CampaignInForce[]>();
@@ -390,6 +410,7 @@ export class OrderService {
       promoCodes,
       timeZone: this.programmes.timeZone,
       campaignsOf: (eventId: string) => campaigns.get(eventId) ?? [],
+      segmentsOf: (customerId: string) => segmentsOf.get(customerId) ?? NO_SEGMENTS,
     };
     await Promise.all(
       [...byCustomer].map(async ([customerId, indexes]) => {
@@ -398,7 +419,11 @@ export class OrderService {
           if (event.type !== "placed") continue;
           const version = versionInForce(versions, event.occurredAt);
           const inForce = inForceAt.get(event.occurredAt.getTime()) ?? [];
-          campaigns.set(event.eventId, campaignCandidates(event, inForce, version.config.earning.baseRateBp));
+          const segments = segmentsOf.get(event.customerId) ?? NO_SEGMENTS;
+          campaigns.set(
+            event.eventId,
+            campaignCandidates(event, inForce, version.config.earning.baseRateBp, segments),
+          );
         }
         const budgetIds = items.flatMap(({ event }) =>
           context
@@ -590,6 +615,8 @@ function applyForCustomer(
     timeZone: string;
     /** R26: the campaigns a placed event (by id) could get anything from. */
     campaignsOf: (eventId: string) => readonly CampaignInForce[];
+    /** R29: the segments of a customer (read before the transaction, as R28's Premium is). */
+    segmentsOf: (customerId: string) => ReadonlySet<string>;
   },
   ctx: OperationContext,
 ): { answers: EventAnswer[]; write: Omit<CustomerWrite, "customerId" | "actor"> | undefined } {
@@ -644,7 +671,7 @@ function applyForCustomer(
               inForce,
               budgets: (id: string) => budgets.get(campaignBudgetId(id)),
               ownSlice: hashRangeOf(state.ledger.customerId, BUDGET_SLICES),
-              segments: NO_SEGMENTS,
+              segments: context.segmentsOf(event.customerId),
             },
           }
         : {}),
@@ -779,6 +806,8 @@ function applyForCustomer(
   // R27: what the events changed in the customer's statistics with the orders' sellers.
   const loaded = new Map(state.orders.map((o) => [o.orderId, o]));
   const sellerStats = changed.flatMap((o) => sellerStatsDeltas(loaded.get(o.orderId), o, context.timeZone));
+  // R29: and in its orders by day.
+  const orderDays = changed.flatMap((o) => orderDayDelta(loaded.get(o.orderId), o, context.timeZone) ?? []);
   const write =
     combined || changedOrders.size > 0 || written.size > 0
       ? {
@@ -800,6 +829,7 @@ function applyForCustomer(
           effects: [...invites.effects, ...managers.effects],
           ...(budgetReservations.length > 0 ? { budgetReservations } : {}),
           ...(sellerStats.length > 0 ? { sellerStats } : {}),
+          ...(orderDays.length > 0 ? { orderDays } : {}),
         }
       : undefined;
   // Answers given earlier in this batch for events that a later event moved: report the latest

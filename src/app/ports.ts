@@ -20,6 +20,7 @@ import type {
 import type { PremiumInterval, PremiumPeriod } from "../domain/premium/index.js";
 import type { BudgetSlice, Review } from "../domain/reviews/index.js";
 import type { CalendarMonth, SavingsEntry, SavingsMechanic } from "../domain/savings/index.js";
+import type { OrderDay } from "../domain/segments/stats.js";
 import type { SellerStatsDelta } from "../domain/seller-discounts/stats.js";
 import type { Outcome, WriteRequest } from "./ledger-service.js";
 
@@ -346,6 +347,8 @@ export interface CustomerWrite {
    * stored rows, never read by the work: nothing in a transaction depends on them.
    */
   sellerStats?: SellerStatsDelta[];
+  /** R29: changes to the customer's orders by day, added to the stored rows like `sellerStats`. */
+  orderDays?: OrderDay[];
   /** Effects on other customers, for the relay to apply in their own work. */
   effects?: OutgoingEffect[];
   /** The API key id, `customer:<id>` or `system`: recorded on every movement (R34 audit). */

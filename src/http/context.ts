@@ -13,6 +13,7 @@ import type { OrderService } from "../app/order-service.js";
 import type { PremiumService } from "../app/premium/premium-service.js";
 import type { ReviewService } from "../app/reviews/review-service.js";
 import type { SavingsService } from "../app/savings/savings-service.js";
+import type { SegmentService } from "../app/segments/segment-service.js";
 import type { SellerDiscountService } from "../app/seller-discounts/seller-discount-service.js";
 import { ApiError, type ErrorBody, type ErrorCode, isErrorCode, statusOf } from "./errors.js";
 
@@ -41,6 +42,8 @@ export interface RouteDeps {
   campaigns: CampaignService;
   /** R27: sellers' loyalty discounts. */
   sellerDiscounts: SellerDiscountService;
+  /** R29: segments over the customers' statistics. */
+  segments: SegmentService;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { CAMPAIGN_REFUSAL_CODES } from "../app/campaigns/campaign-service.js";
 import { WEBHOOK_REFUSAL_CODES } from "../app/notifications/webhook-subscriptions.js";
+import { SEGMENT_REFUSAL_CODES } from "../app/segments/segment-service.js";
 import { SELLER_DISCOUNT_REFUSAL_CODES } from "../app/seller-discounts/seller-discount-service.js";
 import { INVITE_REFUSAL_CODES } from "../domain/invites/index.js";
 import { LEDGER_REFUSAL_CODES } from "../domain/ledger/index.js";
@@ -37,6 +38,7 @@ export const ERROR_CODES = [
   ...WEBHOOK_REFUSAL_CODES,
   ...CAMPAIGN_REFUSAL_CODES,
   ...SELLER_DISCOUNT_REFUSAL_CODES,
+  ...SEGMENT_REFUSAL_CODES,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -63,6 +65,7 @@ export function statusOf(code: ErrorCode): number {
     case "WEBHOOK_NOT_FOUND":
     case "CAMPAIGN_NOT_FOUND":
     case "SELLER_DISCOUNT_NOT_FOUND":
+    case "SEGMENT_NOT_FOUND":
       return 404;
     case "METHOD_NOT_ALLOWED":
       return 405;

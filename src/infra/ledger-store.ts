@@ -41,6 +41,7 @@ import { loadReviews, writeReviews } from "./review-store.js";
 import { payInterestInBulk } from "./savings-interest-bulk.js";
 import { loadSavings, writeSavings } from "./savings-store.js";
 import type { Database } from "./schema.js";
+import { writeOrderDays } from "./segment-store.js";
 import { writeSellerStats } from "./seller-discount-store.js";
 
 /** SQLSTATEs after which the whole transaction can simply run again: serialization failure, deadlock. */
@@ -720,6 +721,7 @@ export class PostgresLedgerStore implements LedgerStore {
               await writeProgrammes(trx, writes, at);
               await writePremium(trx, writes, at);
               await writeSellerStats(trx, writes);
+              await writeOrderDays(trx, writes);
             },
             reserveFromBudgets: (reservations) => reserveFromBudgets(trx, reservations),
             budgetSlices: (budgetIds) => readBudgetSlices(trx, budgetIds),

@@ -200,6 +200,22 @@ export interface OrdersDatabase {
     created_at: Date;
     created_by: string;
   };
+  /** R29 (migration 19): segments and their append-only versions. */
+  segments: {
+    segment_id: string;
+    current_version: number;
+    created_at: Date;
+    created_by: string;
+    updated_at: Date;
+  };
+  segment_versions: {
+    segment_id: string;
+    version: number;
+    /** JSON text on write; parsed jsonb on read. */
+    definition: unknown;
+    created_at: Date;
+    created_by: string;
+  };
   /** R27 (migration 18): each seller discount's version in force. */
   seller_discounts: {
     seller_id: string;

@@ -463,6 +463,90 @@ const SELLER_DISCOUNT_ROUTES: readonly RouteCase[] = [
   },
 ];
 
+/** R29: a segment per customer id of the test, so that tests do not share one. */
+const segmentUrl = (id: string) => `/v1/segments/seg-${id.replace(/[^A-Za-z0-9_.:-]/g, "_").slice(0, 50)}`;
+const segmentBody = (other?: "other") => ({
+  name: { ru: "Частые покупатели", en: "Frequent buyers" },
+  rule: { stat: "orders30", op: "gte", value: other ? 3 : 2 },
+});
+
+async function prepareSegment(h: Harness, id: string) {
+  const res = await h.send({ method: "PUT", url: segmentUrl(id), key: h.keys.operator, body: segmentBody() });
+  expect(res.statusCode, res.body).toBe(200);
+}
+
+const SEGMENT_ROUTES: readonly RouteCase[] = [
+  {
+    operationId: "putSegment",
+    method: "PUT",
+    path: "/v1/segments/{segmentId}",
+    roles: ["operator"],
+    customerSelf: false,
+    write: true,
+    success: 200,
+    required: ["name", "rule"],
+    request: (id, other) => ({ url: segmentUrl(id), body: segmentBody(other) }),
+  },
+  {
+    operationId: "listSegments",
+    method: "GET",
+    path: "/v1/segments",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: false,
+    write: false,
+    success: 200,
+    required: [],
+    request: () => ({ url: "/v1/segments" }),
+  },
+  {
+    operationId: "getSegment",
+    method: "GET",
+    path: "/v1/segments/{segmentId}",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: false,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: segmentUrl(id) }),
+    prepare: prepareSegment,
+  },
+  {
+    operationId: "listSegmentMembers",
+    method: "GET",
+    path: "/v1/segments/{segmentId}/members",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: false,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `${segmentUrl(id)}/members?limit=10` }),
+    prepare: prepareSegment,
+  },
+  {
+    operationId: "getSegmentSize",
+    method: "GET",
+    path: "/v1/segments/{segmentId}/size",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: false,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `${segmentUrl(id)}/size` }),
+    prepare: prepareSegment,
+  },
+  {
+    operationId: "getCustomerSegments",
+    method: "GET",
+    path: "/v1/customers/{customerId}/segments",
+    roles: ["operator", "support", "readonly"],
+    customerSelf: true,
+    write: false,
+    success: 200,
+    required: [],
+    request: (id) => ({ url: `${customer(id)}/segments` }),
+  },
+];
+
 export const ROUTES: readonly RouteCase[] = [
   {
     operationId: "creditPoints",
@@ -754,6 +838,7 @@ export const ROUTES: readonly RouteCase[] = [
   ...WEBHOOK_ROUTES,
   ...CAMPAIGN_ROUTES,
   ...SELLER_DISCOUNT_ROUTES,
+  ...SEGMENT_ROUTES,
 ];
 
 export const WRITE_ROUTES = ROUTES.filter((r) => r.write);

@@ -73,6 +73,8 @@ const BAD_VALUES: Record<string, unknown[]> = {
   // R27 sellers' loyalty discounts: values wrong as a whole (their parts: test/seller-discounts).
   percentBp: [0, 9_001, -1, 1.5, "1000", null],
   condition: [5, null, "points_from_seller", []],
+  // R29: a segment rule that is no rule at all (deeper mistakes are named deeper: test/segments).
+  rule: [5, null, "orders30 > 1", []],
   notificationIds: [
     [],
     ["ntf_1"],

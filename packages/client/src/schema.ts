@@ -955,6 +955,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/segments/{segmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R29: a segment at its current version */
+        get: operations["getSegment"];
+        /**
+         * R29: create a segment, or make this definition its next version
+         * @description Membership is the rule applied to each customer's statistics as they are now: never stored, so it follows order events (and the passing days) at once. The same definition again changes nothing. Audited.
+         */
+        put: operations["putSegment"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R29: every segment at its current version, by id */
+        get: operations["listSegments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/{segmentId}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R29: the segment's members now, by customer id, in pages
+         * @description Each page reads at most 20,000 customers: a page may hold fewer than `limit` members and still have a `next` to go on from.
+         */
+        get: operations["listSegmentMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/{segmentId}/size": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * R29: how many customers the segment holds now, of how many
+         * @description Reads every customer's statistics (in pages): for dashboards, not for every request.
+         */
+        get: operations["getSegmentSize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customerId}/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R29: a customer's statistics now and the segments it belongs to */
+        get: operations["getCustomerSegments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1014,7 +1109,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "CAMPAIGN_NOT_FOUND" | "CAMPAIGN_NOT_EDITABLE" | "CAMPAIGN_CONTRADICTS_ANOTHER" | "CAMPAIGN_WINDOW_OVER" | "SELLER_DISCOUNT_NOT_FOUND" | "SELLER_DISCOUNTS_LIMIT_REACHED";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "CAMPAIGN_NOT_FOUND" | "CAMPAIGN_NOT_EDITABLE" | "CAMPAIGN_CONTRADICTS_ANOTHER" | "CAMPAIGN_WINDOW_OVER" | "SELLER_DISCOUNT_NOT_FOUND" | "SELLER_DISCOUNTS_LIMIT_REACHED" | "SEGMENT_NOT_FOUND";
                 message: string;
                 details: unknown;
                 requestId: string;
@@ -9465,6 +9560,682 @@ export interface operations {
                             /** Format: date-time */
                             updatedAt: string;
                         }[];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The segment (1-64 of A-Z a-z 0-9 _ . : -): 1-64 of A-Z a-z 0-9 _ . : - */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        segmentId: string;
+                        /** @description Every change is a new version */
+                        version: number;
+                        /** @description R33: a human-readable explanation in Russian and English */
+                        name: {
+                            ru: string;
+                            en: string;
+                        };
+                        /** @description R29: {all: [rules]} (every one holds), {any: [rules]} (one holds) or {stat, op, value}: stat one of aov90Kop, orders30, orders90, balancePoints (op eq, ne, lt, lte, gt, gte; value an integer) or usesCard, usesSavingsAccount, premium (op eq or ne; value true or false). At most 4 levels, 20 rules a list, 50 comparisons. */
+                        rule: unknown;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    putSegment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every write: 1-255 of A-Z a-z 0-9 _ . : -. A retry with the same key and body replays the stored answer (refusals too); another body is 409 IDEMPOTENCY_CONFLICT, another operation 409 IDEMPOTENCY_KEY_REUSED. Keys are the caller's own and kept KOPILKA_IDEMPOTENCY_RETENTION_HOURS. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description The segment (1-64 of A-Z a-z 0-9 _ . : -): 1-64 of A-Z a-z 0-9 _ . : - */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description R33: a human-readable explanation in Russian and English */
+                    name: {
+                        ru: string;
+                        en: string;
+                    };
+                    /** @description R29: {all: [rules]} (every one holds), {any: [rules]} (one holds) or {stat, op, value}: stat one of aov90Kop, orders30, orders90, balancePoints (op eq, ne, lt, lte, gt, gte; value an integer) or usesCard, usesSavingsAccount, premium (op eq or ne; value true or false). At most 4 levels, 20 rules a list, 50 comparisons. */
+                    rule: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        segmentId: string;
+                        /** @description Every change is a new version */
+                        version: number;
+                        /** @description R33: a human-readable explanation in Russian and English */
+                        name: {
+                            ru: string;
+                            en: string;
+                        };
+                        /** @description R29: {all: [rules]} (every one holds), {any: [rules]} (one holds) or {stat, op, value}: stat one of aov90Kop, orders30, orders90, balancePoints (op eq, ne, lt, lte, gt, gte; value an integer) or usesCard, usesSavingsAccount, premium (op eq or ne; value true or false). At most 4 levels, 20 rules a list, 50 comparisons. */
+                        rule: unknown;
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listSegments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            segmentId: string;
+                            /** @description Every change is a new version */
+                            version: number;
+                            /** @description R33: a human-readable explanation in Russian and English */
+                            name: {
+                                ru: string;
+                                en: string;
+                            };
+                            /** @description R29: {all: [rules]} (every one holds), {any: [rules]} (one holds) or {stat, op, value}: stat one of aov90Kop, orders30, orders90, balancePoints (op eq, ne, lt, lte, gt, gte; value an integer) or usesCard, usesSavingsAccount, premium (op eq or ne; value true or false). At most 4 levels, 20 rules a list, 50 comparisons. */
+                            rule: unknown;
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listSegmentMembers: {
+        parameters: {
+            query?: {
+                /** @description 1-500, default 100 */
+                limit?: string;
+                /** @description The `next` cursor of the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The segment (1-64 of A-Z a-z 0-9 _ . : -): 1-64 of A-Z a-z 0-9 _ . : - */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        segmentId: string;
+                        version: number;
+                        /** Format: date-time */
+                        asOf: string;
+                        members: {
+                            customerId: string;
+                            /** @description R29: the statistics segments are defined over, as of now (days in KOPILKA_TIME_ZONE) */
+                            stats: {
+                                /** @description Average order value over the last 90 days, kopecks (0: no orders) */
+                                aov90Kop: number;
+                                /** @description Orders placed in the last 30 days, not cancelled */
+                                orders30: number;
+                                /** @description Orders placed in the last 90 days, not cancelled */
+                                orders90: number;
+                                /** @description One of them was paid with the marketplace's card */
+                                usesCard: boolean;
+                                /** @description One of them was paid from the savings account, or the customer holds savings points */
+                                usesSavingsAccount: boolean;
+                                /** @description A Premium subscriber now */
+                                premium: boolean;
+                                /** @description Points available now, all kinds */
+                                balancePoints: number;
+                            };
+                        }[];
+                        /** @description Go on after this customer; null: done */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getSegmentSize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The segment (1-64 of A-Z a-z 0-9 _ . : -): 1-64 of A-Z a-z 0-9 _ . : - */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        segmentId: string;
+                        version: number;
+                        /** Format: date-time */
+                        asOf: string;
+                        members: number;
+                        customers: number;
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getCustomerSegments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The marketplace's customer id: 1-64 of A-Z a-z 0-9 _ . : - */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        customerId: string;
+                        /** Format: date-time */
+                        asOf: string;
+                        /** @description R29: the statistics segments are defined over, as of now (days in KOPILKA_TIME_ZONE) */
+                        stats: {
+                            /** @description Average order value over the last 90 days, kopecks (0: no orders) */
+                            aov90Kop: number;
+                            /** @description Orders placed in the last 30 days, not cancelled */
+                            orders30: number;
+                            /** @description Orders placed in the last 90 days, not cancelled */
+                            orders90: number;
+                            /** @description One of them was paid with the marketplace's card */
+                            usesCard: boolean;
+                            /** @description One of them was paid from the savings account, or the customer holds savings points */
+                            usesSavingsAccount: boolean;
+                            /** @description A Premium subscriber now */
+                            premium: boolean;
+                            /** @description Points available now, all kinds */
+                            balancePoints: number;
+                        };
+                        /** @description Segment ids, sorted */
+                        segments: string[];
                     };
                 };
             };

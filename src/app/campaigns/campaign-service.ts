@@ -206,7 +206,22 @@ export class CampaignService {
     private readonly ids: IdGenerator,
     /** KOPILKA_TIME_ZONE: a window instant without an offset is read on its wall clocks. */
     private readonly timeZone: string,
+    /** R29: whether a segment is defined (a campaign may be limited only to one that is). */
+    private readonly segmentExists: (segmentId: string) => Promise<boolean>,
   ) {}
+
+  /** A campaign limited to a segment nobody defined would never apply: refused, naming the field. */
+  private async unknownSegment(definition: CampaignDefinition) {
+    const { segmentId } = definition.conditions;
+    if (segmentId === null || (await this.segmentExists(segmentId))) return undefined;
+    return {
+      ok: false as const,
+      code: "SEGMENT_NOT_FOUND",
+      message: `there is no segment ${segmentId}`,
+      details: { segmentId, field: "body.conditions.segmentId" },
+      replayed: false,
+    };
+  }
 
   /** The read port of the order path (cached): see CampaignsInForce. */
   campaignsInForce(at: Date) {
@@ -219,6 +234,8 @@ export class CampaignService {
     const parsed = this.definitionOf(input, funder, principal);
     if ("refusal" in parsed) return parsed.refusal;
     const { definition } = parsed;
+    const unknown = await this.unknownSegment(definition);
+    if (unknown) return unknown;
     return this.keyed(SCOPES.create, NEW_CAMPAIGN_SUBJECT, request, async (tx, now) => {
       const contradiction = await this.contradiction(tx, definition, null, now);
       if (contradiction) return contradiction;
@@ -249,6 +266,8 @@ export class CampaignService {
     // (an operator may change a seller's campaign) is checked with it below.
     const parsed = this.definitionOf(input, funderOf(principal), principal);
     if ("refusal" in parsed) return parsed.refusal;
+    const unknown = await this.unknownSegment(parsed.definition);
+    if (unknown) return unknown;
     return this.changeExisting(SCOPES.replace, campaignId, principal, request, async (tx, before, now) => {
       const definition: CampaignDefinition = { ...parsed.definition, funder: funderNamed(before.funder) };
       const problems = validateCampaign(definition);

@@ -24,6 +24,7 @@ import { register as moderateReview } from "./reviews/moderate-review.js";
 import { register as reportReview } from "./reviews/report-review.js";
 import { register as revokeCustomerTokens } from "./revoke-customer-tokens.js";
 import { SAVINGS_ROUTES } from "./savings/index.js";
+import { SEGMENT_ROUTES } from "./segments/index.js";
 import { SELLER_DISCOUNT_ROUTES } from "./seller-discounts/index.js";
 import { register as setSellerProductPoints } from "./set-seller-product-points.js";
 import { register as spendPoints } from "./spend-points.js";
@@ -60,4 +61,5 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   ...WEBHOOK_ROUTES,
   ...CAMPAIGN_ROUTES,
   ...SELLER_DISCOUNT_ROUTES,
+  ...SEGMENT_ROUTES,
 ];
