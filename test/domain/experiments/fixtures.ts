@@ -32,3 +32,7 @@ export const SAVINGS_EXPERIMENT: ExperimentDefinition = {
   startsAt: new Date("2026-03-01T00:00:00+03:00"),
   endsAt: new Date("2026-06-01T00:00:00+03:00"),
 };
+
+/** Customer ids as the marketplace might send them, numbered from 0: a fixed population. */
+export const customerIds = (count: number, prefix = "c-"): string[] =>
+  Array.from({ length: count }, (_, i) => `${prefix}${i}`);
