@@ -36,3 +36,14 @@ export const SAVINGS_EXPERIMENT: ExperimentDefinition = {
 /** Customer ids as the marketplace might send them, numbered from 0: a fixed population. */
 export const customerIds = (count: number, prefix = "c-"): string[] =>
   Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+
+/** A small seeded generator (mulberry32) for simulated outcomes: the same numbers on every run. */
+export function seededRandom(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(t ^ (t >>> 15), t | 1);
+    r ^= r + Math.imul(r ^ (r >>> 7), r | 61);
+    return ((r ^ (r >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
