@@ -1,6 +1,4 @@
-import gammainc from "@stdlib/math-base-special-gammainc";
-import standardNormalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import studentTQuantile from "@stdlib/stats-base-dists-t-quantile";
+import { chiSquareUpperTail, normalQuantile, studentTQuantile as tQuantile } from "./special-functions.js";
 
 /**
  * R30: the statistics of an experiment's report. Observations are integers (counts, kopecks,
@@ -8,11 +6,11 @@ import studentTQuantile from "@stdlib/stats-base-dists-t-quantile";
  * loses nothing to rounding before the last step: only the estimates and intervals are floating
  * point (this is statistics, not accounting).
  *
- * The distributions' quantiles and tails are stdlib's (`@stdlib/*`, ports of Boost's algorithms,
- * tested against reference values): a t quantile at fractional degrees of freedom (Welch) needs the
- * inverse of the regularized incomplete beta function, and a small p-value needs the upper
- * regularized gamma function computed directly rather than as 1 − CDF — both easy to get subtly wrong
- * by hand.
+ * The distributions' quantiles and tails are in `special-functions.ts`, written out in the domain
+ * rather than imported: Wichura's AS 241 for the normal quantile, the t quantile by Newton's method on
+ * the t tail (the regularized incomplete beta function, whose degrees of freedom may be fractional, as
+ * Welch's are), and the chi-square tail as the upper regularized gamma function computed directly
+ * rather than as 1 − CDF, so that a small p-value keeps its digits.
  */
 
 /** Every interval of the report is at this level unless a caller asks for another. */
@@ -30,20 +28,11 @@ export interface WelchInterval extends Interval {
   readonly degreesOfFreedom: number;
 }
 
-/** The p-quantile of the standard normal distribution (0.975 → 1.959964). */
-export function normalQuantile(p: number): number {
-  return standardNormalQuantile(p, 0, 1);
-}
-
-/** The p-quantile of Student's t with `degreesOfFreedom` (> 0, fractional allowed). */
-export function tQuantile(p: number, degreesOfFreedom: number): number {
-  return studentTQuantile(p, degreesOfFreedom);
-}
-
-/** P(X ≥ x) for X chi-square with `degreesOfFreedom`: the upper regularized gamma Q(k/2, x/2). */
-export function chiSquareUpperTail(x: number, degreesOfFreedom: number): number {
-  return gammainc(x / 2, degreesOfFreedom / 2, true, true);
-}
+/**
+ * The normal quantile (0.975 → 1.959964), the t quantile at `degreesOfFreedom` > 0 (fractional
+ * allowed) and the chi-square upper tail Q(k/2, x/2), under the names the report uses.
+ */
+export { chiSquareUpperTail, normalQuantile, tQuantile };
 
 /** Count, sum and sum of squares of integer observations, exact: a mean and variance in one pass. */
 export class Moments {
