@@ -515,22 +515,9 @@ function followCashback(
     if (isRefusal(lotId)) return lotId;
     cashback.lotIds.push(lotId);
   } else {
-    const returnedLines = returnedSince(before, order);
-    const taken = steps.run((l, c) =>
-      clawback(
-        l,
-        {
-          kind: "savings",
-          amount: -points,
-          lotIds: [...cashback.lotIds].reverse(),
-          reference: order.orderId,
-          returnedLines,
-        },
-        c,
-      ),
-    );
+    const taken = clawBackReturned(steps, before, order, "savings", -points, cashback.lotIds);
     if (isRefusal(taken)) return taken;
-    shortfall = taken.shortfall;
+    shortfall = taken;
     order.shortfall += shortfall;
   }
   cashback.points += points;
@@ -580,21 +567,9 @@ function followCampaigns(
       if (isRefusal(lotId)) return lotId;
       campaign.lotIds.push(lotId);
     } else {
-      const taken = steps.run((l, c) =>
-        clawback(
-          l,
-          {
-            kind: "bonus",
-            amount: -points,
-            lotIds: [...campaign.lotIds].reverse(),
-            reference: order.orderId,
-            returnedLines: returnedSince(before, order),
-          },
-          c,
-        ),
-      );
+      const taken = clawBackReturned(steps, before, order, "bonus", -points, campaign.lotIds);
       if (isRefusal(taken)) return taken;
-      shortfall += taken.shortfall;
+      shortfall += taken;
       // The returned units' points go back to the budget, whatever the customer could repay.
       if (campaign.budgetTakes) campaign.budgetTakes = giveBackTakes(campaign.budgetTakes, -points);
     }
@@ -612,6 +587,34 @@ function followCampaigns(
       ...(shortfall > 0 ? { shortfall: (applied.effect.shortfall ?? 0) + shortfall } : {}),
     },
   };
+}
+
+/**
+ * R13, R14: takes back what a return's units carried from the lots credited for them, the latest
+ * first; the shortfall (what was spent already, kept as debt).
+ */
+function clawBackReturned(
+  steps: LedgerSteps,
+  before: Order,
+  order: Order,
+  kind: PointKind,
+  amount: number,
+  lotIds: readonly string[],
+): number | OrderRefusal {
+  const taken = steps.run((l, c) =>
+    clawback(
+      l,
+      {
+        kind,
+        amount,
+        lotIds: [...lotIds].reverse(),
+        reference: order.orderId,
+        returnedLines: returnedSince(before, order),
+      },
+      c,
+    ),
+  );
+  return isRefusal(taken) ? taken : taken.shortfall;
 }
 
 /** The units a return took back, line by line, as the ledger's clawback records them. */
