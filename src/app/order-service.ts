@@ -164,8 +164,8 @@ export class OrderService {
    * R16-R19, R21, R7-R12: the most points the cart may use, the best combination, its split over the
    * lines and what the order would earn. Reads only: nothing is held or written.
    */
-  async quote(input: QuoteInput) {
-    const prepared = await this.prepareQuote(input, this.clock.now());
+  async quote(input: QuoteInput, draft?: ProgrammeConfig) {
+    const prepared = await this.prepareQuote(input, this.clock.now(), draft);
     if (!prepared.ok) return prepared;
     const { version, lines, premium, balances, quote, allocation, accrual, sellerDiscounts } = prepared.value;
     const campaigns = await this.campaignsForQuote(input, prepared.value);
@@ -263,7 +263,7 @@ export class OrderService {
   }
 
   /** What a quote (or a dry run) reads and computes, at an instant. */
-  private async prepareQuote(input: QuoteInput, now: Date) {
+  private async prepareQuote(input: QuoteInput, now: Date, draft?: ProgrammeConfig) {
     const problems = validateCart(input.lines);
     if (problems.length > 0) {
       const first = problems[0];
@@ -274,7 +274,11 @@ export class OrderService {
         details: { fields: problems },
       } satisfies Refused;
     }
-    const version = versionInForce(await this.currentVersions(), now);
+    // A draft configuration is quoted as the version it would become (one after the latest).
+    const versions = await this.currentVersions();
+    const version: ConfigVersion = draft
+      ? { version: Math.max(0, ...versions.map((v) => v.version)) + 1, effectiveFrom: now, config: draft }
+      : versionInForce(versions, now);
     // R27: the sellers' loyalty discounts come off the prices first: the caps and accrual see what is paid.
     const sellerDiscounts = await this.programmes.sellerDiscounts(
       input.customerId,
@@ -516,6 +520,34 @@ export class OrderService {
       current: versionInForce(versions, now).version,
       defaults: DEFAULTS,
       versions: versions.map(versionView),
+    };
+  }
+
+  /**
+   * A programme configuration dry-run before it takes effect: the cart quoted under the version in
+   * force now and under the draft, side by side, with what changes. Reads only; nothing is stored.
+   */
+  async dryRunConfig(input: QuoteInput, config: ProgrammeConfig) {
+    const problems = validateProgrammeConfig(config);
+    if (problems.length > 0) return validationFailed(problems, "body.config.") satisfies Refused;
+    const [current, draft] = await Promise.all([this.quote(input), this.quote(input, config)]);
+    if (!current.ok) return current;
+    if (!draft.ok) return draft;
+    const c = current.value;
+    const d = draft.value;
+    return {
+      ok: true as const,
+      value: {
+        current: c,
+        draft: d,
+        difference: {
+          spendablePoints: d.caps.spendablePoints - c.caps.spendablePoints,
+          combinationPoints: d.total - c.total,
+          moneyToPayKop: d.moneyToPayKop - c.moneyToPayKop,
+          accrualPoints: d.accrual.points - c.accrual.points,
+          campaignPoints: d.accrual.campaignPoints - c.accrual.campaignPoints,
+        },
+      },
     };
   }
 

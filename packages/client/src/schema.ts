@@ -281,6 +281,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/config/programme/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A draft programme configuration tried on a cart before it takes effect, beside the version in force
+         * @description The cart is quoted twice, as POST /v1/checkout/quote does: under the version in force now (`current`) and under the draft (`draft`, numbered as the version it would become), with what the draft changes (`difference`: draft − current). The draft is validated as a new version would be (400 naming body.config.…). Nothing is stored; no Idempotency-Key needed.
+         */
+        post: operations["dryRunProgrammeConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sellers/{sellerId}/products/{sku}/points": {
         parameters: {
             query?: never;
@@ -4294,6 +4314,559 @@ export interface operations {
             };
             /** @description Every error, with a code from a closed list */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    dryRunProgrammeConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description R7-R20 numbers: rates and card bonus in basis points (1% = 100), caps in basis points of the order */
+                    config: {
+                        earning: {
+                            baseRateBp: {
+                                byCategory: {
+                                    [key: string]: number;
+                                };
+                                otherwise: number;
+                            };
+                            cardBonusBp: {
+                                byCategory: {
+                                    [key: string]: number;
+                                };
+                                otherwise: number;
+                            };
+                            bonusCapBp: number;
+                            savingsCapBp: number;
+                            referralCapBp: {
+                                byCategory: {
+                                    [key: string]: number;
+                                };
+                                otherwise: number;
+                            };
+                            minMoneyPerUnitKop: number;
+                            categoryNames: {
+                                [key: string]: {
+                                    /** @description Russian name */
+                                    ru: string;
+                                    /** @description English name */
+                                    en: string;
+                                };
+                            };
+                            /** @description R28: extra accrual for Premium subscribers, basis points of each line's money-paid base (0-500); absent: 100 */
+                            premiumBonusBp?: number;
+                            /** @description R28: Premium subscribers' delivery is free from this order total (inclusive), kopecks at the prices charged, before points; absent: 100000 */
+                            premiumFreeDeliveryThresholdKop?: number;
+                        };
+                        lifecycle: {
+                            pendingDelayHours: number;
+                            expiryDays: number;
+                            holdTimeoutSeconds: number;
+                            refundGraceDays: number;
+                        };
+                        savings?: {
+                            /** @description R25: yearly savings interest, basis points (0-1800) */
+                            annualRateBp: number;
+                            /** @description R25: cashback on purchases paid from the savings account, basis points of the money paid (0-1000); absent: 300 */
+                            cashbackBp?: number;
+                        };
+                        /** @description R22 review rewards; absent: the defaults (200 characters, 10 points, 50 with a photo, 3 days) */
+                        reviews?: {
+                            /** @description R22: characters a text needs to earn textPoints */
+                            minTextLength: number;
+                            /** @description R22: points for a long enough text */
+                            textPoints: number;
+                            /** @description R22: points for a review with a photo */
+                            photoPoints: number;
+                            /** @description R22: days moderation is due within */
+                            moderationDays: number;
+                        };
+                        /** @description R23 invite rewards by the friend's first order; absent: the defaults (100; 300 from 3,000 RUB; 500 from 10,000 RUB) */
+                        invites?: {
+                            tiers: {
+                                /** @description R23: the first order's total from which this tier applies, kopecks (inclusive) */
+                                fromKop: number;
+                                /** @description R23: the inviter's reward */
+                                points: number;
+                            }[];
+                        };
+                        /** @description R24 manager programme; absent: the defaults (5%, 2,500 RUB) */
+                        managers?: {
+                            /** @description R24: referral points, basis points of the money paid (500 = 5%) */
+                            referralRateBp: number;
+                            /** @description R24: the manager's own purchases a month must reach (inclusive), kopecks */
+                            ownPurchasesThresholdKop: number;
+                        };
+                    };
+                    cart: {
+                        /** @description The customer: 1-64 of A-Z a-z 0-9 _ . : - */
+                        customerId: string;
+                        /** @description The cart or order id, shown in the explanations: 1-64 of A-Z a-z 0-9 _ . : - */
+                        orderId?: string;
+                        lines: {
+                            /** @description The line's id within the order: 1-64 of A-Z a-z 0-9 _ . : - */
+                            lineId: string;
+                            /** @description Product id: 1-64 of A-Z a-z 0-9 _ . : - */
+                            sku: string;
+                            /** @description Seller id: 1-64 of A-Z a-z 0-9 _ . : - */
+                            sellerId: string;
+                            /** @description Category code (R7): electronics, household_appliances, clothing_shoes, groceries, books; any other code takes the default rate */
+                            category: string;
+                            /** @description Units */
+                            quantity: number;
+                            /** @description Price charged per unit, kopecks */
+                            unitPriceKop: number;
+                            /** @description R9: the price before a promotion, per unit, kopecks */
+                            originalUnitPriceKop?: number;
+                        }[];
+                        /**
+                         * @description How the money part is paid; only the marketplace's card earns the card bonus (R8), only the savings account earns savings cashback (R25, customers whose mechanic is cashback)
+                         * @enum {string}
+                         */
+                        paymentMethod: "marketplace_card" | "other_card" | "other" | "savings_account";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        current: {
+                            customerId: string;
+                            configVersion: number;
+                            available: {
+                                bonus: number;
+                                savings: number;
+                                referral: number;
+                            };
+                            maxPerKind: {
+                                bonus: number;
+                                savings: number;
+                                referral: number;
+                            };
+                            combination: {
+                                bonus: number;
+                                savings: number;
+                                referral: number;
+                            };
+                            total: number;
+                            moneyToPayKop: number;
+                            caps: {
+                                capPoints: {
+                                    bonus: number;
+                                    savings: number;
+                                    referral: number;
+                                };
+                                spendablePoints: number;
+                                nestingOrder: string[];
+                            };
+                            /** @description Per kind: which limit bound (code), the numbers, and a text in Russian and English */
+                            reasons: {
+                                [key: string]: unknown;
+                            }[];
+                            lines: {
+                                lineId: string;
+                                /** @description R27: the price to charge per unit, after the seller's loyalty discount */
+                                unitPriceKop: number;
+                                spend: {
+                                    bonus: number;
+                                    savings: number;
+                                    referral: number;
+                                };
+                                accrualKop: number;
+                                rateBp: number;
+                                cardBp: number;
+                                /** @description R28: the Premium extra, basis points (0: not Premium now) */
+                                premiumBp: number;
+                                /** @description R28: what Premium adds to the line's accrualKop, kopecks of points */
+                                premiumKop: number;
+                                sellerPoints: number;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                explanation: {
+                                    ru: string;
+                                    en: string;
+                                };
+                            }[];
+                            accrual: {
+                                points: number;
+                                sellerPoints: number;
+                                /** @description R26: what the campaigns below add, together */
+                                campaignPoints: number;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                explanation: {
+                                    ru: string;
+                                    en: string;
+                                };
+                            };
+                            /** @description R26: the campaigns in force now that apply to the cart, after stacking, on the money-paid bases; one whose budget is used up is listed with 0 points and says so */
+                            campaigns: {
+                                campaignId: string;
+                                version: number;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                name: {
+                                    ru: string;
+                                    en: string;
+                                };
+                                /** @description `campaign:<id>` (the marketplace's) or `seller:<id>` */
+                                funder: string;
+                                /** @description Whole points it adds, within what is left of its budget */
+                                points: number;
+                                /** @description What it would add without its budget's limit */
+                                wantedPoints: number;
+                                lines: {
+                                    lineId: string;
+                                    /** @description Kopecks of points */
+                                    kop: number;
+                                }[];
+                                budget: {
+                                    remainingPoints: number;
+                                    /** @description Nothing left: the campaign adds nothing */
+                                    exhausted: boolean;
+                                } | null;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                explanation: {
+                                    ru: string;
+                                    en: string;
+                                };
+                            }[];
+                            /** @description R28 as of now; an order is fixed with the status at the instant it is placed */
+                            premium: {
+                                /** @description A Premium subscriber now */
+                                active: boolean;
+                                /** @description The programme's Premium extra accrual, basis points */
+                                bonusBp: number;
+                                /** @description What Premium adds over the lines, kopecks of points */
+                                accrualKop: number;
+                                /** @description What Premium adds to accrual.points */
+                                points: number;
+                            };
+                            /** @description R28: free delivery for Premium subscribers from the threshold, and why */
+                            delivery: {
+                                free: boolean;
+                                /** @description Free from this order total (inclusive), kopecks at the prices charged, before points */
+                                thresholdKop: number;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                reason: {
+                                    ru: string;
+                                    en: string;
+                                };
+                            };
+                            /** @description R27: sellers' loyalty discounts, already taken off lines[].unitPriceKop, before the points caps and the accrual; the order placed carries the discounted prices */
+                            sellerDiscounts: {
+                                sellers: {
+                                    sellerId: string;
+                                    /** @description The customer's statistics with the seller that the conditions read */
+                                    stats: {
+                                        pointsFromSeller: number;
+                                        unitsThisMonth: number;
+                                    };
+                                    discounts: {
+                                        discountId: string;
+                                        name: {
+                                            ru: string;
+                                            en: string;
+                                        } | null;
+                                        percentBp: number;
+                                        /** @description Who qualifies, by `type` */
+                                        condition: {
+                                            /** @enum {string} */
+                                            type: "points_from_seller";
+                                            /** @description Whole points the customer earned on the seller's products (net of returns), at least; 1-1000000000 */
+                                            atLeast: number;
+                                        } | {
+                                            /** @enum {string} */
+                                            type: "units_this_month";
+                                            /** @description Units of the seller's products the customer bought this calendar month (KOPILKA_TIME_ZONE; orders placed this month, shipped and not returned), more than; 0-1000000 */
+                                            moreThan: number;
+                                        };
+                                        qualifies: boolean;
+                                        /** @description The largest the customer qualifies for: it is taken off */
+                                        applied: boolean;
+                                        /** @description R33: a human-readable explanation in Russian and English */
+                                        reason: {
+                                            ru: string;
+                                            en: string;
+                                        };
+                                    }[];
+                                    lines: {
+                                        lineId: string;
+                                        /** @description Off each unit: floor(unit price × percentBp / 10,000) */
+                                        unitDiscountKop: number;
+                                        /** @description quantity × unitDiscountKop */
+                                        discountKop: number;
+                                    }[];
+                                    discountKop: number;
+                                }[];
+                                /** @description Off the cart in all, kopecks */
+                                discountKop: number;
+                            };
+                        };
+                        draft: {
+                            customerId: string;
+                            configVersion: number;
+                            available: {
+                                bonus: number;
+                                savings: number;
+                                referral: number;
+                            };
+                            maxPerKind: {
+                                bonus: number;
+                                savings: number;
+                                referral: number;
+                            };
+                            combination: {
+                                bonus: number;
+                                savings: number;
+                                referral: number;
+                            };
+                            total: number;
+                            moneyToPayKop: number;
+                            caps: {
+                                capPoints: {
+                                    bonus: number;
+                                    savings: number;
+                                    referral: number;
+                                };
+                                spendablePoints: number;
+                                nestingOrder: string[];
+                            };
+                            /** @description Per kind: which limit bound (code), the numbers, and a text in Russian and English */
+                            reasons: {
+                                [key: string]: unknown;
+                            }[];
+                            lines: {
+                                lineId: string;
+                                /** @description R27: the price to charge per unit, after the seller's loyalty discount */
+                                unitPriceKop: number;
+                                spend: {
+                                    bonus: number;
+                                    savings: number;
+                                    referral: number;
+                                };
+                                accrualKop: number;
+                                rateBp: number;
+                                cardBp: number;
+                                /** @description R28: the Premium extra, basis points (0: not Premium now) */
+                                premiumBp: number;
+                                /** @description R28: what Premium adds to the line's accrualKop, kopecks of points */
+                                premiumKop: number;
+                                sellerPoints: number;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                explanation: {
+                                    ru: string;
+                                    en: string;
+                                };
+                            }[];
+                            accrual: {
+                                points: number;
+                                sellerPoints: number;
+                                /** @description R26: what the campaigns below add, together */
+                                campaignPoints: number;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                explanation: {
+                                    ru: string;
+                                    en: string;
+                                };
+                            };
+                            /** @description R26: the campaigns in force now that apply to the cart, after stacking, on the money-paid bases; one whose budget is used up is listed with 0 points and says so */
+                            campaigns: {
+                                campaignId: string;
+                                version: number;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                name: {
+                                    ru: string;
+                                    en: string;
+                                };
+                                /** @description `campaign:<id>` (the marketplace's) or `seller:<id>` */
+                                funder: string;
+                                /** @description Whole points it adds, within what is left of its budget */
+                                points: number;
+                                /** @description What it would add without its budget's limit */
+                                wantedPoints: number;
+                                lines: {
+                                    lineId: string;
+                                    /** @description Kopecks of points */
+                                    kop: number;
+                                }[];
+                                budget: {
+                                    remainingPoints: number;
+                                    /** @description Nothing left: the campaign adds nothing */
+                                    exhausted: boolean;
+                                } | null;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                explanation: {
+                                    ru: string;
+                                    en: string;
+                                };
+                            }[];
+                            /** @description R28 as of now; an order is fixed with the status at the instant it is placed */
+                            premium: {
+                                /** @description A Premium subscriber now */
+                                active: boolean;
+                                /** @description The programme's Premium extra accrual, basis points */
+                                bonusBp: number;
+                                /** @description What Premium adds over the lines, kopecks of points */
+                                accrualKop: number;
+                                /** @description What Premium adds to accrual.points */
+                                points: number;
+                            };
+                            /** @description R28: free delivery for Premium subscribers from the threshold, and why */
+                            delivery: {
+                                free: boolean;
+                                /** @description Free from this order total (inclusive), kopecks at the prices charged, before points */
+                                thresholdKop: number;
+                                /** @description R33: a human-readable explanation in Russian and English */
+                                reason: {
+                                    ru: string;
+                                    en: string;
+                                };
+                            };
+                            /** @description R27: sellers' loyalty discounts, already taken off lines[].unitPriceKop, before the points caps and the accrual; the order placed carries the discounted prices */
+                            sellerDiscounts: {
+                                sellers: {
+                                    sellerId: string;
+                                    /** @description The customer's statistics with the seller that the conditions read */
+                                    stats: {
+                                        pointsFromSeller: number;
+                                        unitsThisMonth: number;
+                                    };
+                                    discounts: {
+                                        discountId: string;
+                                        name: {
+                                            ru: string;
+                                            en: string;
+                                        } | null;
+                                        percentBp: number;
+                                        /** @description Who qualifies, by `type` */
+                                        condition: {
+                                            /** @enum {string} */
+                                            type: "points_from_seller";
+                                            /** @description Whole points the customer earned on the seller's products (net of returns), at least; 1-1000000000 */
+                                            atLeast: number;
+                                        } | {
+                                            /** @enum {string} */
+                                            type: "units_this_month";
+                                            /** @description Units of the seller's products the customer bought this calendar month (KOPILKA_TIME_ZONE; orders placed this month, shipped and not returned), more than; 0-1000000 */
+                                            moreThan: number;
+                                        };
+                                        qualifies: boolean;
+                                        /** @description The largest the customer qualifies for: it is taken off */
+                                        applied: boolean;
+                                        /** @description R33: a human-readable explanation in Russian and English */
+                                        reason: {
+                                            ru: string;
+                                            en: string;
+                                        };
+                                    }[];
+                                    lines: {
+                                        lineId: string;
+                                        /** @description Off each unit: floor(unit price × percentBp / 10,000) */
+                                        unitDiscountKop: number;
+                                        /** @description quantity × unitDiscountKop */
+                                        discountKop: number;
+                                    }[];
+                                    discountKop: number;
+                                }[];
+                                /** @description Off the cart in all, kopecks */
+                                discountKop: number;
+                            };
+                        };
+                        difference: {
+                            /** @description R16-R19: the most points the cart may use */
+                            spendablePoints: number;
+                            /** @description Points in the best combination */
+                            combinationPoints: number;
+                            moneyToPayKop: number;
+                            /** @description R7-R12: what the order would earn */
+                            accrualPoints: number;
+                            /** @description R26: what the campaigns add */
+                            campaignPoints: number;
+                        };
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,7 @@ import { register as checkoutQuote } from "./checkout-quote.js";
 import { register as clawBackPoints } from "./claw-back-points.js";
 import { register as createHold } from "./create-hold.js";
 import { register as creditPoints } from "./credit-points.js";
+import { register as dryRunProgrammeConfig } from "./dry-run-programme-config.js";
 import { register as getBalance } from "./get-balance.js";
 import { register as getOrder } from "./get-order.js";
 import { register as getProgrammeConfig } from "./get-programme-config.js";
@@ -48,6 +49,7 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   listWaitingEvents,
   getProgrammeConfig,
   addProgrammeConfigVersion,
+  dryRunProgrammeConfig,
   setSellerProductPoints,
   revokeCustomerTokens,
   ...SAVINGS_ROUTES,
