@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import { CAMPAIGN_REFUSAL_CODES } from "../app/campaigns/campaign-service.js";
+import { FINANCE_REFUSAL_CODES } from "../app/finance/finance-service.js";
 import { WEBHOOK_REFUSAL_CODES } from "../app/notifications/webhook-subscriptions.js";
 import { SELLER_DISCOUNT_REFUSAL_CODES } from "../app/seller-discounts/seller-discount-service.js";
 import { INVITE_REFUSAL_CODES } from "../domain/invites/index.js";
@@ -37,6 +38,7 @@ export const ERROR_CODES = [
   ...WEBHOOK_REFUSAL_CODES,
   ...CAMPAIGN_REFUSAL_CODES,
   ...SELLER_DISCOUNT_REFUSAL_CODES,
+  ...FINANCE_REFUSAL_CODES,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -48,6 +50,7 @@ export function statusOf(code: ErrorCode): number {
   switch (code) {
     case "VALIDATION_FAILED":
     case "MALFORMED_JSON":
+    case "INVALID_MONTH_RANGE":
       return 400;
     case "UNAUTHENTICATED":
       return 401;

@@ -7,6 +7,7 @@ import { register as checkoutQuote } from "./checkout-quote.js";
 import { register as clawBackPoints } from "./claw-back-points.js";
 import { register as createHold } from "./create-hold.js";
 import { register as creditPoints } from "./credit-points.js";
+import { FINANCE_ROUTES } from "./finance/index.js";
 import { register as getBalance } from "./get-balance.js";
 import { register as getOrder } from "./get-order.js";
 import { register as getProgrammeConfig } from "./get-programme-config.js";
@@ -60,4 +61,5 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   ...WEBHOOK_ROUTES,
   ...CAMPAIGN_ROUTES,
   ...SELLER_DISCOUNT_ROUTES,
+  ...FINANCE_ROUTES,
 ];
