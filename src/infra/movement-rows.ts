@@ -126,8 +126,8 @@ export function accountCode(account: string): number {
  */
 
 /**
- * A movement's postings: `code` (null past the end of `accounts`), the `funder` it names (null for
- * wallets and sinks, and for a code naming no funder), `amount`.
+ * A movement's postings: `i` (from 1), `code` (null past the end of `accounts`), the `funder` it
+ * names (null for wallets and sinks, and for a code naming no funder), `amount`.
  */
 export function postingRowsSql(): RawBuilder<unknown> {
   const ownCodes = [...ACCOUNT_CODES]
@@ -135,10 +135,10 @@ export function postingRowsSql(): RawBuilder<unknown> {
     .map(([account, n]) => sql`when ${sql.lit(n)} then ${sql.lit(account.slice(FUNDER_PREFIX.length))}`);
   const named = sql.lit(NAMED_FUNDERS);
   return sql`lateral (
-    select c.code, c.amount,
+    select c.i, c.code, c.amount,
       case when c.code > ${named} then m.funders[c.code - ${named}] else case c.code ${sql.join(ownCodes, sql` `)} end end
         as funder
-    from (select case when p.i <= length(m.accounts) then get_byte(m.accounts, p.i::int - 1) end as code, p.amount
+    from (select p.i, case when p.i <= length(m.accounts) then get_byte(m.accounts, p.i::int - 1) end as code, p.amount
           from unnest(m.amounts) with ordinality as p(amount, i)) as c)`;
 }
 

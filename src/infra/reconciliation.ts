@@ -53,56 +53,72 @@ async function violationsOf(
 }
 
 /**
- * Per movement (a lateral subquery over `m`): the sums it posts to each wallet and sink of its
- * customer, to the three classes of accounts, and whether it breaks R32 (`unbalanced`).
+ * Per movement (a lateral subquery over `m`): what it posts and whether it breaks R32, in detail —
+ * for listing the movements that do (`reconcile_movements`).
  */
 function movementPostingsSql(): RawBuilder<unknown> {
   return sql`lateral (
     select
-      sum(p.amount) filter (where p.code = ${codeOf(WALLET.available)}) as available,
-      sum(p.amount) filter (where p.code = ${codeOf(WALLET.pending)}) as pending,
-      sum(p.amount) filter (where p.code = ${codeOf(WALLET.held)}) as held,
-      sum(p.amount) filter (where p.code = ${codeOf(WALLET.debt)}) as debt,
-      sum(p.amount) filter (where p.code = ${codeOf(SINK.redeemed)}) as redeemed,
-      sum(p.amount) filter (where p.code = ${codeOf(SINK.expired)}) as expired,
-      sum(p.amount) filter (where p.code = ${codeOf(SINK.clawedBack)}) as clawed_back,
-      sum(p.amount) filter (where p.code in (${codes(WALLET)})) as wallets,
-      sum(p.amount) filter (where p.code in (${codes(SINK)})) as sinks,
-      sum(p.amount) filter (where p.funder is not null) as funders,
       coalesce(sum(p.amount), 0) as net,
       count(*) as postings,
       count(*) filter (where p.amount = 0) as zeros,
-      count(*) filter (where not coalesce(p.code in (${codes(WALLET)}, ${codes(SINK)}) or p.funder is not null, false))
-        as unknown_accounts
+      count(*) filter (where not ${KNOWN_ACCOUNT}) as unknown_accounts
     from ${postingRowsSql()} as p) as x`;
 }
+
+/** A posting `p` to an account that exists: a wallet, a sink or a funder. */
+const KNOWN_ACCOUNT = sql`coalesce(p.code in (${codes(WALLET)}, ${codes(SINK)}) or p.funder is not null, false)`;
+
+/** Movement `m` breaks R32 as a whole: its postings' net (the usual two added up), their count, its arrays' lengths. */
+const MOVEMENT_UNBALANCED = sql`(cardinality(m.amounts) < 2 or cardinality(m.amounts) <> length(m.accounts)
+  or length(m.lot_refs) <> ${sql.lit(LOT_REF_BYTES)} * cardinality(m.lot_deltas)
+  or case cardinality(m.amounts) when 2 then m.amounts[1] + m.amounts[2]
+       else (select coalesce(sum(a), 0) from unnest(m.amounts) as a) end <> 0)`;
 
 const UNBALANCED = sql`(x.net <> 0 or x.postings < 2 or x.postings <> length(m.accounts) or x.zeros > 0
   or x.unknown_accounts > 0 or length(m.lot_refs) <> ${sql.lit(LOT_REF_BYTES)} * cardinality(m.lot_deltas))`;
 
 interface Totals {
   movements: string | null;
-  unbalanced: string | null;
+  suspect: string | null;
   wallets: string | null;
   sinks: string | null;
   funders: string | null;
 }
 
-/** reconcile_balances: the cache against the lots, holds, redemptions and postings; the trial balance. */
-async function reconcileBalances(tx: Tx, scope: Scope, limit: number) {
-  const result = await sql<{ violations: Violation[]; totals: Totals }>`
-    -- reconcile_balances
+/**
+ * reconcile_postings: one pass over the movements, their postings summed by customer, kind and
+ * funder (which partial aggregation splits over parallel workers); then the balance cache against
+ * the lots, holds, redemptions and those sums, each funder's postings against its lots, and the
+ * trial balance.
+ */
+async function reconcilePostings(tx: Tx, scope: Scope, limit: number) {
+  const sums = (column: string) => sql.raw(`coalesce(sum(${column}), 0) as ${column}`);
+  const result = await sql<{ balances: Violation[]; funders: Violation[]; totals: Totals }>`
+    -- reconcile_postings
     with
-      posted as materialized (
-        select m.customer_id, m.kind, count(*) as movements, count(*) filter (where ${UNBALANCED}) as unbalanced,
-          coalesce(sum(x.available), 0) as available, coalesce(sum(x.pending), 0) as pending,
-          coalesce(sum(x.held), 0) as held, coalesce(sum(x.debt), 0) as debt,
-          coalesce(sum(x.redeemed), 0) as redeemed, coalesce(sum(x.expired), 0) as expired,
-          coalesce(sum(x.clawed_back), 0) as clawed_back, coalesce(sum(x.wallets), 0) as wallets,
-          coalesce(sum(x.sinks), 0) as sinks, coalesce(sum(x.funders), 0) as funders
-        from movements as m cross join ${movementPostingsSql()}
+      posted_by_funder as materialized (
+        select m.customer_id, m.kind, p.funder,
+          count(*) filter (where coalesce(p.i, 1) = 1) as movements,
+          count(*) filter (where (coalesce(p.i, 1) = 1 and ${MOVEMENT_UNBALANCED}) or p.amount = 0 or not ${KNOWN_ACCOUNT})
+            as suspect,
+          sum(p.amount) filter (where p.code = ${codeOf(WALLET.available)}) as available,
+          sum(p.amount) filter (where p.code = ${codeOf(WALLET.pending)}) as pending,
+          sum(p.amount) filter (where p.code = ${codeOf(WALLET.held)}) as held,
+          sum(p.amount) filter (where p.code = ${codeOf(WALLET.debt)}) as debt,
+          sum(p.amount) filter (where p.code = ${codeOf(SINK.redeemed)}) as redeemed,
+          sum(p.amount) filter (where p.code = ${codeOf(SINK.expired)}) as expired,
+          sum(p.amount) filter (where p.code = ${codeOf(SINK.clawedBack)}) as clawed_back,
+          sum(p.amount) filter (where p.code in (${codes(WALLET)})) as wallets,
+          sum(p.amount) filter (where p.code in (${codes(SINK)})) as sinks,
+          sum(p.amount) filter (where p.funder is not null) as funders
+        from movements as m left join ${postingRowsSql()} as p on true
         where ${scope("m.customer_id")}
-        group by m.customer_id, m.kind),
+        group by m.customer_id, m.kind, p.funder),
+      posted as (
+        select customer_id, kind, ${sums("available")}, ${sums("pending")}, ${sums("held")}, ${sums("debt")},
+          ${sums("redeemed")}, ${sums("expired")}, ${sums("clawed_back")}
+        from posted_by_funder group by customer_id, kind),
       in_lots as (
         select customer_id, kind,
           coalesce(sum(remaining) filter (where state = 'available'), 0) as available,
@@ -140,7 +156,21 @@ async function reconcileBalances(tx: Tx, scope: Scope, limit: number) {
           or holds_held <> posted_held or posted_held <> cached_held
           or posted_debt <> cached_debt or outstanding <> posted_redeemed
           or least(lots_available, lots_pending, holds_held, cached_debt, posted_expired, posted_clawed_back,
-                   posted_redeemed) < 0)
+                   posted_redeemed) < 0),
+      funder_posted as (
+        select funder, sum(funders) as posted from posted_by_funder where funder is not null group by funder),
+      issued as (
+        select funder, sum(amount) as issued
+        from lots where ${scope("customer_id")} and source <> 'refund_grace'
+        group by funder),
+      given_back as (
+        select case when m.type = 'adjust' then 'marketplace' else l.funder end as funder, sum(-d.delta) as given_back
+        from movements as m
+          cross join ${lotDeltaRowsSql()} as d
+          join lots as l on l.customer_id = m.customer_id and l.lot_id = d.lot_id
+        where ${scope("m.customer_id")} and m.type in ('clawback', 'adjust') and d.delta < 0
+          and (m.type = 'adjust' or m.occurred_at < l.available_from)
+        group by 1)
     select
       (select coalesce(json_agg(v), '[]') from (
         select 'balances_match_lots_and_holds' as check, f.message
@@ -165,13 +195,22 @@ async function reconcileBalances(tx: Tx, scope: Scope, limit: number) {
         ) as f(n, broken, message)
         where f.broken
         order by b.at, f.n
-        limit ${limit + 1}) as v) as violations,
+        limit ${limit + 1}) as v) as balances,
+      (select coalesce(json_agg(v), '[]') from (
+        select 'funders_match_postings' as check,
+          format('funder %s: its account was posted %s, its lots say %s (issued %s, given back %s)',
+                 funder, coalesce(posted, 0), coalesce(given_back, 0) - coalesce(issued, 0), coalesce(issued, 0),
+                 coalesce(given_back, 0)) as message
+        from funder_posted full join issued using (funder) full join given_back using (funder)
+        where coalesce(posted, 0) <> coalesce(given_back, 0) - coalesce(issued, 0)
+        order by funder
+        limit ${limit + 1}) as v) as funders,
       (select json_build_object(
-          'movements', sum(movements)::text, 'unbalanced', sum(unbalanced)::text, 'wallets', sum(wallets)::text,
+          'movements', sum(movements)::text, 'suspect', sum(suspect)::text, 'wallets', sum(wallets)::text,
           'sinks', sum(sinks)::text, 'funders', sum(funders)::text)
-       from posted) as totals`.execute(tx);
+       from posted_by_funder) as totals`.execute(tx);
   const row = result.rows[0];
-  if (!row) throw new Error("reconcile_balances answered no row");
+  if (!row) throw new Error("reconcile_postings answered no row");
   return row;
 }
 
@@ -276,38 +315,6 @@ function takesAgainstLots(scope: Scope, limit: number) {
     limit ${limit + 1}`;
 }
 
-/** reconcile_funders (R32): each funder's postings against what its lots say it paid and got back. */
-function fundersAgainstLots(scope: Scope, limit: number) {
-  return sql<{ check: ReconciliationCheck; message: string }>`
-    -- reconcile_funders
-    with
-      posted as (
-        select p.funder, sum(p.amount) as posted
-        from movements as m cross join ${postingRowsSql()} as p
-        where ${scope("m.customer_id")} and p.funder is not null
-        group by p.funder),
-      issued as (
-        select funder, sum(amount) as issued
-        from lots where ${scope("customer_id")} and source <> 'refund_grace'
-        group by funder),
-      given_back as (
-        select case when m.type = 'adjust' then 'marketplace' else l.funder end as funder, sum(-d.delta) as given_back
-        from movements as m
-          cross join ${lotDeltaRowsSql()} as d
-          join lots as l on l.customer_id = m.customer_id and l.lot_id = d.lot_id
-        where ${scope("m.customer_id")} and m.type in ('clawback', 'adjust') and d.delta < 0
-          and (m.type = 'adjust' or m.occurred_at < l.available_from)
-        group by 1)
-    select 'funders_match_postings' as check,
-      format('funder %s: its account was posted %s, its lots say %s (issued %s, given back %s)',
-             funder, coalesce(posted, 0), coalesce(given_back, 0) - coalesce(issued, 0), coalesce(issued, 0),
-             coalesce(given_back, 0)) as message
-    from posted full join issued using (funder) full join given_back using (funder)
-    where coalesce(posted, 0) <> coalesce(given_back, 0) - coalesce(issued, 0)
-    order by funder
-    limit ${limit + 1}`;
-}
-
 const big = (text: string | null) => BigInt(text ?? "0");
 
 /** The reconciliation of one snapshot: the first `limit` violations and the trial balance. */
@@ -323,16 +330,18 @@ export async function reconcileLedger(
     .setIsolationLevel("repeatable read")
     .setAccessMode("read only")
     .execute(async (tx) => {
-      // Aggregates over every customer's rows: room to hash them in memory rather than spill.
+      // Aggregates over every customer's rows: room to hash them in memory rather than spill. A
+      // memoized unnest of each movement's arrays never hits (they differ row by row): off.
       await sql`set local work_mem = '64MB'`.execute(tx);
-      const balances = await reconcileBalances(tx, scope, limit);
-      const { totals } = balances;
+      await sql`set local enable_memoize = off`.execute(tx);
+      const postings = await reconcilePostings(tx, scope, limit);
+      const { totals } = postings;
       const wallets = big(totals.wallets);
       const sinks = big(totals.sinks);
       const funders = big(totals.funders);
       const total = wallets + sinks + funders;
       const found: Violation[] = [
-        ...(big(totals.unbalanced) > 0n ? await violationsOf(unbalancedMovements(scope, limit), tx) : []),
+        ...(big(totals.suspect) > 0n ? await violationsOf(unbalancedMovements(scope, limit), tx) : []),
         ...(total === 0n
           ? []
           : [
@@ -341,10 +350,10 @@ export async function reconcileLedger(
                 message: `postings over all accounts sum to ${total}, not 0 (wallets ${wallets}, sinks ${sinks}, funders ${funders})`,
               },
             ]),
-        ...balances.violations,
+        ...postings.balances,
         ...(await violationsOf(lotsAgainstDeltas(scope, limit), tx)),
         ...(await violationsOf(takesAgainstLots(scope, limit), tx)),
-        ...(await violationsOf(fundersAgainstLots(scope, limit), tx)),
+        ...postings.funders,
       ];
       return {
         violations: found.slice(0, limit),
