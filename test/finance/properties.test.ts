@@ -59,7 +59,13 @@ const opArb = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("refund" as const), customer, amount }) },
   {
     weight: 2,
-    arbitrary: fc.record({ op: fc.constant("clawback" as const), customer, kind, amount, ofLastLot: fc.boolean() }),
+    arbitrary: fc.record({
+      op: fc.constant("clawback" as const),
+      customer,
+      kind,
+      amount,
+      ofLastLot: fc.boolean(),
+    }),
   },
   {
     weight: 1,

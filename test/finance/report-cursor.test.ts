@@ -87,7 +87,10 @@ describe("reports read through a cursor", () => {
     const address = await h.app.listen({ port: 0, host: "127.0.0.1" });
     const authorization = `Bearer ${h.keys.operator}`;
     const abort = new AbortController();
-    const cut = await fetch(`${address}/v1/finance/liability`, { headers: { authorization }, signal: abort.signal });
+    const cut = await fetch(`${address}/v1/finance/liability`, {
+      headers: { authorization },
+      signal: abort.signal,
+    });
     expect(cut.status).toBe(200);
     const reader = cut.body?.getReader();
     const first = await reader?.read();

@@ -467,7 +467,12 @@ const SELLER_DISCOUNT_ROUTES: readonly RouteCase[] = [
  * Finance (issue 12): reads across every customer, so the table's customer id names nothing; a seller
  * key reads its own statement (seller s-1's), and nothing else of finance.
  */
-const FINANCE_READ = { roles: ["operator", "readonly"], customerSelf: false, write: false, success: 200 } as const;
+const FINANCE_READ = {
+  roles: ["operator", "readonly"],
+  customerSelf: false,
+  write: false,
+  success: 200,
+} as const;
 
 const FINANCE_ROUTES: readonly RouteCase[] = [
   {
