@@ -2,6 +2,7 @@ import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import type { Reconciliation, ReconciliationCheck, Violation } from "../app/finance/ports.js";
 import { SINK, WALLET } from "../domain/ledger/index.js";
 import { accountCode, LOT_REF_BYTES, lotDeltaRowsSql, postingRowsSql } from "./movement-rows.js";
+import { REPORT_STATEMENT_TIMEOUT } from "./report-cursor.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -333,6 +334,7 @@ export async function reconcileLedger(
       // Aggregates over every customer's rows: room to hash them in memory rather than spill. A
       // memoized unnest of each movement's arrays never hits (they differ row by row): off.
       await sql`set local work_mem = '64MB'`.execute(tx);
+      await sql.raw(`set local statement_timeout = '${REPORT_STATEMENT_TIMEOUT}'`).execute(tx);
       await sql`set local enable_memoize = off`.execute(tx);
       const postings = await reconcilePostings(tx, scope, limit);
       const { totals } = postings;

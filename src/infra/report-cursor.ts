@@ -2,14 +2,14 @@ import type { CompiledQuery } from "kysely";
 import type { DatabaseHandle } from "./db.js";
 
 /** How many rows a report fetches from its cursor at a time. */
-export const REPORT_PAGE_ROWS = 1000;
+const REPORT_PAGE_ROWS = 1000;
 
 /**
- * The longest one statement of a report may run on the server. Reports are not held to
- * KOPILKA_DATABASE_TIMEOUT_MS (a request's bound): an aggregate over ten million movements takes
- * longer than that before its first row.
+ * The longest one statement of a report (or of the reconciliation) may run on the server. Neither
+ * is held to KOPILKA_DATABASE_TIMEOUT_MS (a request's bound): an aggregate over ten million
+ * movements takes longer than that before its first row.
  */
-const REPORT_STATEMENT_TIMEOUT = "10min";
+export const REPORT_STATEMENT_TIMEOUT = "10min";
 
 /**
  * A query's rows in pages of `pageRows`, read through a server-side cursor (DECLARE … FETCH) in a
