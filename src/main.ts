@@ -5,6 +5,7 @@ import { AccessService, type CustomerTokens } from "./app/access.js";
 import { CampaignService } from "./app/campaigns/campaign-service.js";
 import { CampaignsInForce } from "./app/campaigns/campaigns-in-force.js";
 import { EffectRelay, type StoredEffect } from "./app/effects/effect-relay.js";
+import { FinanceService } from "./app/finance/finance-service.js";
 import { GroupCommitter } from "./app/group-commit.js";
 import { InviteService } from "./app/invites/invite-service.js";
 import { LedgerService } from "./app/ledger-service.js";
@@ -32,6 +33,7 @@ import { JwtCustomerTokens } from "./infra/customer-tokens.js";
 import { dataFolderJwtSecret, isInMemory } from "./infra/data-folder.js";
 import { type DatabaseHandle, openDatabase } from "./infra/db.js";
 import { PostgresEffectStore } from "./infra/effect-store.js";
+import { PostgresFinanceStore } from "./infra/finance-store.js";
 import { MonotonicIds } from "./infra/ids.js";
 import { PostgresInviteStore, randomCode } from "./infra/invite-store.js";
 import { PostgresLedgerStore } from "./infra/ledger-store.js";
@@ -291,6 +293,8 @@ export async function createKopilka(
     timeZone: config.timeZone,
   });
   const reviews = new ReviewService(new PostgresReviewStore(database.db), committer, clock, rules);
+  // Reports and the reconciliation read across customers, set-based; they write nothing.
+  const finance = new FinanceService(new PostgresFinanceStore(database), clock, config.timeZone);
 
   // R31: the outbox. Notifications are written with their movements; relays deliver them.
   const notificationStore = new PostgresNotificationStore(database.db);
@@ -383,6 +387,7 @@ export async function createKopilka(
     campaigns,
     sellerDiscounts,
     segments,
+    finance,
     notificationHousekeeping,
     async buildServer() {
       return buildServer({
@@ -399,6 +404,7 @@ export async function createKopilka(
           campaigns,
           sellerDiscounts,
           segments,
+          finance,
         },
         access,
         ids,

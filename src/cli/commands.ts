@@ -55,6 +55,7 @@ export const CliCommandSchema = Type.Union([
   }),
   Type.Object({ name: Type.Literal("managers settle"), month: Type.String(), claimer: Type.String() }),
   Type.Object({ name: Type.Literal("effects deliver") }),
+  Type.Object({ name: Type.Literal("verify") }),
 ]);
 export type CliCommand = Static<typeof CliCommandSchema>;
 
@@ -95,7 +96,7 @@ export async function loadDemoData(k: Kopilka, customers: number, seed: number, 
 }
 
 const day = (at: Date | null) => at?.toISOString().slice(0, 10) ?? "";
-const count = (n: number) => n.toLocaleString("en-US");
+const count = (n: number | bigint) => n.toLocaleString("en-US");
 const accounts = (n: number) => `${count(n)} account${n === 1 ? "" : "s"}`;
 const roubles = (kop: number) => `${count(Math.floor(kop / 100))}.${String(kop % 100).padStart(2, "0")} RUB`;
 
@@ -273,6 +274,24 @@ export async function runCommand(
         const delivered = await k.effects.deliverPending();
         const { count } = await k.effects.backlog();
         console.log(`Delivered ${delivered} cross-customer effects; ${count} still waiting.`);
+      });
+    case "verify":
+      return target.withKopilka(async (k) => {
+        const report = await k.finance.verify();
+        const { wallets, sinks, funders, total } = report.postings;
+        const balance = `wallets ${count(wallets)}, sinks ${count(sinks)}, funders ${count(funders)}`;
+        if (report.ok) {
+          console.log(
+            `The ledger is consistent: ${count(report.movements)} movements; postings sum to 0 (${balance}).`,
+          );
+          return;
+        }
+        for (const v of report.violations) console.log(`${v.check}: ${v.message}`);
+        console.log(`${count(report.movements)} movements; postings sum to ${count(total)} (${balance}).`);
+        const n = report.violations.length;
+        throw new CommandFailure(
+          `the ledger is not consistent: ${report.truncated ? `more than ${n} violations` : `${n} violation${n === 1 ? "" : "s"}`}`,
+        );
       });
   }
 }

@@ -352,6 +352,13 @@ program
   )
   .action(() => execute({ name: "effects deliver" }));
 
+program
+  .command("verify")
+  .description(
+    "Reconcile the ledger (R32): every movement nets to zero, all accounts sum to zero, balances equal lots and holds, funders match their postings; exit code 1 with the violations printed (reads every movement)",
+  )
+  .action(() => execute({ name: "verify" }));
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   printFailure(err, console);
   process.exit(1);

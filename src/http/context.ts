@@ -5,6 +5,7 @@ import { Type } from "typebox";
 import type { AccessService, ApiRole, Principal } from "../app/access.js";
 import { actorOf } from "../app/access.js";
 import type { CampaignService } from "../app/campaigns/campaign-service.js";
+import type { FinanceService } from "../app/finance/finance-service.js";
 import type { InviteService } from "../app/invites/invite-service.js";
 import type { LedgerService, WriteRequest } from "../app/ledger-service.js";
 import type { ManagerService } from "../app/managers/manager-service.js";
@@ -44,6 +45,8 @@ export interface RouteDeps {
   sellerDiscounts: SellerDiscountService;
   /** R29: segments over the customers' statistics. */
   segments: SegmentService;
+  /** Liability, breakage, statements and the reconciliation (R32). */
+  finance: FinanceService;
 }
 
 /**

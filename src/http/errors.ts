@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import { CAMPAIGN_REFUSAL_CODES } from "../app/campaigns/campaign-service.js";
+import { FINANCE_REFUSAL_CODES } from "../app/finance/finance-service.js";
 import { WEBHOOK_REFUSAL_CODES } from "../app/notifications/webhook-subscriptions.js";
 import { SEGMENT_REFUSAL_CODES } from "../app/segments/segment-service.js";
 import { SELLER_DISCOUNT_REFUSAL_CODES } from "../app/seller-discounts/seller-discount-service.js";
@@ -39,6 +40,7 @@ export const ERROR_CODES = [
   ...CAMPAIGN_REFUSAL_CODES,
   ...SELLER_DISCOUNT_REFUSAL_CODES,
   ...SEGMENT_REFUSAL_CODES,
+  ...FINANCE_REFUSAL_CODES,
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -50,6 +52,7 @@ export function statusOf(code: ErrorCode): number {
   switch (code) {
     case "VALIDATION_FAILED":
     case "MALFORMED_JSON":
+    case "INVALID_MONTH_RANGE":
       return 400;
     case "UNAUTHENTICATED":
       return 401;

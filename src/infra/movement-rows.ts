@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from "kysely";
 import type { HistoryPage } from "../app/ports.js";
 import type { PointKind } from "../domain/kinds.js";
 import {
@@ -98,7 +99,7 @@ function bytea(hexDigits: string): string {
 
 /** A lot id is `lot_` and 26 base-32 digits; a movement references it by the digits (26 bytes). */
 const LOT_ID = /^lot_([0-9A-HJKMNP-TV-Z]{26})$/;
-const LOT_REF_BYTES = 26;
+export const LOT_REF_BYTES = 26;
 
 function lotRef(lotId: string): string {
   const digits = LOT_ID.exec(lotId)?.[1];
@@ -109,6 +110,46 @@ function lotRef(lotId: string): string {
 /** The same reference computed in SQL from a lot id column (migration 5's kopilka_lot_ref). */
 export function LOT_REF_SQL(column: string): string {
   return `kopilka_lot_ref(${column})`;
+}
+
+/** The code a posting to `account` is stored with, for accounts that have one (wallets, sinks, three funders). */
+export function accountCode(account: string): number {
+  const code = ACCOUNT_CODES.get(account);
+  if (code === undefined) throw new Error(`${account} has no code of its own`);
+  return code;
+}
+
+/*
+ * Set-based reads across movements (finance reports, the reconciliation) decode the stored shape in
+ * SQL with these, so that the encoding stays defined here: each is a lateral subquery over the
+ * movement row aliased `m`, one row per posting or per lot delta, in the movement's order.
+ */
+
+/**
+ * A movement's postings: `i` (from 1), `code` (null past the end of `accounts`), the `funder` it
+ * names (null for wallets and sinks, and for a code naming no funder), `amount`.
+ */
+export function postingRowsSql(): RawBuilder<unknown> {
+  const ownCodes = [...ACCOUNT_CODES]
+    .filter(([account]) => account.startsWith(FUNDER_PREFIX))
+    .map(([account, n]) => sql`when ${sql.lit(n)} then ${sql.lit(account.slice(FUNDER_PREFIX.length))}`);
+  const named = sql.lit(NAMED_FUNDERS);
+  return sql`lateral (
+    select c.i, c.code, c.amount,
+      case when c.code > ${named} then m.funders[c.code - ${named}] else case c.code ${sql.join(ownCodes, sql` `)} end end
+        as funder
+    from (select p.i, case when p.i <= length(m.accounts) then get_byte(m.accounts, p.i::int - 1) end as code, p.amount
+          from unnest(m.amounts) with ordinality as p(amount, i)) as c)`;
+}
+
+/** A movement's lot deltas: `lot_id` (as lots store it), `delta`. */
+export function lotDeltaRowsSql(): RawBuilder<unknown> {
+  const bytes = sql.lit(LOT_REF_BYTES);
+  return sql`lateral (
+    select 'lot_' || convert_from(substring(m.lot_refs from (d.i::int - 1) * ${bytes} + 1 for ${bytes}), 'SQL_ASCII')
+             as lot_id,
+           d.delta
+    from unnest(m.lot_deltas) with ordinality as d(delta, i))`;
 }
 
 /** The accounts of a movement's postings, from its stored codes and funders. */

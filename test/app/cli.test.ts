@@ -5,8 +5,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { monthContaining, previousMonth } from "../../src/domain/savings/index.js";
+import { openDatabase } from "../../src/infra/db.js";
 import { freshDatabase, ON_POSTGRES } from "../support/database.js";
 
 /**
@@ -121,6 +123,9 @@ async function everyCommand(env: Env): Promise<Ran[]> {
   expect((await step("migrate")).stdout).toBe("The database is up to date.\n");
   expect((await step("demo", "--customers", "3", "--seed", "7")).stdout).toMatch(/^Loaded 3 demo customers/);
   expect(await step("demo", "--customers", "3")).toMatchObject({ code: 1 });
+  expect((await step("verify")).stdout).toMatch(
+    /^The ledger is consistent: [\d,]+ movements; postings sum to 0 \(wallets [\d,]+, sinks [\d,]+, funders -[\d,]+\)\.\n$/,
+  );
   const adjust = [
     "adjust",
     "cust-1",
@@ -231,6 +236,7 @@ describe("the kopilka command", () => {
       "savings",
       "managers",
       "effects",
+      "verify",
     ]) {
       expect(help.stdout).toContain(command);
     }
@@ -266,6 +272,27 @@ describe("the kopilka command", () => {
       await service.stop();
     }
   }, 600_000);
+
+  it("verify exits 1 with the violations printed when a row was corrupted", async () => {
+    const folder = dataFolder();
+    const env = embedded(folder);
+    expect((await kopilka(env, "demo", "--customers", "2")).code).toBe(0);
+    const database = await openDatabase({ dataDir: folder });
+    try {
+      await sql`update balances set available = available + 7
+                where (customer_id, kind) = (select customer_id, kind from balances order by 1, 2 limit 1)`.execute(
+        database.db,
+      );
+    } finally {
+      await database.close();
+    }
+    const ran = await kopilka(env, "verify");
+    expect(ran.code).toBe(1);
+    expect(ran.stdout).toMatch(
+      /^balances_match_lots_and_holds: [\w.:-]+\/\w+: available disagree: lots (\d+), postings \1, balances \d+\n[\d,]+ movements; postings sum to 0 /,
+    );
+    expect(ran.stderr).toBe("kopilka: the ledger is not consistent: 1 violation\n");
+  }, 120_000);
 
   it("signs tokens with the secret the data folder keeps: they work on the service, survive a restart, and die when revoked", async () => {
     const folder = dataFolder();

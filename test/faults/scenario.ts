@@ -310,7 +310,7 @@ export async function verifyRun(options: {
   }
 
   report(
-    "ledger invariants hold (test/support/invariants.ts, rows and SQL)",
+    "ledger invariants hold (test/support/invariants.ts: the rows, and the reconciliation of kopilka verify)",
     await ledgerViolations(database),
   );
   return problems;

@@ -393,13 +393,17 @@ export async function waitForPostgres(timeoutMs = 60_000): Promise<number> {
 // ---------------------------------------------------------------------------------------------------
 // Checks
 
-/** The ledger invariants of test/support/invariants.ts, both implementations, over the whole database. */
+/**
+ * The ledger invariants over the whole database, both implementations of test/support/invariants.ts:
+ * the rows checked in TypeScript, and the service's own reconciliation (`kopilka verify`,
+ * src/infra/reconciliation.ts) with the outbox check.
+ */
 export async function ledgerViolations(database: ScenarioDatabase): Promise<string[]> {
   const [inCode, inSql] = await Promise.all([
     checkLedgerInvariants(database.handle.db),
     checkLedgerInvariantsInSql(database.handle.db),
   ]);
-  return [...inCode.map((v) => `(rows) ${v}`), ...inSql.map((v) => `(sql) ${v}`)];
+  return [...inCode.map((v) => `(rows) ${v}`), ...inSql.map((v) => `(verify) ${v}`)];
 }
 
 /** Rows per table, for the log. */

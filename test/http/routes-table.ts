@@ -547,6 +547,61 @@ const SEGMENT_ROUTES: readonly RouteCase[] = [
   },
 ];
 
+/**
+ * Finance (issue 12): reads across every customer, so the table's customer id names nothing; a seller
+ * key reads its own statement (seller s-1's), and nothing else of finance.
+ */
+const FINANCE_READ = {
+  roles: ["operator", "readonly"],
+  customerSelf: false,
+  write: false,
+  success: 200,
+} as const;
+
+const FINANCE_ROUTES: readonly RouteCase[] = [
+  {
+    operationId: "getLiability",
+    method: "GET",
+    path: "/v1/finance/liability",
+    ...FINANCE_READ,
+    required: [],
+    request: () => ({ url: "/v1/finance/liability" }),
+  },
+  {
+    operationId: "getBreakage",
+    method: "GET",
+    path: "/v1/finance/breakage",
+    ...FINANCE_READ,
+    required: [],
+    request: () => ({ url: "/v1/finance/breakage?from=2026-01&to=2026-03" }),
+  },
+  {
+    operationId: "getExpiryForecast",
+    method: "GET",
+    path: "/v1/finance/expiry-forecast",
+    ...FINANCE_READ,
+    required: [],
+    request: () => ({ url: "/v1/finance/expiry-forecast?format=csv" }),
+  },
+  {
+    operationId: "getFunderStatement",
+    method: "GET",
+    path: "/v1/finance/funders/{funder}/statement",
+    ...FINANCE_READ,
+    roles: ["operator", "readonly", "seller"],
+    required: [],
+    request: () => ({ url: "/v1/finance/funders/seller:s-1/statement?from=2026-01&to=2026-01" }),
+  },
+  {
+    operationId: "verifyLedger",
+    method: "GET",
+    path: "/v1/finance/verify",
+    ...FINANCE_READ,
+    required: [],
+    request: () => ({ url: "/v1/finance/verify" }),
+  },
+];
+
 export const ROUTES: readonly RouteCase[] = [
   {
     operationId: "creditPoints",
@@ -839,6 +894,7 @@ export const ROUTES: readonly RouteCase[] = [
   ...CAMPAIGN_ROUTES,
   ...SELLER_DISCOUNT_ROUTES,
   ...SEGMENT_ROUTES,
+  ...FINANCE_ROUTES,
 ];
 
 export const WRITE_ROUTES = ROUTES.filter((r) => r.write);

@@ -188,7 +188,7 @@ describe("security", () => {
   // Other route families (orders, checkout, config, sellers, the savings account under
   // /v1/customers/{id}/savings: test/savings) have their own suites; this one owns the routes under
   // /v1/customers (the customer's ledger and tokens), /v1/webhooks (R31 subscriptions),
-  // /v1/campaigns (R26) and /v1/sellers/{id}/loyalty-discounts (R27).
+  // /v1/campaigns (R26), /v1/sellers/{id}/loyalty-discounts (R27) and /v1/finance (issue 12).
   it("the table covers every customer operation the server documents, with the same method and path", async () => {
     const doc = (await h.send({ method: "GET", url: "/openapi.json" })).json() as {
       paths: Record<string, Record<string, { operationId: string; security?: unknown[] }>>;
@@ -201,7 +201,8 @@ describe("security", () => {
               path.startsWith("/v1/webhooks") ||
               path.startsWith("/v1/campaigns") ||
               path.startsWith("/v1/segments") ||
-              path.includes("/loyalty-discounts")) &&
+              path.includes("/loyalty-discounts") ||
+              path.startsWith("/v1/finance/")) &&
             // R25's routes have their roles checked in test/savings; a revocation (DELETE, no body)
             // has no other request for the table's conflict case: test/managers checks its roles.
             !path.includes("/savings") &&
@@ -211,7 +212,7 @@ describe("security", () => {
         .map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`),
     );
     expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path} ${r.operationId}`).sort());
-    expect(WRITE_ROUTES.length + READ_ROUTES.length).toBe(43);
+    expect(WRITE_ROUTES.length + READ_ROUTES.length).toBe(48);
     // Every route refuses someone: a role, or (campaign reads, open to every key) customer tokens.
     for (const route of ROUTES)
       expect(

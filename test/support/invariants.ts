@@ -2,6 +2,7 @@ import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { ExplanationCode } from "../../src/domain/ledger/index.js";
 import { notificationTypeOf } from "../../src/domain/notifications/index.js";
 import { accountsOf, EXPLANATION_CODES, lotIdsOf } from "../../src/infra/movement-rows.js";
+import { reconcileLedger } from "../../src/infra/reconciliation.js";
 import type { Database } from "../../src/infra/schema.js";
 
 /**
@@ -18,12 +19,16 @@ import type { Database } from "../../src/infra/schema.js";
  *    sink:redeemed; none of these (nor sink:expired, sink:clawed_back) negative;
  *  - R3: 0 <= remaining <= amount, and a lot's remaining equals the sum of the lot deltas posted to it;
  *  - R15, R20: holds and redemptions took from lots of their kind, their takes sum to their amount, what
- *    came back matches their state / refunded amount, and no lot is owed back more than it gave.
+ *    came back matches their state / refunded amount, and no lot is owed back more than it gave;
+ *  - R32, per funder: the postings to `funder:<f>` = −(points of its lots, grace lots aside) + points of
+ *    its lots cancelled while pending (a clawback before the lot's available_from) + for the marketplace,
+ *    what R34 adjustments removed.
  *
  * Two implementations of the same list: `checkLedgerInvariants` reads the rows with one query and checks
- * them here (fast enough to run after every step on PGlite), `checkLedgerInvariantsInSql` does it all in
- * one SQL statement. Each guards the other, down to how account and lot codes are read: here with the
- * service's decoder, in SQL through the view movements_readable (migration 5).
+ * them here (fast enough to run after every step on PGlite), `checkLedgerInvariantsInSql` is the
+ * service's own reconciliation (src/infra/reconciliation.ts: `kopilka verify`, `GET /v1/finance/verify`),
+ * set-based SQL. Each guards the other, down to how account and lot codes are read: here with the
+ * service's decoder (src/infra/movement-rows.ts), there with its SQL over the stored bytes.
  */
 
 function scope(customerId: string | undefined, column: RawBuilder<unknown> = sql.ref("customer_id")) {
@@ -288,6 +293,38 @@ export function findLedgerViolations(rows: LedgerRows): string[] {
     }
   }
 
+  // R32, per funder.
+  const funders = new Map<string, { posted: number; issued: number; givenBack: number }>();
+  const funder = (name: string) => {
+    let entry = funders.get(name);
+    if (!entry) {
+      entry = { posted: 0, issued: 0, givenBack: 0 };
+      funders.set(name, entry);
+    }
+    return entry;
+  };
+  for (const l of rows.lots) if (l.source !== "refund_grace") funder(l.funder).issued += l.amount;
+  for (const m of rows.movements) {
+    m.accounts.forEach((account, i) => {
+      if (account.startsWith("funder:")) funder(account.slice("funder:".length)).posted += m.amounts[i] ?? 0;
+    });
+    if (m.type !== "clawback" && m.type !== "adjust") continue;
+    m.lot_ids.forEach((lotId, i) => {
+      const delta = m.lot_deltas[i] ?? 0;
+      const lot = lots.get(`${m.customer_id}/${lotId}`);
+      if (delta >= 0 || !lot) return;
+      if (m.type === "adjust") funder("marketplace").givenBack -= delta;
+      else if (m.occurred_at.getTime() < lot.available_from.getTime()) funder(lot.funder).givenBack -= delta;
+    });
+  }
+  for (const [name, f] of funders) {
+    if (f.posted !== f.givenBack - f.issued) {
+      violations.push(
+        `funder ${name}: its account was posted ${f.posted}, its lots say ${f.givenBack - f.issued} (issued ${f.issued}, given back ${f.givenBack})`,
+      );
+    }
+  }
+
   // R6, R14, R20.
   for (const b of rows.balances) at(b.customer_id, b.kind).cache = b;
   for (const [key, e] of perKind) {
@@ -336,164 +373,16 @@ export async function checkLedgerInvariants(db: Kysely<Database>, customerId?: s
   ];
 }
 
-/** Every invariant listed at the top, in one SQL statement that reads each table once. */
+/** Every invariant listed at the top, as the service's reconciliation finds them, and the outbox's. */
 export async function checkLedgerInvariantsInSql(
   db: Kysely<Database>,
   customerId?: string,
 ): Promise<string[]> {
-  const f = scope(customerId);
-  const result = await sql<{ problem: string }>`
-    with
-      mv as materialized (
-        select customer_id, movement_id, kind, type, accounts, amounts, lot_ids, lot_deltas
-        from movements_readable where ${f}),
-      post as materialized (
-        select m.customer_id, m.kind, x.account, x.amount
-        from mv m, unnest(m.accounts, m.amounts) as x(account, amount)),
-      lt as materialized (
-        select customer_id, lot_id, kind, amount, remaining, state from lots where ${f}),
-      tk as materialized (
-        select 'hold' as what, customer_id, hold_id as id, kind, amount, state, 0::bigint as refunded,
-          take_lot_ids, take_amounts, take_returned
-        from holds where ${f}
-        union all
-        select 'redemption', customer_id, redemption_id, kind, amount, null, refunded,
-          take_lot_ids, take_amounts, take_returned
-        from redemptions where ${f}),
-      bl as materialized (select customer_id, kind, available, pending, held, debt from balances where ${f}),
-      keys as (
-        select customer_id, kind from bl
-        union select customer_id, kind from lt
-        union select customer_id, kind from tk
-        union select customer_id, kind from mv),
-      pk as (
-        select customer_id, kind,
-          sum(amount) filter (where account = 'wallet:available') as av,
-          sum(amount) filter (where account = 'wallet:pending') as pe,
-          sum(amount) filter (where account = 'wallet:held') as held,
-          sum(amount) filter (where account = 'wallet:debt') as debt,
-          sum(amount) filter (where account = 'sink:redeemed') as redeemed,
-          sum(amount) filter (where account = 'sink:expired') as expired,
-          sum(amount) filter (where account = 'sink:clawed_back') as clawed
-        from post group by customer_id, kind),
-      lk as (
-        select customer_id, kind,
-          sum(remaining) filter (where state = 'available') as av,
-          sum(remaining) filter (where state = 'pending') as pe
-        from lt group by customer_id, kind),
-      hk as (
-        select customer_id, kind,
-          sum(amount) filter (where what = 'hold' and state = 'active') as held,
-          sum(amount - refunded) filter (where what = 'redemption') as outstanding
-        from tk group by customer_id, kind),
-      rec as (
-        select k.customer_id || '/' || k.kind as at,
-          coalesce(lk.av, 0) as lots_av, coalesce(pk.av, 0) as post_av, coalesce(bl.available, 0) as cache_av,
-          coalesce(lk.pe, 0) as lots_pe, coalesce(pk.pe, 0) as post_pe, coalesce(bl.pending, 0) as cache_pe,
-          coalesce(hk.held, 0) as holds_held, coalesce(pk.held, 0) as post_held, coalesce(bl.held, 0) as cache_held,
-          -coalesce(pk.debt, 0) as post_debt, coalesce(bl.debt, 0) as cache_debt,
-          coalesce(hk.outstanding, 0) as outstanding, coalesce(pk.redeemed, 0) as post_redeemed,
-          coalesce(pk.expired, 0) as post_expired, coalesce(pk.clawed, 0) as post_clawed
-        from keys k
-          left join pk using (customer_id, kind)
-          left join lk using (customer_id, kind)
-          left join hk using (customer_id, kind)
-          left join bl using (customer_id, kind)),
-      deltas as (
-        select m.customer_id, x.lot_id, sum(x.delta) as s
-        from mv m, unnest(m.lot_ids, m.lot_deltas) as x(lot_id, delta)
-        group by m.customer_id, x.lot_id),
-      nets as (
-        select m.customer_id, m.movement_id, m.type, coalesce(sum(x.amount), 0) as net,
-          cardinality(m.accounts) as n_accounts, cardinality(m.amounts) as n_amounts,
-          cardinality(m.lot_ids) as n_lots, cardinality(m.lot_deltas) as n_deltas,
-          count(*) filter (where x.amount = 0) as zeros
-        from mv m left join lateral unnest(m.amounts) as x(amount) on true
-        group by m.customer_id, m.movement_id, m.type, m.accounts, m.amounts, m.lot_ids, m.lot_deltas),
-      tu as (
-        select t.what, t.customer_id, t.id, t.state, u.lot_id, u.a, u.r,
-          (u.lot_id is null or u.a is null or u.r is null or u.a <= 0 or u.r < 0 or u.r > u.a) as bad,
-          (lt.lot_id is null or lt.kind <> t.kind) as missing
-        from tk t
-          cross join lateral unnest(t.take_lot_ids, t.take_amounts, t.take_returned) as u(lot_id, a, r)
-          left join lt on lt.customer_id = t.customer_id and lt.lot_id = u.lot_id),
-      tx as (
-        select t.what, t.customer_id, t.id, t.amount, t.state, t.refunded,
-          cardinality(t.take_lot_ids) as n_lots, cardinality(t.take_amounts) as n_amounts,
-          cardinality(t.take_returned) as n_returned,
-          coalesce(g.taken, 0) as taken, coalesce(g.returned, 0) as returned,
-          coalesce(g.bad, 0) as bad_takes, coalesce(g.missing, 0) as missing_lots
-        from tk t left join (
-          select what, customer_id, id, sum(a) as taken, sum(r) as returned,
-            count(*) filter (where bad) as bad, count(*) filter (where missing) as missing
-          from tu group by what, customer_id, id) as g using (what, customer_id, id)),
-      owed as (
-        select customer_id, lot_id, sum(a - r) as owed
-        from tu where what = 'redemption' or state = 'active'
-        group by customer_id, lot_id)
-    select problem from (
-      select format('movement %s/%s (%s) nets to %s; accounts/amounts/lots/deltas have lengths %s/%s/%s/%s',
-          customer_id, movement_id, type, net, n_accounts, n_amounts, n_lots, n_deltas) as problem
-        from nets
-        where net <> 0 or n_accounts <> n_amounts or n_lots <> n_deltas or n_accounts < 2 or zeros > 0
-      union all
-      select format('postings over all accounts sum to %s, not 0', s)
-        from (select coalesce(sum(amount), 0) as s from post) as t where s <> 0
-      union all
-      select format('%s: available disagree: lots %s, postings %s, balances %s', at, lots_av, post_av, cache_av)
-        from rec where lots_av <> post_av or post_av <> cache_av
-      union all
-      select format('%s: pending disagree: lots %s, postings %s, balances %s', at, lots_pe, post_pe, cache_pe)
-        from rec where lots_pe <> post_pe or post_pe <> cache_pe
-      union all
-      select format('%s: held disagree: active holds %s, postings %s, balances %s', at, holds_held, post_held, cache_held)
-        from rec where holds_held <> post_held or post_held <> cache_held
-      union all
-      select format('%s: debt disagree: postings %s, balances %s', at, post_debt, cache_debt)
-        from rec where post_debt <> cache_debt
-      union all
-      select format('%s: redeemed disagree: redemptions %s, postings %s', at, outstanding, post_redeemed)
-        from rec where outstanding <> post_redeemed
-      union all
-      select format('%s: negative total: available %s, pending %s, held %s, debt %s, expired %s, clawed back %s, redeemed %s',
-          at, lots_av, lots_pe, holds_held, cache_debt, post_expired, post_clawed, post_redeemed)
-        from rec
-        where least(lots_av, lots_pe, holds_held, cache_debt, post_expired, post_clawed, post_redeemed) < 0
-      union all
-      select case when l.lot_id is null
-          then format('movements post %s to lot %s/%s, which does not exist', d.s, d.customer_id, d.lot_id)
-          else format('lot %s/%s: remaining %s of %s, lot deltas posted to it sum to %s',
-            l.customer_id, l.lot_id, l.remaining, l.amount, coalesce(d.s, 0)) end
-        from lt l full join deltas d on d.customer_id = l.customer_id and d.lot_id = l.lot_id
-        where l.lot_id is null or l.remaining < 0 or l.remaining > l.amount or coalesce(d.s, 0) <> l.remaining
-      union all
-      select format('%s %s/%s: %s', what, customer_id, id, concat_ws('; ',
-          case when n_lots <> n_amounts or n_lots <> n_returned
-            then format('take arrays have lengths %s/%s/%s', n_lots, n_amounts, n_returned) end,
-          case when taken <> amount then format('takes sum to %s, amount is %s', taken, amount) end,
-          case when bad_takes > 0 then format('%s takes with a bad amount or returned count', bad_takes) end,
-          case when missing_lots > 0 then format('%s takes name no lot of its kind', missing_lots) end,
-          case when what = 'redemption' and returned <> refunded
-            then format('takes returned %s but refunded %s', returned, refunded) end,
-          case when what = 'redemption' and (refunded < 0 or refunded > amount)
-            then format('refunded %s of %s', refunded, amount) end,
-          case when what = 'hold' and state in ('active', 'captured') and returned <> 0
-            then format('%s hold has %s returned', state, returned) end,
-          case when what = 'hold' and state = 'released' and returned <> amount
-            then format('released hold returned %s of %s', returned, amount) end))
-        from tx
-        where n_lots <> n_amounts or n_lots <> n_returned or taken <> amount or bad_takes > 0 or missing_lots > 0
-          or (what = 'redemption' and (returned <> refunded or refunded < 0 or refunded > amount))
-          or (what = 'hold' and state in ('active', 'captured') and returned <> 0)
-          or (what = 'hold' and state = 'released' and returned <> amount)
-      union all
-      select format('lot %s/%s: remaining %s + %s still owed back to it by holds and redemptions exceeds its amount %s',
-          l.customer_id, l.lot_id, l.remaining, o.owed, l.amount)
-        from owed o join lt l using (customer_id, lot_id)
-        where l.remaining + o.owed > l.amount
-    ) as violations
-    limit 50`.execute(db);
-  return [...result.rows.map((r) => r.problem), ...(await checkOutboxInSql(db, customerId))];
+  const found = await reconcileLedger(db, { customerId, limit: 50 });
+  return [
+    ...found.violations.map((v) => `${v.check}: ${v.message}`),
+    ...(await checkOutboxInSql(db, customerId)),
+  ];
 }
 
 /**

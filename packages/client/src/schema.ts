@@ -1070,6 +1070,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/finance/liability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Outstanding points by kind and funder: pending, available, held (R3, R6, R20)
+         * @description The ledger as recorded now, across every customer: the remaining points of pending and available lots and the points active holds took from them, by the kind and the funder of the lots. Totals per kind equal the sums of the customers' balances. Streamed: JSON by default, CSV with `?format=csv` or `Accept: text/csv`.
+         */
+        get: operations["getLiability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/breakage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Breakage: points expired per month, by kind and funder (R5)
+         * @description What expiry movements wrote off in each month from `from` through `to` (months in KOPILKA_TIME_ZONE), out of whose lots. A month, kind and funder with nothing expired has no row. Streamed: JSON by default, CSV with `?format=csv` or `Accept: text/csv`.
+         */
+        get: operations["getBreakage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/expiry-forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Points that will expire unless spent, per month of the next 12, by kind and funder (R3, R5)
+         * @description This month (from now on) and the eleven after it, in KOPILKA_TIME_ZONE: the remaining points of available lots, and of pending lots whose expiry is already set, by the month they expire in. Points in active holds and lots awaiting a decision (a review's moderation, a manager's month) are not counted. Streamed: JSON by default, CSV with `?format=csv` or `Accept: text/csv`.
+         */
+        get: operations["getExpiryForecast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/funders/{funder}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A funder's statement per month: points issued, clawed back, expired, net (R32)
+         * @description Every month from `from` through `to` (months in KOPILKA_TIME_ZONE), months without a movement too. A seller key reads only its own, `seller:<its id>` (403 FORBIDDEN otherwise). Streamed: JSON by default, CSV with `?format=csv` or `Accept: text/csv`.
+         */
+        get: operations["getFunderStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/finance/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reconciliation: every movement nets to zero, all accounts sum to zero, balances equal lots and holds, funders match their postings (R32)
+         * @description The checks of `kopilka verify`, over one snapshot of the whole ledger. `ok` is false when a check fails; the first 100 violations are listed (`truncated`: there were more). It reads every movement: an auditor's request, not a health check.
+         */
+        get: operations["verifyLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1129,7 +1229,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "CAMPAIGN_NOT_FOUND" | "CAMPAIGN_NOT_EDITABLE" | "CAMPAIGN_CONTRADICTS_ANOTHER" | "CAMPAIGN_WINDOW_OVER" | "SELLER_DISCOUNT_NOT_FOUND" | "SELLER_DISCOUNTS_LIMIT_REACHED" | "SEGMENT_NOT_FOUND";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "SERVICE_UNAVAILABLE" | "INTERNAL" | "INSUFFICIENT_POINTS" | "HOLD_NOT_FOUND" | "HOLD_EXPIRED" | "HOLD_NOT_ACTIVE" | "HOLD_ALREADY_EXISTS" | "REDEMPTION_NOT_FOUND" | "REDEMPTION_ALREADY_EXISTS" | "REFUND_EXCEEDS_REDEEMED" | "LOT_NOT_FOUND" | "SOURCE_KIND_MISMATCH" | "INVALID_DATES" | "ORDER_NOT_FOUND" | "ORDER_STATE_CONFLICT" | "ORDER_SEQUENCE_CONFLICT" | "INVALID_ORDER" | "LINE_NOT_FOUND" | "RETURN_EXCEEDS_SHIPPED" | "SHIPMENT_EXCEEDS_ORDERED" | "CAP_EXCEEDED" | "PREDECESSOR_REFUSED" | "INSUFFICIENT_SAVINGS" | "REVIEW_NOT_BOUGHT" | "REVIEW_NOT_DELIVERED" | "REVIEW_PRODUCT_RETURNED" | "REVIEW_ALREADY_REWARDED" | "REVIEW_NOT_FOUND" | "REVIEW_ALREADY_MODERATED" | "INVITE_CODE_NOT_FOUND" | "SELF_INVITE" | "NOT_A_NEW_CUSTOMER" | "ALREADY_INVITED" | "PROMO_CODE_NOT_FOUND" | "PROMO_CODE_TAKEN" | "MANAGER_CODE_FIXED" | "MANAGER_NOT_FOUND" | "WEBHOOK_NOT_FOUND" | "CAMPAIGN_NOT_FOUND" | "CAMPAIGN_NOT_EDITABLE" | "CAMPAIGN_CONTRADICTS_ANOTHER" | "CAMPAIGN_WINDOW_OVER" | "SELLER_DISCOUNT_NOT_FOUND" | "SELLER_DISCOUNTS_LIMIT_REACHED" | "SEGMENT_NOT_FOUND" | "INVALID_MONTH_RANGE";
                 message: string;
                 details: unknown;
                 requestId: string;
@@ -10809,6 +10909,611 @@ export interface operations {
                         };
                         /** @description Segment ids, sorted */
                         segments: string[];
+                    };
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getLiability: {
+        parameters: {
+            query?: {
+                /** @description json (the default) or csv; `Accept: text/csv` asks for CSV too */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with the columns kind, funder, pending, available, held, outstanding */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        asOf: string;
+                        rows: {
+                            /**
+                             * @description R2: the kind of points
+                             * @enum {string}
+                             */
+                            kind: "bonus" | "savings" | "referral";
+                            /** @description Who pays: marketplace, seller:<id>, campaign:<id>, savings_interest, … */
+                            funder: string;
+                            /** @description R13: credited, not available yet */
+                            pending: number;
+                            /** @description R6: spendable */
+                            available: number;
+                            /** @description R20: reserved by active holds */
+                            held: number;
+                            /** @description pending + available + held */
+                            outstanding: number;
+                        }[];
+                        totals: {
+                            bonus: {
+                                /** @description R13: credited, not available yet */
+                                pending: number;
+                                /** @description R6: spendable */
+                                available: number;
+                                /** @description R20: reserved by active holds */
+                                held: number;
+                                /** @description pending + available + held */
+                                outstanding: number;
+                            };
+                            savings: {
+                                /** @description R13: credited, not available yet */
+                                pending: number;
+                                /** @description R6: spendable */
+                                available: number;
+                                /** @description R20: reserved by active holds */
+                                held: number;
+                                /** @description pending + available + held */
+                                outstanding: number;
+                            };
+                            referral: {
+                                /** @description R13: credited, not available yet */
+                                pending: number;
+                                /** @description R6: spendable */
+                                available: number;
+                                /** @description R20: reserved by active holds */
+                                held: number;
+                                /** @description pending + available + held */
+                                outstanding: number;
+                            };
+                        };
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getBreakage: {
+        parameters: {
+            query: {
+                /** @description The first month, in KOPILKA_TIME_ZONE: YYYY-MM */
+                from: string;
+                /** @description The last month, included; at most 120 months after from: YYYY-MM */
+                to: string;
+                /** @description json (the default) or csv; `Accept: text/csv` asks for CSV too */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with the columns month, kind, funder, expired */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                        from: string;
+                        /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                        to: string;
+                        timeZone: string;
+                        rows: {
+                            /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                            month: string;
+                            /**
+                             * @description R2: the kind of points
+                             * @enum {string}
+                             */
+                            kind: "bonus" | "savings" | "referral";
+                            /** @description Who pays: marketplace, seller:<id>, campaign:<id>, savings_interest, … */
+                            funder: string;
+                            /** @description Written off as expired */
+                            expired: number;
+                        }[];
+                        totals: {
+                            /** @description Expired in the months asked */
+                            bonus: number;
+                            /** @description Expired in the months asked */
+                            savings: number;
+                            /** @description Expired in the months asked */
+                            referral: number;
+                        };
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getExpiryForecast: {
+        parameters: {
+            query?: {
+                /** @description json (the default) or csv; `Accept: text/csv` asks for CSV too */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with the columns month, kind, funder, expiring */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        asOf: string;
+                        timeZone: string;
+                        /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                        from: string;
+                        /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                        to: string;
+                        rows: {
+                            /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                            month: string;
+                            /**
+                             * @description R2: the kind of points
+                             * @enum {string}
+                             */
+                            kind: "bonus" | "savings" | "referral";
+                            /** @description Who pays: marketplace, seller:<id>, campaign:<id>, savings_interest, … */
+                            funder: string;
+                            /** @description Expire in that month unless spent first */
+                            expiring: number;
+                        }[];
+                        totals: {
+                            /** @description Expire within the 12 months unless spent first */
+                            bonus: number;
+                            /** @description Expire within the 12 months unless spent first */
+                            savings: number;
+                            /** @description Expire within the 12 months unless spent first */
+                            referral: number;
+                        };
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getFunderStatement: {
+        parameters: {
+            query: {
+                /** @description The first month, in KOPILKA_TIME_ZONE: YYYY-MM */
+                from: string;
+                /** @description The last month, included; at most 120 months after from: YYYY-MM */
+                to: string;
+                /** @description json (the default) or csv; `Accept: text/csv` asks for CSV too */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description Who pays for the points: marketplace, seller:<id>, campaign:<id>, savings_interest, savings_cashback, manager_programme */
+                funder: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with the columns month, issued, clawedBack, expired, net */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        funder: string;
+                        /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                        from: string;
+                        /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                        to: string;
+                        timeZone: string;
+                        rows: {
+                            /** @description YYYY-MM in KOPILKA_TIME_ZONE */
+                            month: string;
+                            /** @description Credited into the funder's lots (R3; refund grace lots aside, R15) */
+                            issued: number;
+                            /** @description Taken back out of its lots: returns (R13, R14) and support removals (R34) */
+                            clawedBack: number;
+                            /** @description Expired in its lots (R5) */
+                            expired: number;
+                            /** @description issued − clawedBack − expired */
+                            net: number;
+                        }[];
+                        totals: {
+                            /** @description Credited into the funder's lots (R3; refund grace lots aside, R15) */
+                            issued: number;
+                            /** @description Taken back out of its lots: returns (R13, R14) and support removals (R34) */
+                            clawedBack: number;
+                            /** @description Expired in its lots (R5) */
+                            expired: number;
+                            /** @description issued − clawedBack − expired */
+                            net: number;
+                        };
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Every error, with a code from a closed list */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    verifyLedger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        /** Format: date-time */
+                        checkedAt: string;
+                        /** @description Movements checked */
+                        movements: number;
+                        /** @description R32: the trial balance */
+                        postings: {
+                            /** @description Posted to the customers' wallets: what they hold, less debt */
+                            wallets: number;
+                            /** @description Posted to the sinks: redeemed, expired, clawed back */
+                            sinks: number;
+                            /** @description Posted to the funders: what they paid out (negative) */
+                            funders: number;
+                            /** @description All postings: 0 when the ledger balances */
+                            total: number;
+                        };
+                        violations: {
+                            /**
+                             * @description The check that failed
+                             * @enum {string}
+                             */
+                            check: "movements_net_to_zero" | "accounts_sum_to_zero" | "balances_match_lots_and_holds" | "lots_match_movements" | "takes_match_lots" | "funders_match_postings";
+                            message: string;
+                        }[];
+                        truncated: boolean;
                     };
                 };
             };

@@ -8,6 +8,7 @@ import { register as clawBackPoints } from "./claw-back-points.js";
 import { register as createHold } from "./create-hold.js";
 import { register as creditPoints } from "./credit-points.js";
 import { register as dryRunProgrammeConfig } from "./dry-run-programme-config.js";
+import { FINANCE_ROUTES } from "./finance/index.js";
 import { register as getBalance } from "./get-balance.js";
 import { register as getOrder } from "./get-order.js";
 import { register as getProgrammeConfig } from "./get-programme-config.js";
@@ -64,4 +65,5 @@ export const ROUTES: ((app: App, deps: RouteDeps) => void)[] = [
   ...CAMPAIGN_ROUTES,
   ...SELLER_DISCOUNT_ROUTES,
   ...SEGMENT_ROUTES,
+  ...FINANCE_ROUTES,
 ];
