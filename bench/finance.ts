@@ -14,8 +14,8 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
@@ -27,9 +27,8 @@ import { createKopilka } from "../src/main.js";
 import {
   createDatabase,
   dropDatabase,
-  findPgbench,
   ledgerSizes,
-  pgbenchReference,
+  pgbenchBeside,
   serverFacts,
   withClient,
 } from "./postgres.js";
@@ -433,24 +432,7 @@ async function main() {
     // This process served and read every answer: its peak resident set bounds what streaming kept in memory.
     results.peakRssMb = procStatusKb(process.pid, "VmHWM") / 1024;
 
-    const bin = findPgbench();
-    if (bin) {
-      const scratch = `kopilka_pgbench_${randomBytes(4).toString("hex")}`;
-      const scratchUrl = await createDatabase(opts.url, scratch);
-      try {
-        results.pgbench = await pgbenchReference({
-          bin,
-          url: scratchUrl,
-          scale: 10,
-          clients: 8,
-          threads: 2,
-          seconds: Number(opts.pgbenchSeconds),
-          scriptDir: mkdtempSync(join(tmpdir(), "kopilka-pgbench-")),
-        });
-      } finally {
-        await dropDatabase(opts.url, scratch);
-      }
-    } else results.pgbench = { skipped: "pgbench not found" };
+    results.pgbench = await pgbenchBeside(opts.url, Number(opts.pgbenchSeconds));
   } finally {
     if (!opts.keepDb) await dropDatabase(opts.url, name);
   }

@@ -12,21 +12,14 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Command } from "commander";
 import { loadConfig } from "../src/config.js";
 import { createKopilka } from "../src/main.js";
-import {
-  createDatabase,
-  dropDatabase,
-  findPgbench,
-  pgbenchReference,
-  serverFacts,
-  withClient,
-} from "./postgres.js";
+import { createDatabase, dropDatabase, pgbenchBeside, serverFacts, withClient } from "./postgres.js";
 import { formatNumber, markdownTable } from "./report.js";
 import { postgresCpuSeconds, REPO_ROOT } from "./service.js";
 
@@ -149,24 +142,7 @@ async function main() {
       throw new Error(`the run left work undone: ${JSON.stringify({ run, check })}`);
     results.monthEnd = { seconds, managersPerSecond: managers / seconds, run, seedSeconds, cpuSeconds };
 
-    const bin = findPgbench();
-    if (bin) {
-      const scratch = `kopilka_pgbench_${randomBytes(4).toString("hex")}`;
-      const scratchUrl = await createDatabase(opts.url, scratch);
-      try {
-        results.pgbench = await pgbenchReference({
-          bin,
-          url: scratchUrl,
-          scale: 10,
-          clients: 8,
-          threads: 2,
-          seconds: Number(opts.pgbenchSeconds),
-          scriptDir: mkdtempSync(join(tmpdir(), "kopilka-pgbench-")),
-        });
-      } finally {
-        await dropDatabase(opts.url, scratch);
-      }
-    } else results.pgbench = { skipped: "pgbench not found" };
+    results.pgbench = await pgbenchBeside(opts.url, Number(opts.pgbenchSeconds));
   } finally {
     if (!opts.keepDb) await dropDatabase(opts.url, name);
   }

@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { round } from "./stats.js";
@@ -505,4 +507,28 @@ export async function pgbenchReference(options: {
     insert: parsePgbench(insert.output, `pgbench ${insertArgs.join(" ")}`),
     initSeconds,
   };
+}
+
+/**
+ * The reference for the small benches (`bench:managers`, `bench:finance`): pgbenchReference at
+ * scale 10, 8 clients, 2 threads, on a scratch database of its own, dropped afterwards.
+ */
+export async function pgbenchBeside(adminUrl: string, seconds: number) {
+  const bin = findPgbench();
+  if (!bin) return { skipped: "pgbench not found" };
+  const scratch = `kopilka_pgbench_${randomBytes(4).toString("hex")}`;
+  const scratchUrl = await createDatabase(adminUrl, scratch);
+  try {
+    return await pgbenchReference({
+      bin,
+      url: scratchUrl,
+      scale: 10,
+      clients: 8,
+      threads: 2,
+      seconds,
+      scriptDir: mkdtempSync(join(tmpdir(), "kopilka-pgbench-")),
+    });
+  } finally {
+    await dropDatabase(adminUrl, scratch);
+  }
 }
