@@ -14,9 +14,8 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -32,8 +31,8 @@ import {
   serverFacts,
   withClient,
 } from "./postgres.js";
-import { formatNumber, markdownTable } from "./report.js";
-import { postgresCpuSeconds, procStatusKb, REPO_ROOT } from "./service.js";
+import { formatNumber, markdownTable, writeResults } from "./report.js";
+import { postgresCpuSeconds, procStatusKb } from "./service.js";
 
 const program = new Command()
   .option("--movements <n>", "movements to seed (about; a multiple of 20 exactly)", "10000000")
@@ -469,10 +468,7 @@ async function main() {
       },
     ]),
   );
-  const dir = join(REPO_ROOT, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `finance-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const file = writeResults("finance", results);
   console.log(`results: ${file}`);
 }
 

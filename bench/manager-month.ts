@@ -12,16 +12,14 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Command } from "commander";
 import { loadConfig } from "../src/config.js";
 import { createKopilka } from "../src/main.js";
 import { createDatabase, dropDatabase, pgbenchBeside, serverFacts, withClient } from "./postgres.js";
-import { formatNumber, markdownTable } from "./report.js";
-import { postgresCpuSeconds, REPO_ROOT } from "./service.js";
+import { formatNumber, markdownTable, writeResults } from "./report.js";
+import { postgresCpuSeconds } from "./service.js";
 
 const MONTH = "2026-03";
 /** Just after March ends in Moscow (00:00 MSK on 1 April is 21:00 UTC on 31 March). */
@@ -175,10 +173,7 @@ async function main() {
       },
     ]),
   );
-  const dir = join(REPO_ROOT, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `manager-month-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const file = writeResults("manager-month", results);
   console.log(`results: ${file}`);
 }
 

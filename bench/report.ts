@@ -1,3 +1,7 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "./service.js";
+
 /** The results as a markdown table (metric, value, unit, target, reference). */
 
 export interface Row {
@@ -31,4 +35,13 @@ export function markdownTable(rows: Row[]): string {
     );
   }
   return lines.join("\n");
+}
+
+/** Writes a small bench's results as `bench/results/<prefix>-<instant>.json`; the file's path. */
+export function writeResults(prefix: string, results: unknown): string {
+  const dir = join(REPO_ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${prefix}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
 }

@@ -12,6 +12,9 @@
  * - where large arguments make terms cancel (a Welch interval over millions of customers has
  *   millions of degrees of freedom, and ln Γ(500,000) ≈ 6·10⁶ leaves only 1e-9 of absolute precision),
  *   the cancellation is done in closed form first, with Stirling's series for what remains.
+ *
+ * Floating point is right here and only here: these are statistics over integer counts and kopecks
+ * (a report's intervals and p-values), never an amount that is credited, spent or owed.
  */
 
 /** Below this a continued fraction's denominators are nudged off zero (Numerical Recipes §5.2). */
